@@ -1,0 +1,202 @@
+"""Database tables of the registry.
+
+Limits live in ``Field(...)`` so the schema says what the forms and services enforce. Tables hold no
+behaviour: the rules are in ``status.py``, ``identity.py``, ``coverage.py`` and the service modules.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timestamps are timezone-aware UTC; pages convert to Vietnam time (UTC+7) when they show them."""
+    return datetime.now(UTC)
+
+
+class Province(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=8, unique=True)
+    name: str = Field(max_length=80)
+
+
+class Commune(SQLModel, table=True):
+    """A xã, phường or đặc khu: since July 2025 directly under a province."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=8, unique=True)
+    name: str = Field(max_length=80)
+    province_id: int = Field(foreign_key="province.id", index=True)
+
+
+class Market(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True)
+    name: str = Field(max_length=120)
+    commune_id: int = Field(foreign_key="commune.id", index=True)
+    legacy_district: str | None = Field(default=None, max_length=80)
+    address: str | None = Field(default=None, max_length=200)
+    is_demo: bool = Field(default=False)
+
+
+class Stall(SQLModel, table=True):
+    """A sạp or ki-ốt; at most one household trades at it, a household may hold several."""
+
+    __table_args__ = (UniqueConstraint("market_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    market_id: int = Field(foreign_key="market.id", index=True)
+    code: str = Field(max_length=20)
+    zone: str = Field(default="", max_length=40)
+    household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
+
+
+class Household(SQLModel, table=True):
+    """A hộ kinh doanh: its owner (chủ hộ), where it trades and how far it is in onboarding."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    market_id: int = Field(foreign_key="market.id", index=True)
+    owner_name: str = Field(max_length=100)
+    search_text: str = Field(default="", max_length=400)
+    phone: str | None = Field(default=None, max_length=16)
+    citizen_id: str | None = Field(default=None, max_length=12, unique=True)
+    goods: str = Field(default="", max_length=120)
+    status: str = Field(default="registered", max_length=20, index=True)
+    active: bool = Field(default=True)
+    needs_reprint: bool = Field(default=False)
+    qr_issued_on: date | None = Field(default=None, index=True)
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+Index("ix_household_market_status", Household.market_id, Household.active, Household.status)
+
+
+class BankAccount(SQLModel, table=True):
+    """A household's account; only one is active, the old ones stay as history."""
+
+    __table_args__ = (
+        Index(
+            "uq_bank_account_active",
+            "bin",
+            "account_number",
+            unique=True,
+            sqlite_where=text("active = 1"),
+            postgresql_where=text("active"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    bin: str = Field(max_length=6)
+    account_number: str = Field(max_length=19)
+    holder_name: str = Field(max_length=100)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    closed_at: datetime | None = None
+    closed_reason: str | None = Field(default=None, max_length=300)
+
+
+class IssuedQR(SQLModel, table=True):
+    """A payload we issued; it counts only once an independent decoder read it back identically."""
+
+    __tablename__ = "issued_qr"
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    bank_account_id: int = Field(foreign_key="bankaccount.id")
+    payload: str = Field(max_length=512)
+    issued_at: datetime = Field(default_factory=utcnow)
+    issued_by_id: int | None = Field(default=None, foreign_key="user.id")
+    revoked_at: datetime | None = None
+
+
+class PrintBatch(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    market_id: int = Field(foreign_key="market.id", index=True)
+    layout: str = Field(max_length=10)
+    selection: str = Field(max_length=200)
+    status: str = Field(default="queued", max_length=10)
+    total: int = 0
+    done: int = 0
+    error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class Placard(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    serial: str = Field(max_length=32, unique=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    stall_id: int = Field(foreign_key="stall.id", index=True)
+    qr_id: int = Field(foreign_key="issued_qr.id")
+    batch_id: int | None = Field(default=None, foreign_key="printbatch.id", index=True)
+    printed_at: datetime = Field(default_factory=utcnow)
+    printed_by_id: int | None = Field(default=None, foreign_key="user.id")
+    revoked_at: datetime | None = None
+
+
+class PlacardCheck(SQLModel, table=True):
+    """One verification of a placard in the market: what was scanned and what it matched."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    stall_id: int = Field(foreign_key="stall.id", index=True)
+    placard_id: int | None = Field(default=None, foreign_key="placard.id")
+    result: str = Field(max_length=20)
+    payload: str = Field(default="", max_length=512)
+    checked_at: datetime = Field(default_factory=utcnow)
+    checked_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class StatusEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    status: str = Field(max_length=20)
+    at: datetime = Field(default_factory=utcnow)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class AuditLog(SQLModel, table=True):
+    """Append-only: database triggers refuse UPDATE and DELETE (see the migrations)."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    action: str = Field(max_length=40)
+    household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=40, unique=True)
+    full_name: str = Field(max_length=100)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    active: bool = Field(default=True)
+    locale: str = Field(default="vi", max_length=5)
+    session_version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserScope(SQLModel, table=True):
+    """One area a user serves: exactly one of province, commune or market is set."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    province_id: int | None = Field(default=None, foreign_key="province.id")
+    commune_id: int | None = Field(default=None, foreign_key="commune.id")
+    market_id: int | None = Field(default=None, foreign_key="market.id")
+
+
+class ApiToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    label: str = Field(max_length=80)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
