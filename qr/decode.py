@@ -1,0 +1,40 @@
+"""Read QR payloads back from images with zxing-cpp, to prove a rendered placard scans."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+import zxingcpp
+from PIL import Image, UnidentifiedImageError
+
+from .errors import VietQRError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
+
+def _open(data: bytes) -> PILImage:
+    """Open image bytes, turning Pillow's many failure types into one VietQRError."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise VietQRError(f"image: cannot read the image data ({exc})") from exc
+    return image
+
+
+def decode_image(data: bytes | PILImage) -> list[str]:
+    """Return the text of every QR code found (empty list if none); only QR, so no barcode noise."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        image = _open(bytes(data))
+    elif isinstance(data, Image.Image):
+        image = data
+    else:
+        raise VietQRError(f"image: expected PNG/JPEG bytes or a PIL image (got {type(data).__name__})")
+    if image.mode not in ("L", "RGB", "RGBA"):
+        image = image.convert("L")
+    barcodes = zxingcpp.read_barcodes(
+        image, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.Plain
+    )
+    return [barcode.text for barcode in barcodes]

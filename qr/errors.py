@@ -1,0 +1,25 @@
+"""Errors raised by the qr package: every one is a ValueError that names what was wrong and where."""
+
+from __future__ import annotations
+
+
+class VietQRError(ValueError):
+    """Base of every error the package raises, so callers can catch one type."""
+
+
+class FieldError(VietQRError):
+    """An input field broke a rule; the message names the field, the rule and the value received."""
+
+    def __init__(self, field: str, value: object, rule: str) -> None:
+        self.field = field
+        self.value = value
+        self.rule = rule
+        super().__init__(f"{field}: {rule} (got {value!r})")
+
+
+class PayloadFormatError(VietQRError):
+    """A payload could not be read; the message names the 0-based character position of the fault."""
+
+    def __init__(self, position: int, message: str) -> None:
+        self.position = position
+        super().__init__(message if "position" in message else f"{message} at position {position}")

@@ -1,0 +1,85 @@
+"""Turn a payload into QR modules, PNG bytes or SVG text; knows nothing about what the payload means."""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import qrcode
+import qrcode.constants
+from PIL import Image
+
+from .errors import FieldError, VietQRError
+
+QUIET_ZONE = 4
+EC_LEVELS = {
+    "L": qrcode.constants.ERROR_CORRECT_L,
+    "M": qrcode.constants.ERROR_CORRECT_M,
+    "Q": qrcode.constants.ERROR_CORRECT_Q,
+    "H": qrcode.constants.ERROR_CORRECT_H,
+}
+Matrix = tuple[tuple[bool, ...], ...]
+
+
+def _check_render_args(ec: str, border: int, scale: int = 1) -> None:
+    """Reject settings that would draw an unreadable or nonsensical symbol."""
+    if ec not in EC_LEVELS:
+        raise FieldError("ec", ec, "must be one of L, M, Q, H")
+    if type(border) is not int or border < 0:
+        raise FieldError("border", border, "must be a whole number of modules, 0 or more")
+    if type(scale) is not int or not 1 <= scale <= 100:
+        raise FieldError("scale", scale, "must be a whole number of pixels per module from 1 to 100")
+
+
+@lru_cache(maxsize=256)
+def qr_matrix(payload: str, *, ec: str = "Q") -> Matrix:
+    """Encode once per payload and level (placards re-render the same one); dark = True, no quiet zone."""
+    _check_render_args(ec, 0)
+    code = qrcode.QRCode(error_correction=EC_LEVELS[ec], border=0)
+    try:
+        code.add_data(payload)
+        code.make(fit=True)
+    except (ValueError, qrcode.exceptions.DataOverflowError) as exc:
+        raise VietQRError(f"payload does not fit in a QR code at level {ec}: {exc}") from exc
+    return tuple(tuple(bool(cell) for cell in row) for row in code.get_matrix())
+
+
+def png_bytes(payload: str, *, scale: int = 8, ec: str = "Q", border: int = QUIET_ZONE) -> bytes:
+    """Draw a 1-bit PNG, `scale` pixels per module, with a white quiet zone of `border` modules."""
+    _check_render_args(ec, border, scale)
+    matrix = qr_matrix(payload, ec=ec)
+    size = len(matrix) + 2 * border
+    blank = b"\xff" * size
+    rows = [blank] * border
+    pad = b"\xff" * border
+    rows += [pad + bytes(0 if dark else 255 for dark in row) + pad for row in matrix]
+    rows += [blank] * border
+    image = Image.frombytes("L", (size, size), b"".join(rows))
+    if scale != 1:
+        image = image.resize((size * scale, size * scale), Image.Resampling.NEAREST)
+    out = io.BytesIO()
+    image.convert("1", dither=Image.Dither.NONE).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def svg_text(payload: str, *, ec: str = "Q", border: int = QUIET_ZONE) -> str:
+    """Draw dark modules as one path of horizontal runs in module units, so it prints crisp at any size."""
+    _check_render_args(ec, border)
+    matrix = qr_matrix(payload, ec=ec)
+    size = len(matrix) + 2 * border
+    runs = []
+    for y, row in enumerate(matrix, start=border):
+        x = 0
+        width = len(row)
+        while x < width:
+            if row[x]:
+                start = x
+                while x < width and row[x]:
+                    x += 1
+                runs.append(f"M{start + border} {y}h{x - start}v1h-{x - start}z")
+            else:
+                x += 1
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
+        f'<path fill="#000" d="{"".join(runs)}"/></svg>'
+    )
