@@ -1,0 +1,66 @@
+"""ChoQR: the Flask app factory and the ``choqr`` command line."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.cli import FlaskGroup
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _secret_key(instance: Path) -> str:
+    """A per-installation secret kept in instance/ so sessions survive restarts without a config step."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then environment (or the test config), then extensions and blueprints."""
+    app = Flask(__name__, instance_relative_config=True, template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"))
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        DATABASE_URL=f"sqlite:///{instance / 'choqr.db'}",
+        BABEL_DEFAULT_LOCALE="vi",
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "merchants" / "translations"),
+        COVERAGE_TARGET_PERCENT=100,
+        COVERAGE_TARGET_DATE="2026-12-31",
+        BATCH_DIR=str(instance / "batches"),
+        RATELIMIT_STORAGE_URI="memory://",
+        LOGIN_RATE_LIMIT="10 per 5 minutes",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+    )
+    if test_config is None:
+        app.config.from_prefixed_env("CHOQR")
+        if os.environ.get("DATABASE_URL"):
+            app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    else:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance)
+
+    from merchants import db
+    from merchants.views import init_web
+
+    db.init_app(app)
+    init_web(app)
+
+    from merchants.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+cli = FlaskGroup(create_app=lambda: create_app(), help="ChoQR: VietQR placards and coverage for market stalls.")

@@ -1,0 +1,156 @@
+"""The ``choqr`` commands. Each opens a session through ``merchants.db`` and calls one service."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask, current_app
+
+from merchants import db, roles
+from merchants.errors import DomainError
+
+
+def _session():  # noqa: ANN202
+    return db.session_scope(db.get_engine())
+
+
+def _fail(exc: DomainError) -> None:
+    click.echo(f"Lỗi: {exc.message}", err=True)
+    sys.exit(2)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    db.upgrade(current_app.config["DATABASE_URL"])
+    click.echo("Cơ sở dữ liệu đã sẵn sàng.")
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo markets (Chợ Cái Rồng: 356/364 households) and demo users."""
+    from merchants.demo import DEMO_LOGINS, DEMO_PASSWORD, seed
+
+    with _session() as session:
+        counts = seed(session)
+    click.echo(f"Đã tạo {counts['households']} hộ mẫu." if counts else "Dữ liệu mẫu đã có sẵn.")
+    for username, who in DEMO_LOGINS:
+        click.echo(f"  đăng nhập {username:<14} / {DEMO_PASSWORD}   ({who})")
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int) -> None:
+    """Initialise the database, load demo data and serve the app."""
+    ctx.invoke(init_db)
+    ctx.invoke(seed_demo)
+    click.echo(f"ChoQR đang chạy tại http://{host}:{port}  (Ctrl+C để dừng)")
+    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@click.command("coverage")
+@click.option("--market", "market_code", default=None, help="Only this market code.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per market.")
+def coverage(market_code: str | None, as_json: bool) -> None:
+    """Print coverage per market: households with an issued QR over active households (floored %)."""
+    from merchants.scope import SYSTEM
+    from merchants.services.coverage_queries import market_coverage
+    from merchants.services.registry_queries import get_market_by_code
+
+    with _session() as session:
+        ids = None
+        if market_code:
+            try:
+                ids = [get_market_by_code(session, SYSTEM, market_code).market.id]
+            except DomainError as exc:
+                _fail(exc)
+        rows = market_coverage(session, SYSTEM, ids)
+    if as_json:
+        click.echo(json.dumps([{"code": r.code, "name": r.name, "covered": r.coverage.covered,
+                                "total": r.coverage.total, "percent": r.coverage.percent} for r in rows],
+                              ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r.code:<12} {r.name:<28} {r.coverage.label()}")
+
+
+@click.group("users")
+def users_group() -> None:
+    """Manage user accounts (administrators)."""
+
+
+@users_group.command("add")
+@click.argument("username")
+@click.option("--name", "full_name", required=True, help="Full name shown in the app.")
+@click.option("--role", type=click.Choice(roles.ROLES), required=True)
+@click.option("--province", "provinces", multiple=True, help="Province code served (repeatable).")
+@click.option("--commune", "communes", multiple=True, help="Commune code served (repeatable).")
+@click.option("--market", "markets", multiple=True, help="Market code served (repeatable).")
+@click.password_option("--password", help="Prompted for when omitted.")
+def users_add(username: str, full_name: str, role: str, provinces: tuple[str, ...], communes: tuple[str, ...],
+              markets: tuple[str, ...], password: str) -> None:
+    """Create a user scoped to provinces, communes or markets."""
+    from merchants.services import users
+
+    with _session() as session:
+        try:
+            users.create_user(session, username=username, full_name=full_name, password=password, role=role,
+                              province_codes=list(provinces), commune_codes=list(communes),
+                              market_codes=list(markets))
+        except DomainError as exc:
+            _fail(exc)
+    click.echo(f"Đã tạo người dùng {username} ({roles.LABELS_VI[role]}).")
+
+
+@users_group.command("disable")
+@click.argument("username")
+def users_disable(username: str) -> None:
+    """Disable a user; their open sessions stop working at once."""
+    from merchants.services import users
+
+    with _session() as session:
+        try:
+            users.disable_user(session, username)
+        except DomainError as exc:
+            _fail(exc)
+    click.echo(f"Đã khóa {username}.")
+
+
+@users_group.command("reset-password")
+@click.argument("username")
+@click.password_option("--password", help="Prompted for when omitted.")
+def users_reset(username: str, password: str) -> None:
+    """Set a new password; the user's open sessions end."""
+    from merchants.services import users
+
+    with _session() as session:
+        try:
+            users.reset_password(session, username, password)
+        except DomainError as exc:
+            _fail(exc)
+    click.echo(f"Đã đặt lại mật khẩu cho {username}.")
+
+
+@users_group.command("token")
+@click.argument("username")
+@click.option("--label", default="api", help="What the token is for.")
+def users_token(username: str, label: str) -> None:
+    """Create an API token for /api/v1 (printed once)."""
+    from merchants.services import users
+
+    with _session() as session:
+        try:
+            click.echo(users.create_api_token(session, username, label))
+        except DomainError as exc:
+            _fail(exc)
+
+
+def register_commands(app: Flask) -> None:
+    from qr.cli import qr_cli
+
+    for command in (init_db, seed_demo, demo, coverage, users_group, qr_cli):
+        app.cli.add_command(command)

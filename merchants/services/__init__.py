@@ -1,0 +1,1 @@
+"""Use cases of the registry. Each takes a session and primitives, enforces the rules, and commits."""

@@ -1,0 +1,56 @@
+"""Counting queries behind every coverage figure; the arithmetic lives in ``merchants.coverage``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from merchants.coverage import Coverage, Funnel, coverage_from_status_counts, funnel_from_status_counts
+from merchants.models import Commune, Household, Market, Province
+from merchants.scope import Viewer, market_condition
+
+
+@dataclass(frozen=True)
+class MarketCoverage:
+    id: int
+    code: str
+    name: str
+    commune: str
+    province: str
+    legacy_district: str | None
+    coverage: Coverage
+    funnel: Funnel
+
+
+def status_counts_by_market(session: Session, viewer: Viewer,
+                            market_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
+    """Active households per market and status, for the markets the viewer serves: one GROUP BY."""
+    stmt = (select(Household.market_id, Household.status, func.count())
+            .join(Market, Market.id == Household.market_id).join(Commune, Commune.id == Market.commune_id)
+            .where(Household.active, market_condition(viewer))
+            .group_by(Household.market_id, Household.status))
+    if market_ids is not None:
+        stmt = stmt.where(Household.market_id.in_(market_ids))
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for market_id, status, n in session.exec(stmt):
+        out[market_id][status] = n
+    return out
+
+
+def market_coverage(session: Session, viewer: Viewer, market_ids: list[int] | None = None) -> list[MarketCoverage]:
+    """Coverage of each visible market (markets with no households yet included, as 0/0)."""
+    counts = status_counts_by_market(session, viewer, market_ids)
+    stmt = (select(Market, Commune.name, Province.name).join(Commune, Commune.id == Market.commune_id)
+            .join(Province, Province.id == Commune.province_id).where(market_condition(viewer))
+            .order_by(Province.name, Commune.name, Market.name))
+    if market_ids is not None:
+        stmt = stmt.where(Market.id.in_(market_ids))
+    rows = []
+    for market, commune, province in session.exec(stmt):
+        c = counts.get(market.id, {})
+        rows.append(MarketCoverage(market.id, market.code, market.name, commune, province, market.legacy_district,
+                                   coverage_from_status_counts(c), funnel_from_status_counts(c)))
+    return rows

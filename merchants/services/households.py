@@ -1,0 +1,224 @@
+"""Registering a household, editing it, and changing its bank account (the dangerous operation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from merchants import identity
+from merchants import status as st
+from merchants.errors import Duplicate, EditConflict, Forbidden, InvalidField, NotFound
+from merchants.models import BankAccount, Household, Market, Stall, utcnow
+from merchants.scope import Viewer, market_column_visible
+from merchants.services.audit import move_status, record
+from merchants.services.issuing import issue_qr
+from qr import get_bank
+
+
+@dataclass(frozen=True)
+class HouseholdInput:
+    """What the registration form collects, as typed by the officer."""
+
+    owner_name: str
+    phone: str = ""
+    citizen_id: str = ""
+    goods: str = ""
+
+
+@dataclass(frozen=True)
+class AccountInput:
+    bin: str
+    account_number: str
+    holder_name: str = ""
+
+
+def _require(actor: Viewer, capability: str) -> None:
+    if not actor.can(capability):
+        raise Forbidden("Vai trò của bạn không được phép thực hiện thao tác này.")
+
+
+def get_household(session: Session, actor: Viewer, household_id: int) -> Household:
+    """A household inside the actor's scope, or NotFound (never a hint that it exists elsewhere)."""
+    row = session.exec(select(Household).where(
+        Household.id == household_id, market_column_visible(actor, Household.market_id))).first()
+    if row is None:
+        raise NotFound("Không tìm thấy hộ kinh doanh.")
+    return row
+
+
+def _clean_household(data: HouseholdInput) -> dict[str, str | None]:
+    owner = identity.clean_name(data.owner_name)
+    if not owner:
+        raise InvalidField("owner_name", "Họ tên chủ hộ không được để trống.")
+    if len(owner) > 100:
+        raise InvalidField("owner_name", "Họ tên chủ hộ dài quá 100 ký tự.")
+    return {
+        "owner_name": owner,
+        "phone": identity.normalise_phone(data.phone) if data.phone.strip() else None,
+        "citizen_id": identity.validate_citizen_id(data.citizen_id) if data.citizen_id.strip() else None,
+        "goods": identity.clean_name(data.goods)[:120],
+    }
+
+
+def _clean_account(data: AccountInput, owner_name: str) -> tuple[str, str, str]:
+    if get_bank(data.bin) is None:
+        raise InvalidField("bin", "Hãy chọn ngân hàng trong danh sách NAPAS.")
+    number = identity.normalise_account_number(data.account_number)
+    holder = identity.normalise_holder_name(data.holder_name or owner_name)
+    return data.bin, number, holder
+
+
+def _check_citizen_id_free(session: Session, citizen_id: str | None, own_id: int | None = None) -> None:
+    if not citizen_id:
+        return
+    other = session.exec(select(Household.id).where(Household.citizen_id == citizen_id)).first()
+    if other is not None and other != own_id:
+        raise Duplicate("citizen_id", "Số CCCD này đã được đăng ký cho một hộ khác.", existing_id=other)
+
+
+def _check_account_free(session: Session, bin: str, number: str, own_id: int | None = None) -> None:
+    other = session.exec(select(BankAccount.household_id).where(
+        BankAccount.bin == bin, BankAccount.account_number == number, BankAccount.active)).first()
+    if other is not None and other != own_id:
+        raise Duplicate("account_number", "Tài khoản ngân hàng này đã gắn với một hộ khác.", existing_id=other)
+
+
+def _search_text(h: Household, account_number: str | None) -> str:
+    phone_local = identity.format_phone(h.phone).replace(" ", "")
+    return identity.search_key(h.owner_name, h.goods, phone_local, h.citizen_id, account_number)[:400]
+
+
+def register_household(session: Session, actor: Viewer, *, market_id: int, stall_ids: list[int],
+                       household: HouseholdInput, account: AccountInput | None) -> Household:
+    """Create a household at its stalls and, with an account, issue its verified QR: all or nothing."""
+    _require(actor, "register")
+    market = session.exec(select(Market).where(
+        Market.id == market_id, market_column_visible(actor, Market.id))).first()
+    if market is None:
+        raise NotFound("Không tìm thấy chợ.")
+    fields = _clean_household(household)
+    stalls = session.exec(select(Stall).where(Stall.id.in_(stall_ids), Stall.market_id == market_id)).all()
+    if not stalls or len(stalls) != len(set(stall_ids)):
+        raise InvalidField("stalls", "Hãy chọn ít nhất một sạp của chợ này.")
+    for stall in stalls:
+        if stall.household_id is not None:
+            raise Duplicate("stalls", f"Sạp {stall.code} đã có hộ kinh doanh.", existing_id=stall.household_id)
+    cleaned_account = _clean_account(account, fields["owner_name"]) if account else None
+    _check_citizen_id_free(session, fields["citizen_id"])
+    if cleaned_account:
+        _check_account_free(session, cleaned_account[0], cleaned_account[1])
+    try:
+        h = Household(market_id=market_id, created_by_id=actor.user_id, **fields)
+        h.search_text = _search_text(h, cleaned_account[1] if cleaned_account else None)
+        session.add(h)
+        session.flush()
+        for stall in stalls:
+            stall.household_id = h.id
+            session.add(stall)
+        record(session, actor, "household.create", household_id=h.id,
+               stalls=[s.code for s in stalls], citizen_id=identity.mask_tail(h.citizen_id))
+        if cleaned_account:
+            _open_account(session, actor, h, *cleaned_account)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return h
+
+
+def _open_account(session: Session, actor: Viewer, h: Household, bin: str, number: str, holder: str) -> BankAccount:
+    acc = BankAccount(household_id=h.id, bin=bin, account_number=number, holder_name=holder,
+                      created_by_id=actor.user_id)
+    session.add(acc)
+    session.flush()
+    record(session, actor, "account.open", household_id=h.id, bin=bin, account=identity.mask_tail(number),
+           holder_name=holder)
+    if h.status == st.REGISTERED:
+        move_status(session, actor, h, st.ACCOUNT_OPENED)
+    issue_qr(session, actor, h, acc)
+    return acc
+
+
+def active_account(session: Session, household_id: int) -> BankAccount | None:
+    return session.exec(select(BankAccount).where(
+        BankAccount.household_id == household_id, BankAccount.active)).first()
+
+
+def _bump_version(session: Session, h: Household, expected_version: int) -> None:
+    """Claim the row for this save: refused if anybody saved since the form was opened."""
+    claimed = session.exec(update(Household).where(
+        Household.id == h.id, Household.version == expected_version
+    ).values(version=expected_version + 1, updated_at=utcnow())).rowcount
+    if claimed != 1:
+        session.rollback()
+        raise EditConflict("Hộ này vừa được người khác sửa. Dữ liệu hiện tại được hiển thị bên dưới; "
+                           "hãy kiểm tra rồi lưu lại.")
+    session.refresh(h)
+
+
+def update_household(session: Session, actor: Viewer, household_id: int, *, expected_version: int,
+                     household: HouseholdInput) -> Household:
+    """Edit owner details; a stale form is refused with EditConflict instead of overwriting."""
+    _require(actor, "edit")
+    h = get_household(session, actor, household_id)
+    fields = _clean_household(household)
+    _check_citizen_id_free(session, fields["citizen_id"], own_id=h.id)
+    try:
+        _bump_version(session, h, expected_version)
+        changed = {k: identity.mask_tail(v) if k == "citizen_id" else v
+                   for k, v in fields.items() if getattr(h, k) != v}
+        for k, v in fields.items():
+            setattr(h, k, v)
+        acc = active_account(session, h.id)
+        h.search_text = _search_text(h, acc.account_number if acc else None)
+        session.add(h)
+        record(session, actor, "household.update", household_id=h.id, changed=sorted(changed), values=changed)
+        session.commit()
+    except EditConflict:
+        raise
+    except Exception:
+        session.rollback()
+        raise
+    return h
+
+
+def change_account(session: Session, actor: Viewer, household_id: int, *, expected_version: int,
+                   account: AccountInput, reason: str) -> BankAccount:
+    """Replace the active account: needs a reason, keeps history, revokes the old QR and placards."""
+    _require(actor, "edit")
+    h = get_household(session, actor, household_id)
+    reason = identity.clean_name(reason)
+    if len(reason) < 5:
+        raise InvalidField("reason", "Hãy ghi rõ lý do đổi tài khoản (ít nhất 5 ký tự).")
+    bin, number, holder = _clean_account(account, h.owner_name)
+    old = active_account(session, h.id)
+    if old and (old.bin, old.account_number, old.holder_name) == (bin, number, holder):
+        raise InvalidField("account_number", "Tài khoản mới trùng với tài khoản đang dùng.")
+    _check_account_free(session, bin, number, own_id=h.id)
+    try:
+        _bump_version(session, h, expected_version)
+        if old:
+            old.active, old.closed_at, old.closed_reason = False, utcnow(), reason[:300]
+            session.add(old)
+            session.flush()
+        record(session, actor, "account.change", household_id=h.id, reason=reason,
+               old_bin=old.bin if old else None, old_account=identity.mask_tail(old.account_number if old else None),
+               new_bin=bin, new_account=identity.mask_tail(number), holder_name=holder)
+        acc = _open_account(session, actor, h, bin, number, holder)
+        h.needs_reprint = h.needs_reprint or st.reached(h.status, st.QR_ISSUED)
+        h.search_text = _search_text(h, number)
+        session.add(h)
+        session.commit()
+    except EditConflict:
+        raise
+    except Exception:
+        session.rollback()
+        raise
+    return acc
+
+
+def count_households(session: Session, actor: Viewer) -> int:
+    return session.exec(select(func.count()).select_from(Household).where(
+        market_column_visible(actor, Household.market_id))).one()

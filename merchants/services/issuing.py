@@ -1,0 +1,50 @@
+"""Issuing a VietQR for a bank account: build, render, decode back with zxing-cpp, and only then count it."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from merchants import status as st
+from merchants.errors import InvalidField, QRNotVerified
+from merchants.models import BankAccount, Household, IssuedQR, Placard, utcnow
+from merchants.scope import Viewer
+from merchants.services.audit import move_status, record
+from qr import VietQRError, build_payload, decode_image, png_bytes
+
+
+def verified_payload(bin: str, account_number: str) -> str:
+    """The static transfer payload for an account, proven readable by an independent decoder."""
+    try:
+        payload = build_payload(bin=bin, account=account_number)
+    except VietQRError as exc:
+        field = "bin" if getattr(exc, "field", "") == "bin" else "account_number"
+        raise InvalidField(field, f"Không tạo được mã VietQR: {exc}") from exc
+    decoded = decode_image(png_bytes(payload, scale=4))
+    if decoded != [payload]:
+        raise QRNotVerified(f"Mã QR đọc lại không khớp nội dung (đọc được {decoded!r}); mã chưa được cấp.")
+    return payload
+
+
+def issue_qr(session: Session, actor: Viewer, household: Household, account: BankAccount) -> IssuedQR:
+    """Revoke the household's previous QR and placards, then issue a verified one for ``account``."""
+    payload = verified_payload(account.bin, account.account_number)
+    now = utcnow()
+    session.exec(update(IssuedQR).where(IssuedQR.household_id == household.id, IssuedQR.revoked_at.is_(None))
+                    .values(revoked_at=now))
+    revoked_placards = session.exec(
+        update(Placard).where(Placard.household_id == household.id, Placard.revoked_at.is_(None))
+        .values(revoked_at=now)
+    ).rowcount
+    issued = IssuedQR(household_id=household.id, bank_account_id=account.id, payload=payload,
+                      issued_by_id=actor.user_id)
+    session.add(issued)
+    session.flush()
+    if household.status == st.ACCOUNT_OPENED or st.reached(household.status, st.QR_ISSUED):
+        move_status(session, actor, household, st.QR_ISSUED)
+    if household.qr_issued_on is None:
+        household.qr_issued_on = now.date()
+    household.needs_reprint = bool(revoked_placards) or household.needs_reprint
+    record(session, actor, "qr.issue", household_id=household.id, qr_id=issued.id,
+           revoked_placards=revoked_placards)
+    return issued

@@ -1,0 +1,178 @@
+"""Read side of the registry for pages: lists, details and search, always filtered by the viewer's scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from merchants import identity
+from merchants.errors import NotFound
+from merchants.models import (
+    AuditLog,
+    BankAccount,
+    Commune,
+    Household,
+    IssuedQR,
+    Market,
+    Placard,
+    Province,
+    Stall,
+    StatusEvent,
+    User,
+)
+from merchants.scope import Viewer, market_column_visible
+from qr import get_bank
+
+
+@dataclass(frozen=True)
+class StallRow:
+    stall_id: int
+    code: str
+    zone: str
+    household_id: int | None
+    owner_name: str
+    goods: str
+    bank: str
+    account: str
+    status: str
+    needs_reprint: bool
+
+
+@dataclass(frozen=True)
+class MarketInfo:
+    market: Market
+    commune: Commune
+    province: Province
+
+
+def get_market(session: Session, viewer: Viewer, market_id: int) -> MarketInfo:
+    row = session.exec(select(Market, Commune, Province).join(Commune, Commune.id == Market.commune_id)
+                       .join(Province, Province.id == Commune.province_id)
+                       .where(Market.id == market_id, market_column_visible(viewer, Market.id))).first()
+    if row is None:
+        raise NotFound("Không tìm thấy chợ.")
+    return MarketInfo(*row)
+
+
+def get_market_by_code(session: Session, viewer: Viewer, code: str) -> MarketInfo:
+    market_id = session.exec(select(Market.id).where(Market.code == code)).first()
+    if market_id is None:
+        raise NotFound(f"Không có chợ mã '{code}'.")
+    return get_market(session, viewer, market_id)
+
+
+def _like(q: str) -> str:
+    return "%" + identity.search_key(q).replace("%", "").replace("_", "") + "%"
+
+
+def stall_rows(session: Session, viewer: Viewer, market_id: int, *, q: str = "", show_pii: bool = False,
+               status: str = "") -> list[StallRow]:
+    """Every stall of a market with its household, bank and status; one query, masked unless allowed."""
+    get_market(session, viewer, market_id)
+    stmt = (select(Stall, Household, BankAccount)
+            .join(Household, Household.id == Stall.household_id, isouter=True)
+            .join(BankAccount, (BankAccount.household_id == Household.id) & BankAccount.active, isouter=True)
+            .where(Stall.market_id == market_id).order_by(Stall.zone, Stall.code))
+    if q.strip():
+        stmt = stmt.where(or_(Household.search_text.like(_like(q)), Stall.code.ilike(f"%{q.strip()}%")))
+    if status:
+        stmt = stmt.where(Household.status == status)
+    rows = []
+    for stall, h, acc in session.exec(stmt):
+        bank = get_bank(acc.bin) if acc else None
+        account = "" if acc is None else acc.account_number if show_pii else identity.mask_tail(acc.account_number)
+        rows.append(StallRow(stall.id, stall.code, stall.zone, h.id if h else None, h.owner_name if h else "",
+                             h.goods if h else "", bank.short_name if bank else "", account,
+                             h.status if h else "", bool(h and h.needs_reprint)))
+    return rows
+
+
+@dataclass(frozen=True)
+class HouseholdView:
+    household: Household
+    market: MarketInfo
+    stalls: list[Stall]
+    account: BankAccount | None
+    qr: IssuedQR | None
+    placards: list[Placard]
+
+
+def household_view(session: Session, viewer: Viewer, household_id: int) -> HouseholdView:
+    h = session.exec(select(Household).where(Household.id == household_id,
+                                             market_column_visible(viewer, Household.market_id))).first()
+    if h is None:
+        raise NotFound("Không tìm thấy hộ kinh doanh.")
+    stalls = list(session.exec(select(Stall).where(Stall.household_id == h.id).order_by(Stall.code)))
+    acc = session.exec(select(BankAccount).where(BankAccount.household_id == h.id, BankAccount.active)).first()
+    qr = session.exec(select(IssuedQR).where(IssuedQR.household_id == h.id, IssuedQR.revoked_at.is_(None))
+                      .order_by(IssuedQR.id.desc())).first()
+    placards = list(session.exec(select(Placard).where(Placard.household_id == h.id).order_by(Placard.id.desc())))
+    return HouseholdView(h, get_market(session, viewer, h.market_id), stalls, acc, qr, placards)
+
+
+def stall_by_code(session: Session, viewer: Viewer, market_id: int, code: str) -> Stall:
+    get_market(session, viewer, market_id)
+    stall = session.exec(select(Stall).where(Stall.market_id == market_id, Stall.code == code)).first()
+    if stall is None:
+        raise NotFound(f"Không có sạp '{code}' trong chợ này.")
+    return stall
+
+
+def free_stalls(session: Session, viewer: Viewer, market_id: int) -> list[Stall]:
+    get_market(session, viewer, market_id)
+    return list(session.exec(select(Stall).where(Stall.market_id == market_id, Stall.household_id.is_(None))
+                             .order_by(Stall.zone, Stall.code)))
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: object
+    who: str
+    action: str
+    detail: str
+
+
+def household_history(session: Session, viewer: Viewer, household_id: int) -> tuple[list[HistoryEntry],
+                                                                                     list[BankAccount]]:
+    """Audit rows, status moves and every account the household ever had (newest first)."""
+    household_view(session, viewer, household_id)  # scope check
+    names = dict(session.exec(select(User.id, User.full_name)).all())
+    entries = [HistoryEntry(a.at, names.get(a.user_id, "hệ thống"), a.action, a.detail)
+               for a in session.exec(select(AuditLog).where(AuditLog.household_id == household_id))]
+    entries += [HistoryEntry(e.at, names.get(e.user_id, "hệ thống"), "status", e.status)
+                for e in session.exec(select(StatusEvent).where(StatusEvent.household_id == household_id))]
+    entries.sort(key=lambda e: e.at, reverse=True)
+    accounts = list(session.exec(select(BankAccount).where(BankAccount.household_id == household_id)
+                                 .order_by(BankAccount.id.desc())))
+    return entries, accounts
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    household_id: int
+    owner_name: str
+    market_name: str
+    stalls: str
+    phone: str
+
+
+def search_households(session: Session, viewer: Viewer, q: str, *, limit: int = 8) -> list[SearchHit]:
+    """Households matching name, phone, CCCD or account number without diacritics: 'dao' finds 'Đào'."""
+    key = identity.search_key(q)
+    if len(key.replace(" ", "")) < 2:
+        return []
+    stmt = (select(Household, Market.name).join(Market, Market.id == Household.market_id)
+            .where(Household.search_text.like(_like(q)), market_column_visible(viewer, Household.market_id))
+            .order_by(Household.owner_name).limit(limit))
+    hits = []
+    rows = list(session.exec(stmt))
+    ids = [h.id for h, _ in rows]
+    codes: dict[int, list[str]] = {}
+    for hid, code in session.exec(select(Stall.household_id, Stall.code).where(Stall.household_id.in_(ids))):
+        codes.setdefault(hid, []).append(code)
+    for h, market_name in rows:
+        hits.append(SearchHit(h.id, h.owner_name, market_name, ", ".join(sorted(codes.get(h.id, []))),
+                              identity.format_phone(h.phone)))
+    return hits

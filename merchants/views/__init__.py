@@ -1,0 +1,80 @@
+"""The web edge: extensions, blueprints and the translation of domain errors into HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from flask import Flask, render_template, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from merchants import roles
+from merchants import status as st
+from merchants.errors import Forbidden, NotFound
+from merchants.views.extensions import babel, csrf, limiter
+
+VN_TZ = timezone(timedelta(hours=7))
+LOCALES = ("vi", "en")
+
+
+def select_locale() -> str:
+    """The signed-in user's choice, else the visitor's choice this session, else Vietnamese."""
+    if getattr(current_user, "is_authenticated", False):
+        return current_user.locale
+    return session.get("locale") or request.accept_languages.best_match(LOCALES) or "vi"
+
+
+def vn_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """Show a stored UTC time in Vietnam time, the way users read it."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(VN_TZ).strftime(fmt)
+
+
+def init_web(app: Flask) -> None:
+    from merchants.views import api, auth, households, markets, placards, reports
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    auth.login_manager.init_app(app)
+    for bp in (auth.bp, markets.bp, households.bp, placards.bp, reports.bp, api.bp):
+        app.register_blueprint(bp)
+    csrf.exempt(api.bp)
+    app.jinja_env.filters["vn_time"] = vn_time
+    app.jinja_env.globals["url_map_endpoints"] = app.view_functions
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals.update(status_label=lambda s: st.LABELS_VI.get(s, s), role_label=roles.LABELS_VI.get,
+                                 can=lambda cap: current_user.is_authenticated and roles.can(current_user.role, cap))
+
+    @app.errorhandler(NotFound)
+    def _not_found(exc: NotFound):  # noqa: ANN202
+        return render_template("error.html", code=404, message=exc.message), 404
+
+    @app.errorhandler(404)
+    def _http_404(_exc: Exception):  # noqa: ANN202
+        return render_template("error.html", code=404, message="Không tìm thấy trang."), 404
+
+    @app.errorhandler(Forbidden)
+    def _forbidden(exc: Forbidden):  # noqa: ANN202
+        return render_template("error.html", code=403, message=exc.message), 403
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc: CSRFError):  # noqa: ANN202
+        return render_template("error.html", code=400,
+                               message="Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang."), 400
+
+    @app.errorhandler(429)
+    def _too_many(_exc: Exception):  # noqa: ANN202
+        return render_template("error.html", code=429,
+                               message="Đăng nhập sai quá nhiều lần. Hãy thử lại sau ít phút."), 429
+
+    @app.after_request
+    def _headers(resp):  # noqa: ANN001, ANN202
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp

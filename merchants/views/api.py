@@ -1,0 +1,5 @@
+"""api pages (filled in by their issue)."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)

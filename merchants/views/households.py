@@ -1,0 +1,205 @@
+"""Households: register at a stall, view with its QR, edit, change the bank account, history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+
+from merchants import identity
+from merchants.db import get_session
+from merchants.errors import DomainError, Duplicate, EditConflict
+from merchants.forms import ChangeAccountForm, EditHouseholdForm, QRPhotoForm, RegisterForm
+from merchants.services import households as hs
+from merchants.services.placards import single_placard_pdf
+from merchants.services.registry_queries import (
+    free_stalls,
+    get_market,
+    household_history,
+    household_view,
+    search_households,
+)
+from merchants.views.helpers import attach_error, requires, viewer
+from qr import VietQRError, decode_image, get_bank, parse_payload, png_bytes, svg_text
+
+bp = Blueprint("households", __name__)
+
+
+def _duplicate_link(exc: DomainError) -> str | None:
+    if isinstance(exc, Duplicate) and exc.existing_id:
+        return url_for("households.show", household_id=exc.existing_id)
+    return None
+
+
+def _prefill_from_photo(form: RegisterForm, photo_form: QRPhotoForm) -> str | None:
+    """Decode the household's existing bank-app QR and fill bank and account; returns an error or None."""
+    data = photo_form.photo.data.read() if photo_form.photo.data else b""
+    if not data:
+        return "Hãy chọn hoặc chụp ảnh mã QR."
+    try:
+        texts = decode_image(data)
+    except VietQRError as exc:
+        return f"Không đọc được ảnh: {exc}"
+    for text in texts:
+        try:
+            parsed = parse_payload(text)
+        except VietQRError:
+            continue
+        if parsed.scheme == "vietqr" and parsed.service == "account" and parsed.bin and parsed.account:
+            form.bin.data, form.account_number.data = parsed.bin, parsed.account
+            return None
+    if not texts:
+        return "Không tìm thấy mã QR trong ảnh. Hãy chụp gần hơn, đủ sáng, không lóa."
+    return "Mã QR trong ảnh không phải mã VietQR chuyển khoản đến tài khoản (có thể là VNPay-QR hoặc ví)."
+
+
+@bp.route("/markets/<int:market_id>/register", methods=["GET", "POST"])
+@requires("register")
+def register(market_id: int):  # noqa: ANN201
+    session, v = get_session(), viewer()
+    info = get_market(session, v, market_id)
+    form, photo_form = RegisterForm(), QRPhotoForm(prefix="qr")
+    form.fill_banks()
+    stalls = free_stalls(session, v, market_id)
+    form.stall_ids.choices = [(s.id, f"{s.code}" + (f" – {s.zone}" if s.zone else "")) for s in stalls]
+    duplicate_url = None
+    if request.method == "GET" and request.args.get("stall"):
+        form.stall_ids.data = [s.id for s in stalls if s.code == request.args["stall"]]
+    if request.method == "POST" and request.form.get("action") == "prefill":
+        if photo_form.validate():
+            error = _prefill_from_photo(form, photo_form)
+            if error:
+                photo_form.photo.errors = [error]
+            else:
+                flash("Đã điền ngân hàng và số tài khoản từ mã QR. Hãy xác nhận tên chủ tài khoản.", "success")
+        form.errors.clear() if hasattr(form.errors, "clear") else None
+        return render_template("households/register.html", form=form, photo_form=photo_form, info=info)
+    if form.validate_on_submit():
+        account = (hs.AccountInput(form.bin.data, form.account_number.data, form.holder_name.data or "")
+                   if form.bin.data else None)
+        try:
+            h = hs.register_household(
+                session, v, market_id=market_id, stall_ids=form.stall_ids.data,
+                household=hs.HouseholdInput(form.owner_name.data, form.phone.data or "",
+                                            form.citizen_id.data or "", form.goods.data or ""),
+                account=account)
+        except DomainError as exc:
+            attach_error(form, exc)
+            duplicate_url = _duplicate_link(exc)
+        else:
+            flash(f"Đã đăng ký hộ {h.owner_name}.", "success")
+            return redirect(url_for("households.show", household_id=h.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("households/register.html", form=form, photo_form=photo_form, info=info,
+                           duplicate_url=duplicate_url), status
+
+
+@bp.get("/households/<int:household_id>")
+@requires("view")
+def show(household_id: int):  # noqa: ANN201
+    session, v = get_session(), viewer()
+    hv = household_view(session, v, household_id)
+    bank = get_bank(hv.account.bin) if hv.account else None
+    return render_template("households/show.html", hv=hv, bank=bank, show_pii=v.can("pii"),
+                           mask=identity.mask_tail, phone=identity.format_phone)
+
+
+@bp.get("/households/<int:household_id>/qr.<fmt>")
+@requires("view")
+def qr_image(household_id: int, fmt: str):  # noqa: ANN201
+    hv = household_view(get_session(), viewer(), household_id)
+    if hv.qr is None or fmt not in ("png", "svg"):
+        abort(404)
+    if fmt == "svg":
+        return Response(svg_text(hv.qr.payload), mimetype="image/svg+xml")
+    resp = Response(png_bytes(hv.qr.payload, scale=6), mimetype="image/png")
+    resp.headers["Cache-Control"] = "private, max-age=300"
+    return resp
+
+
+@bp.post("/households/<int:household_id>/placard")
+@requires("print")
+def placard(household_id: int):  # noqa: ANN201
+    layout = request.form.get("layout", "a6")
+    pdf, filename = single_placard_pdf(get_session(), viewer(), household_id, layout=layout)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/households/<int:household_id>/edit", methods=["GET", "POST"])
+@requires("edit")
+def edit(household_id: int):  # noqa: ANN201
+    session, v = get_session(), viewer()
+    hv = household_view(session, v, household_id)
+    form = EditHouseholdForm(obj=None)
+    if request.method == "GET":
+        h = hv.household
+        form.owner_name.data, form.phone.data = h.owner_name, identity.format_phone(h.phone)
+        form.citizen_id.data, form.goods.data, form.version.data = h.citizen_id, h.goods, str(h.version)
+    current = None
+    if form.validate_on_submit():
+        try:
+            hs.update_household(session, v, household_id, expected_version=int(form.version.data or 0),
+                                household=hs.HouseholdInput(form.owner_name.data, form.phone.data or "",
+                                                            form.citizen_id.data or "", form.goods.data or ""))
+        except EditConflict as exc:
+            form.form_errors.append(exc.message)
+            current = household_view(session, v, household_id).household
+            form.version.data = str(current.version)
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            flash("Đã lưu thông tin hộ.", "success")
+            return redirect(url_for("households.show", household_id=household_id))
+    status = 409 if current else 422 if request.method == "POST" else 200
+    return render_template("households/edit.html", form=form, hv=hv, current=current,
+                           phone=identity.format_phone), status
+
+
+@bp.route("/households/<int:household_id>/account", methods=["GET", "POST"])
+@requires("edit")
+def change_account(household_id: int):  # noqa: ANN201
+    session, v = get_session(), viewer()
+    hv = household_view(session, v, household_id)
+    form = ChangeAccountForm()
+    form.fill_banks()
+    if request.method == "GET":
+        form.version.data = str(hv.household.version)
+        form.holder_name.data = hv.account.holder_name if hv.account else identity.holder_name_from(
+            hv.household.owner_name)
+    current = None
+    if form.validate_on_submit():
+        try:
+            hs.change_account(session, v, household_id, expected_version=int(form.version.data or 0),
+                              account=hs.AccountInput(form.bin.data or "", form.account_number.data or "",
+                                                      form.holder_name.data or ""), reason=form.reason.data)
+        except EditConflict as exc:
+            form.form_errors.append(exc.message)
+            current = household_view(session, v, household_id)
+            form.version.data = str(current.household.version)
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            flash("Đã đổi tài khoản. Mã QR cũ đã bị thu hồi; bảng QR cần in lại.", "warning")
+            return redirect(url_for("households.show", household_id=household_id))
+    status = 409 if current else 422 if request.method == "POST" else 200
+    bank = get_bank(hv.account.bin) if hv.account else None
+    return render_template("households/account.html", form=form, hv=hv, bank=bank, current=current,
+                           mask=identity.mask_tail), status
+
+
+@bp.get("/households/<int:household_id>/history")
+@requires("view")
+def history(household_id: int):  # noqa: ANN201
+    session, v = get_session(), viewer()
+    hv = household_view(session, v, household_id)
+    entries, accounts = household_history(session, v, household_id)
+    return render_template("households/history.html", hv=hv, entries=entries, accounts=accounts,
+                           show_pii=v.can("pii"), mask=identity.mask_tail, get_bank=get_bank)
+
+
+@bp.get("/households/search")
+@requires("view")
+def search():  # noqa: ANN201
+    hits = search_households(get_session(), viewer(), request.args.get("q", "")[:100])
+    return jsonify([{"id": h.household_id, "owner_name": h.owner_name, "market": h.market_name,
+                     "stalls": h.stalls, "phone": h.phone,
+                     "url": url_for("households.show", household_id=h.household_id)} for h in hits])

@@ -1,0 +1,45 @@
+"""Markets: the list with coverage, one market's stalls, search."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from merchants import status as st
+from merchants.db import get_session
+from merchants.services.coverage_queries import market_coverage
+from merchants.services.registry_queries import get_market, stall_by_code, stall_rows
+from merchants.views.helpers import viewer
+
+bp = Blueprint("markets", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():  # noqa: ANN201
+    rows = market_coverage(get_session(), viewer())
+    if len(rows) == 1:
+        return redirect(url_for("markets.show", market_id=rows[0].id))
+    return render_template("markets/index.html", rows=rows)
+
+
+@bp.get("/markets/<int:market_id>")
+@login_required
+def show(market_id: int):  # noqa: ANN201
+    session, v = get_session(), viewer()
+    info = get_market(session, v, market_id)
+    q, status = request.args.get("q", "")[:100], request.args.get("status", "")
+    status = status if status in st.ORDER else ""
+    cov = market_coverage(session, v, [market_id])[0]
+    rows = stall_rows(session, v, market_id, q=q, status=status, show_pii=v.can("pii"))
+    return render_template("markets/show.html", info=info, cov=cov, rows=rows, q=q, status=status,
+                           statuses=st.ORDER)
+
+
+@bp.get("/markets/<int:market_id>/stalls/<code>")
+@login_required
+def stall(market_id: int, code: str):  # noqa: ANN201
+    s = stall_by_code(get_session(), viewer(), market_id, code)
+    if s.household_id:
+        return redirect(url_for("households.show", household_id=s.household_id))
+    return redirect(url_for("households.register", market_id=market_id, stall=s.code))

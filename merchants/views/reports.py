@@ -1,0 +1,5 @@
+"""reports pages (filled in by their issue)."""
+
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)

@@ -1,0 +1,84 @@
+"""Shared fixtures: an app on a fresh migrated database per test (SQLite, or PostgreSQL via TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel
+
+from app import create_app
+from merchants import db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test: migrations run once, tests stay isolated."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    db.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_ready() -> str:
+    engine = db.make_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    db.upgrade(PG_URL)
+    return PG_URL
+
+
+def _truncate_pg(url: str) -> None:
+    engine = db.make_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if PG_URL:
+        url = request.getfixturevalue("pg_ready")
+        yield url
+        _truncate_pg(url)
+    else:
+        template = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "choqr.db"
+        shutil.copy(template, target)
+        yield f"sqlite:///{target}"
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "BATCH_DIR": str(tmp_path / "batches"),
+    })
+    yield app
+    app.extensions["choqr.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    with db.session_scope(app.extensions["choqr.engine"]) as s:
+        yield s
