@@ -150,7 +150,9 @@ def users_token(username: str, label: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from merchants import cli_imports, cli_placards
     from qr.cli import qr_cli
 
-    for command in (init_db, seed_demo, demo, coverage, users_group, qr_cli):
+    for command in (init_db, seed_demo, demo, coverage, users_group, qr_cli, *cli_placards.commands,
+                    *cli_imports.commands):
         app.cli.add_command(command)
