@@ -3,7 +3,8 @@
 from .banks import Bank, all_banks, get_bank, search_banks
 from .decode import decode_image
 from .errors import FieldError, PayloadFormatError, VietQRError
-from .parse import ParsedPayload, parse_payload
+from .parse import parse_payload
+from .parsed import ParsedPayload
 from .payload import TransferData, build_payload, transfer_data
 from .render import QUIET_ZONE, png_bytes, qr_matrix, svg_text
 from .text import fold_ascii

@@ -68,7 +68,5 @@ def search_banks(query: str) -> list[Bank]:
     needle = fold_ascii(query)
     if not needle:
         return []
-    ranked = [
-        (rank, bank) for bank, aliases in _search_keys() if (rank := _rank(needle, aliases)) is not None
-    ]
+    ranked = [(rank, bank) for bank, aliases in _search_keys() if (rank := _rank(needle, aliases)) is not None]
     return [bank for _, bank in sorted(ranked, key=lambda pair: pair[0])]

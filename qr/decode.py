@@ -34,7 +34,5 @@ def decode_image(data: bytes | PILImage) -> list[str]:
         raise VietQRError(f"image: expected PNG/JPEG bytes or a PIL image (got {type(data).__name__})")
     if image.mode not in ("L", "RGB", "RGBA"):
         image = image.convert("L")
-    barcodes = zxingcpp.read_barcodes(
-        image, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.Plain
-    )
+    barcodes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.Plain)
     return [barcode.text for barcode in barcodes]

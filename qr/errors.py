@@ -20,6 +20,12 @@ class FieldError(VietQRError):
 class PayloadFormatError(VietQRError):
     """A payload could not be read; the message names the 0-based character position of the fault."""
 
-    def __init__(self, position: int, message: str) -> None:
+    def __init__(self, position: int, head: str, tail: str = "") -> None:
         self.position = position
-        super().__init__(message if "position" in message else f"{message} at position {position}")
+        self.head = head
+        self.tail = tail
+        super().__init__(f"{head} at position {position}{tail}")
+
+    def shifted(self, offset: int) -> PayloadFormatError:
+        """Re-anchor an error found inside a template's value to a position in the whole payload."""
+        return PayloadFormatError(self.position + offset, self.head, self.tail)

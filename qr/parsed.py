@@ -1,0 +1,74 @@
+"""The result of reading a payload: one frozen record both readers (canonical and general) fill alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .banks import Bank
+from .tags import ADDITIONAL_NAMES
+
+
+@dataclass(frozen=True)
+class ParsedPayload:
+    """What a payload says, in the API's names, with the raw top-level objects kept for display."""
+
+    scheme: str
+    bin: str | None
+    bank: Bank | None
+    account: str | None
+    service: str | None
+    initiation: str | None
+    amount: int | None
+    currency: str | None
+    country: str | None
+    purpose: str | None
+    additional: dict[str, str]
+    merchant_name: str | None
+    merchant_city: str | None
+    crc: str
+    crc_ok: bool
+    objects: tuple[tuple[str, str], ...]
+    category: str | None = None
+    merchant_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Give a JSON-ready view: the bank by short name, objects as [id, value] pairs."""
+        return {
+            "scheme": self.scheme,
+            "bin": self.bin,
+            "bank": self.bank.short_name if self.bank else None,
+            "account": self.account,
+            "service": self.service,
+            "initiation": self.initiation,
+            "amount": self.amount,
+            "currency": self.currency,
+            "country": self.country,
+            "purpose": self.purpose,
+            "additional": dict(self.additional),
+            "merchant_name": self.merchant_name,
+            "merchant_city": self.merchant_city,
+            "category": self.category,
+            "merchant_id": self.merchant_id,
+            "crc": self.crc,
+            "crc_ok": self.crc_ok,
+            "objects": [list(pair) for pair in self.objects],
+        }
+
+
+_new = object.__new__
+
+
+def make_parsed(fields: dict[str, Any]) -> ParsedPayload:
+    """Build a ParsedPayload from every field by name, skipping the frozen __init__'s per-field setattr.
+
+    Those object.__setattr__ calls cost more than the whole TLV walk; the result equals ParsedPayload(**fields).
+    """
+    parsed = _new(ParsedPayload)
+    parsed.__dict__.update(fields)
+    return parsed
+
+
+def name_additional(subs: dict[str, str]) -> dict[str, str]:
+    """Key object 62's sub-fields by API name (bill_number, purpose, ...); unknown ids become tag_NN."""
+    return {ADDITIONAL_NAMES.get(tag) or f"tag_{tag}": value for tag, value in subs.items()}
