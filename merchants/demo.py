@@ -47,14 +47,15 @@ class DemoMarket:
     zones: tuple[tuple[str, str, int], ...]  # (zone name, stall prefix, stalls)
     uncovered: int
     printed_share: float
+    free_stalls: int = 0  # empty stalls so the demo can register a new household
 
 
 MARKETS = (
     DemoMarket("CAIRONG", "Chợ Cái Rồng", "VANDON", "Đặc khu Vân Đồn", "Huyện Vân Đồn (cũ)",
                (("Nhà chợ chính", "A", 120), ("Dãy hải sản", "B", 96), ("Dãy rau quả", "C", 84),
-                ("Ki-ốt mặt đường", "K", 64)), uncovered=8, printed_share=0.9),
+                ("Ki-ốt mặt đường", "K", 64)), uncovered=8, printed_share=0.9, free_stalls=6),
     DemoMarket("HALONG1", "Chợ Hạ Long I", "HONGGAI", "Phường Hồng Gai", "TP Hạ Long (cũ)",
-               (("Tầng 1", "T1", 40), ("Ki-ốt ngoài", "N", 20)), uncovered=19, printed_share=0.5),
+               (("Tầng 1", "T1", 40), ("Ki-ốt ngoài", "N", 20)), uncovered=19, printed_share=0.5, free_stalls=4),
 )
 
 
@@ -89,7 +90,10 @@ def seed(session: Session, *, seed_value: int = 2025) -> dict[str, int]:
         session.flush()
         stalls = [Stall(market_id=market.id, code=f"{prefix}-{i:03d}", zone=zone)
                   for zone, prefix, n in dm.zones for i in range(1, n + 1)]
-        session.add_all(stalls)
+        zone, prefix, n = dm.zones[-1]
+        spare = [Stall(market_id=market.id, code=f"{prefix}-{i:03d}", zone=zone)
+                 for i in range(n + 1, n + 1 + dm.free_stalls)]
+        session.add_all(stalls + spare)
         session.commit()
         no_account = set(rng.sample(range(len(stalls)), dm.uncovered))
         for idx, stall in enumerate(stalls):

@@ -6,6 +6,7 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from merchants import status as st
+from merchants.clock import vn_date
 from merchants.errors import InvalidField, QRNotVerified
 from merchants.models import BankAccount, Household, IssuedQR, Placard, utcnow
 from merchants.scope import Viewer
@@ -43,7 +44,7 @@ def issue_qr(session: Session, actor: Viewer, household: Household, account: Ban
     if household.status == st.ACCOUNT_OPENED or st.reached(household.status, st.QR_ISSUED):
         move_status(session, actor, household, st.QR_ISSUED)
     if household.qr_issued_on is None:
-        household.qr_issued_on = now.date()
+        household.qr_issued_on = vn_date(now)
     household.needs_reprint = bool(revoked_placards) or household.needs_reprint
     record(session, actor, "qr.issue", household_id=household.id, qr_id=issued.id,
            revoked_placards=revoked_placards)

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from merchants import identity
+from merchants.clock import vn_date
 from merchants import status as st
 from merchants.errors import Forbidden, InvalidField
 from merchants.models import BankAccount, Household, IssuedQR, Market, Placard, PrintBatch, Stall, utcnow
@@ -72,7 +73,7 @@ def placard_data(item: PrintItem, market: Market, serial: str) -> PlacardData:
         market_name=market.name, stall_code=item.stall.code, holder_name=item.account.holder_name,
         bank_short_name=bank.short_name if bank else item.account.bin,
         account_masked=identity.mask_tail(item.account.account_number), payload=item.qr.payload, serial=serial,
-        issued_on=item.qr.issued_at.date(), owner_name=item.household.owner_name, goods=item.household.goods,
+        issued_on=vn_date(item.qr.issued_at), owner_name=item.household.owner_name, goods=item.household.goods,
         sample=market.is_demo)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 
 from flask import Flask, render_template, request, session
 from flask_babel import get_locale
@@ -11,10 +11,10 @@ from flask_wtf.csrf import CSRFError
 
 from merchants import roles
 from merchants import status as st
+from merchants.clock import to_vn
 from merchants.errors import Forbidden, NotFound
 from merchants.views.extensions import babel, csrf, limiter
 
-VN_TZ = timezone(timedelta(hours=7))
 LOCALES = ("vi", "en")
 
 
@@ -27,11 +27,7 @@ def select_locale() -> str:
 
 def vn_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     """Show a stored UTC time in Vietnam time, the way users read it."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(VN_TZ).strftime(fmt)
+    return "" if value is None else to_vn(value).strftime(fmt)
 
 
 def init_web(app: Flask) -> None:
