@@ -11,8 +11,8 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from merchants import identity
-from merchants.clock import vn_date
 from merchants import status as st
+from merchants.clock import vn_date
 from merchants.errors import Forbidden, InvalidField
 from merchants.models import BankAccount, Household, IssuedQR, Market, Placard, PrintBatch, Stall, utcnow
 from merchants.scope import Viewer
