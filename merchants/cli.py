@@ -7,6 +7,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from merchants import db, roles
 from merchants.errors import DomainError
@@ -22,6 +23,7 @@ def _fail(exc: DomainError) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
     db.upgrade(current_app.config["DATABASE_URL"])
@@ -29,6 +31,7 @@ def init_db() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Load the demo markets (Chợ Cái Rồng: 356/364 households) and demo users."""
     from merchants.demo import DEMO_LOGINS, DEMO_PASSWORD, seed
@@ -44,6 +47,7 @@ def seed_demo() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 @click.pass_context
+@with_appcontext
 def demo(ctx: click.Context, host: str, port: int) -> None:
     """Initialise the database, load demo data and serve the app."""
     ctx.invoke(init_db)
@@ -55,6 +59,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
 @click.command("coverage")
 @click.option("--market", "market_code", default=None, help="Only this market code.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per market.")
+@with_appcontext
 def coverage(market_code: str | None, as_json: bool) -> None:
     """Print coverage per market: households with an issued QR over active households (floored %)."""
     from merchants.scope import SYSTEM
@@ -91,6 +96,7 @@ def users_group() -> None:
 @click.option("--commune", "communes", multiple=True, help="Commune code served (repeatable).")
 @click.option("--market", "markets", multiple=True, help="Market code served (repeatable).")
 @click.password_option("--password", help="Prompted for when omitted.")
+@with_appcontext
 def users_add(username: str, full_name: str, role: str, provinces: tuple[str, ...], communes: tuple[str, ...],
               markets: tuple[str, ...], password: str) -> None:
     """Create a user scoped to provinces, communes or markets."""
@@ -108,6 +114,7 @@ def users_add(username: str, full_name: str, role: str, provinces: tuple[str, ..
 
 @users_group.command("disable")
 @click.argument("username")
+@with_appcontext
 def users_disable(username: str) -> None:
     """Disable a user; their open sessions stop working at once."""
     from merchants.services import users
@@ -123,6 +130,7 @@ def users_disable(username: str) -> None:
 @users_group.command("reset-password")
 @click.argument("username")
 @click.password_option("--password", help="Prompted for when omitted.")
+@with_appcontext
 def users_reset(username: str, password: str) -> None:
     """Set a new password; the user's open sessions end."""
     from merchants.services import users
@@ -138,6 +146,7 @@ def users_reset(username: str, password: str) -> None:
 @users_group.command("token")
 @click.argument("username")
 @click.option("--label", default="api", help="What the token is for.")
+@with_appcontext
 def users_token(username: str, label: str) -> None:
     """Create an API token for /api/v1 (printed once)."""
     from merchants.services import users
