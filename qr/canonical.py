@@ -11,7 +11,7 @@ from binascii import crc_hqx
 
 from .banks import get_bank
 from .crc import CRC_INIT
-from .parsed import ParsedPayload
+from .parsed import ParsedPayload, make_parsed
 from .tags import ADDITIONAL, ADDITIONAL_NAMES
 
 _CANONICAL = re.compile(
@@ -27,7 +27,6 @@ _CANONICAL = re.compile(
 )
 _TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
 _LENGTHS = {text: n for n, text in enumerate(_TWO_DIGITS) if n}
-_new = object.__new__
 _INITIATION = {"11": "static", "12": "dynamic"}
 _SERVICE = {"QRIBFTTA": "account", "QRIBFTTC": "card"}
 _NAPAS_FIXED = 44  # 38's value = GUID object (14) + "01LL" (4) + "0006"+BIN+"01LL" (14) + service object (12)
@@ -40,30 +39,28 @@ def read_canonical(text: str) -> ParsedPayload | None:
         return None
     init, len38, len01, bin_, len_account, account, code, len54, amount, len62, extra, crc = match.groups()
     size = len(account)
-    lengths = (len_account, len01, len38, len54, len62)
-    if lengths != (
-        _TWO_DIGITS[size],
-        _TWO_DIGITS[size + 14],
-        _TWO_DIGITS[size + _NAPAS_FIXED],
-        amount and _TWO_DIGITS[len(amount)],
-        extra and _TWO_DIGITS[len(extra)],
+    if (
+        len_account != _TWO_DIGITS[size]
+        or len01 != _TWO_DIGITS[size + 14]
+        or len38 != _TWO_DIGITS[size + _NAPAS_FIXED]
+        or (amount is not None and len54 != _TWO_DIGITS[len(amount)])
+        or (extra is not None and len62 != _TWO_DIGITS[len(extra)])
+        or crc_hqx(text[:-4].encode(), CRC_INIT) != int(crc, 16)
     ):
         return None
-    if f"{crc_hqx(text[:-4].encode(), CRC_INIT):04X}" != crc:
-        return None
-    objects = [("00", "01"), ("01", init), ("38", text[16 : 16 + size + _NAPAS_FIXED]), ("53", "704")]
+    head = (("00", "01"), ("01", init), ("38", text[16 : 16 + size + _NAPAS_FIXED]), ("53", "704"))
     if amount is not None:
-        objects.append(("54", amount))
-    objects.append(("58", "VN"))
+        head += (("54", amount),)
     additional: dict[str, str] = {}
-    if extra is not None:
-        additional = _additional(extra)
-        if additional is None:
+    if extra is None:
+        objects = (*head, ("58", "VN"), ("63", crc))
+    else:
+        named = _additional(extra)
+        if named is None:
             return None
-        objects.append((ADDITIONAL, extra))
-    objects.append(("63", crc))
-    parsed = _new(ParsedPayload)  # see make_parsed: skips the frozen __init__'s per-field setattr
-    parsed.__dict__.update(
+        additional = named
+        objects = (*head, ("58", "VN"), (ADDITIONAL, extra), ("63", crc))
+    return make_parsed(
         {
             "scheme": "vietqr",
             "bin": bin_,
@@ -80,12 +77,11 @@ def read_canonical(text: str) -> ParsedPayload | None:
             "merchant_city": None,
             "crc": crc,
             "crc_ok": True,
-            "objects": tuple(objects),
+            "objects": objects,
             "category": None,
             "merchant_id": None,
         }
     )
-    return parsed
 
 
 def _additional(extra: str) -> dict[str, str] | None:

@@ -8,7 +8,7 @@ from typing import Literal
 from .crc import crc16_hex
 from .errors import FieldError
 from .rules import check_account, check_amount, check_ascii, check_bin, check_folded, check_service
-from .tags import ADDITIONAL_IDS, MAX_VALUE, NAPAS_GUID, SERVICE_CODES
+from .tags import MAX_VALUE, NAPAS_GUID, SERVICE_CODES
 
 # Everything before object 38 and between 38 and 54 is constant for a transfer QR.
 _HEAD_STATIC = "000201010211"
@@ -18,9 +18,9 @@ _SERVICE_OBJECTS = {name: f"02{len(code):02d}{code}" for name, code in SERVICE_C
 _CURRENCY_OBJECT = "5303704"
 _COUNTRY_OBJECT = "5802VN"
 _CRC_HEADER = "6304"
-# Object 62 sub-fields the builder writes, in ascending id order, as TransferData attribute names.
-_ADDITIONAL_FIELDS = ("bill_number", "mobile", "store", "reference", "customer", "terminal", "purpose")
-_ADDITIONAL_ORDER = tuple(sorted((ADDITIONAL_IDS[name], name) for name in _ADDITIONAL_FIELDS))
+# Object 62 sub-field ids for bill_number, mobile, store, reference, customer, terminal, purpose (loyalty
+# and consumer data request are for merchants, not household transfers).
+_SUB_IDS = ("01", "02", "03", "05", "06", "07", "08")
 ADDITIONAL_RULE = f"sub-fields together must fit in {MAX_VALUE} characters of object 62"
 
 
@@ -47,13 +47,9 @@ class TransferData:
 
     @property
     def additional(self) -> str:
-        """Object 62's value (sub-fields in id order), empty when no sub-field is set."""
-        parts = []
-        for tag, name in _ADDITIONAL_ORDER:
-            value = getattr(self, name)
-            if value:
-                parts.append(f"{tag}{len(value):02d}{value}")
-        return "".join(parts)
+        """Object 62's value (sub-fields in ascending id order), empty when no sub-field is set."""
+        values = (self.bill_number, self.mobile, self.store, self.reference, self.customer, self.terminal, self.purpose)
+        return "".join([f"{tag}{len(value):02d}{value}" for tag, value in zip(_SUB_IDS, values, strict=True) if value])
 
     @property
     def payload(self) -> str:
@@ -105,9 +101,10 @@ def transfer_data(
         mobile=check_ascii("mobile", mobile),
         customer=check_folded("customer", customer),
     )
-    additional = data.additional
-    if len(additional) > MAX_VALUE:
-        raise FieldError("additional_data", additional, ADDITIONAL_RULE)
+    if purpose or customer or bill_number or reference or store or terminal or mobile:
+        additional = data.additional
+        if len(additional) > MAX_VALUE:
+            raise FieldError("additional_data", additional, ADDITIONAL_RULE)
     return data
 
 
