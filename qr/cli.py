@@ -10,7 +10,8 @@ import click
 
 from .decode import decode_image
 from .errors import FieldError, PayloadFormatError, VietQRError
-from .parse import ParsedPayload, parse_payload
+from .parse import parse_payload
+from .parsed import ParsedPayload
 from .payload import build_payload
 
 EXIT_BAD_INPUT = 2

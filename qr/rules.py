@@ -36,7 +36,7 @@ def check_account(value: object) -> str:
 
 def check_service(value: object) -> str:
     """Accept the two transfer services; the parser alone knows push and cash."""
-    if value not in SERVICE_CODES:
+    if type(value) is not str or value not in SERVICE_CODES:
         raise FieldError("service", value, SERVICE_RULE)
     return value  # type: ignore[return-value]
 
