@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from merchants import identity
@@ -85,6 +86,25 @@ def _check_account_free(session: Session, bin: str, number: str, own_id: int | N
         raise Duplicate("account_number", "Tài khoản ngân hàng này đã gắn với một hộ khác.", existing_id=other)
 
 
+def _explain_integrity_error(session: Session, *, citizen_id: str | None, account: tuple[str, str] | None,
+                             own_id: int | None = None) -> None:
+    """A unique index refused a save that passed the checks because another tablet saved first: say which."""
+    session.rollback()
+    _check_citizen_id_free(session, citizen_id, own_id)
+    if account:
+        _check_account_free(session, account[0], account[1], own_id)
+
+
+def _claim_stalls(session: Session, household_id: int, stalls: list[Stall]) -> None:
+    """Take free stalls in one guarded UPDATE each, so two tablets can never both get the same stall."""
+    for stall in stalls:
+        claimed = session.exec(update(Stall).where(Stall.id == stall.id, Stall.household_id.is_(None))
+                               .values(household_id=household_id)).rowcount
+        if claimed != 1:
+            holder = session.exec(select(Stall.household_id).where(Stall.id == stall.id)).one()
+            raise Duplicate("stalls", f"Sạp {stall.code} đã có hộ kinh doanh.", existing_id=holder or 0)
+
+
 def _search_text(h: Household, account_number: str | None) -> str:
     phone_local = identity.format_phone(h.phone).replace(" ", "")
     return identity.search_key(h.owner_name, h.goods, phone_local, h.citizen_id, account_number)[:400]
@@ -114,14 +134,16 @@ def register_household(session: Session, actor: Viewer, *, market_id: int, stall
         h.search_text = _search_text(h, cleaned_account[1] if cleaned_account else None)
         session.add(h)
         session.flush()
-        for stall in stalls:
-            stall.household_id = h.id
-            session.add(stall)
+        _claim_stalls(session, h.id, stalls)
         record(session, actor, "household.create", household_id=h.id,
                stalls=[s.code for s in stalls], citizen_id=identity.mask_tail(h.citizen_id))
         if cleaned_account:
             _open_account(session, actor, h, *cleaned_account)
         session.commit()
+    except IntegrityError:
+        _explain_integrity_error(session, citizen_id=fields["citizen_id"],
+                                 account=cleaned_account[:2] if cleaned_account else None)
+        raise
     except Exception:
         session.rollback()
         raise
@@ -178,6 +200,9 @@ def update_household(session: Session, actor: Viewer, household_id: int, *, expe
         session.commit()
     except EditConflict:
         raise
+    except IntegrityError:
+        _explain_integrity_error(session, citizen_id=fields["citizen_id"], account=None, own_id=h.id)
+        raise
     except Exception:
         session.rollback()
         raise
@@ -197,6 +222,7 @@ def change_account(session: Session, actor: Viewer, household_id: int, *, expect
     if old and (old.bin, old.account_number, old.holder_name) == (bin, number, holder):
         raise InvalidField("account_number", "Tài khoản mới trùng với tài khoản đang dùng.")
     _check_account_free(session, bin, number, own_id=h.id)
+    had_qr = st.reached(h.status, st.QR_ISSUED)
     try:
         _bump_version(session, h, expected_version)
         if old:
@@ -207,11 +233,14 @@ def change_account(session: Session, actor: Viewer, household_id: int, *, expect
                old_bin=old.bin if old else None, old_account=identity.mask_tail(old.account_number if old else None),
                new_bin=bin, new_account=identity.mask_tail(number), holder_name=holder)
         acc = _open_account(session, actor, h, bin, number, holder)
-        h.needs_reprint = h.needs_reprint or st.reached(h.status, st.QR_ISSUED)
+        h.needs_reprint = h.needs_reprint or had_qr  # the old QR may be on paper or a screen somewhere
         h.search_text = _search_text(h, number)
         session.add(h)
         session.commit()
     except EditConflict:
+        raise
+    except IntegrityError:
+        _explain_integrity_error(session, citizen_id=None, account=(bin, number), own_id=h.id)
         raise
     except Exception:
         session.rollback()

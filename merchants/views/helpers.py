@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, g
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -38,10 +39,16 @@ def requires(capability: str) -> Callable:
     return deco
 
 
+def translated(message: str) -> str:
+    """A domain error's Vietnamese message in the user's language (unchanged when the catalog lacks it)."""
+    return gettext(message) if message else message
+
+
 def attach_error(form: FlaskForm, exc: DomainError) -> None:
     """Show a domain error under the form field it names, or at the top of the form."""
+    message = translated(exc.message)
     field = getattr(form, exc.field, None) if exc.field else None
     if field is not None:
-        field.errors = [*field.errors, exc.message] if isinstance(field.errors, list) else [exc.message]
+        field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
     else:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(message)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from merchants import identity
 from merchants.db import get_session
@@ -33,22 +36,40 @@ def _prefill_from_photo(form: RegisterForm, photo_form: QRPhotoForm) -> str | No
     """Decode the household's existing bank-app QR and fill bank and account; returns an error or None."""
     data = photo_form.photo.data.read() if photo_form.photo.data else b""
     if not data:
-        return "Hãy chọn hoặc chụp ảnh mã QR."
+        return _("Hãy chọn hoặc chụp ảnh mã QR.")
     try:
         texts = decode_image(data)
     except VietQRError as exc:
-        return f"Không đọc được ảnh: {exc}"
+        return _("Không đọc được ảnh: %(error)s", error=exc)
     for text in texts:
         try:
             parsed = parse_payload(text)
         except VietQRError:
             continue
         if parsed.scheme == "vietqr" and parsed.service == "account" and parsed.bin and parsed.account:
+            if get_bank(parsed.bin) is None:
+                return _("Mã QR thuộc ngân hàng có mã BIN %(bin)s, chưa có trong danh sách NAPAS.", bin=parsed.bin)
             form.bin.data, form.account_number.data = parsed.bin, parsed.account
+            if parsed.merchant_name and not (form.holder_name.data or "").strip():
+                form.holder_name.data = identity.holder_name_from(parsed.merchant_name)
             return None
     if not texts:
-        return "Không tìm thấy mã QR trong ảnh. Hãy chụp gần hơn, đủ sáng, không lóa."
-    return "Mã QR trong ảnh không phải mã VietQR chuyển khoản đến tài khoản (có thể là VNPay-QR hoặc ví)."
+        return _("Không tìm thấy mã QR trong ảnh. Hãy chụp gần hơn, đủ sáng, không lóa.")
+    return _("Mã QR trong ảnh không phải mã VietQR chuyển khoản đến tài khoản (có thể là VNPay-QR hoặc ví).")
+
+
+_NUMBER_TYPED = re.compile(r"[\d\s.+()-]+")
+
+
+def _search_query(q: str) -> str:
+    """What the officer typed, with a phone or account number reduced to the digits stored: '+84 912…' → '0912…'."""
+    q = q.strip()[:100]
+    if not _NUMBER_TYPED.fullmatch(q):
+        return q
+    digits = re.sub(r"\D", "", q)
+    if q.startswith("+84") or (q.startswith("84") and len(digits) == 11):
+        digits = "0" + digits[2:]
+    return digits
 
 
 @bp.route("/markets/<int:market_id>/register", methods=["GET", "POST"])
@@ -69,8 +90,7 @@ def register(market_id: int):  # noqa: ANN201
             if error:
                 photo_form.photo.errors = [error]
             else:
-                flash("Đã điền ngân hàng và số tài khoản từ mã QR. Hãy xác nhận tên chủ tài khoản.", "success")
-        form.errors.clear() if hasattr(form.errors, "clear") else None
+                flash(_("Đã điền ngân hàng và số tài khoản từ mã QR. Hãy xác nhận tên chủ tài khoản."), "success")
         return render_template("households/register.html", form=form, photo_form=photo_form, info=info)
     if form.validate_on_submit():
         account = (hs.AccountInput(form.bin.data, form.account_number.data, form.holder_name.data or "")
@@ -85,7 +105,7 @@ def register(market_id: int):  # noqa: ANN201
             attach_error(form, exc)
             duplicate_url = _duplicate_link(exc)
         else:
-            flash(f"Đã đăng ký hộ {h.owner_name}.", "success")
+            flash(_("Đã đăng ký hộ %(name)s.", name=h.owner_name), "success")
             return redirect(url_for("households.show", household_id=h.id))
     status = 422 if request.method == "POST" else 200
     return render_template("households/register.html", form=form, photo_form=photo_form, info=info,
@@ -134,24 +154,25 @@ def edit(household_id: int):  # noqa: ANN201
         h = hv.household
         form.owner_name.data, form.phone.data = h.owner_name, identity.format_phone(h.phone)
         form.citizen_id.data, form.goods.data, form.version.data = h.citizen_id, h.goods, str(h.version)
-    current = None
+    current, duplicate_url = None, None
     if form.validate_on_submit():
         try:
             hs.update_household(session, v, household_id, expected_version=int(form.version.data or 0),
                                 household=hs.HouseholdInput(form.owner_name.data, form.phone.data or "",
                                                             form.citizen_id.data or "", form.goods.data or ""))
         except EditConflict as exc:
-            form.form_errors.append(exc.message)
+            attach_error(form, exc)
             current = household_view(session, v, household_id).household
             form.version.data = str(current.version)
         except DomainError as exc:
             attach_error(form, exc)
+            duplicate_url = _duplicate_link(exc)
         else:
-            flash("Đã lưu thông tin hộ.", "success")
+            flash(_("Đã lưu thông tin hộ."), "success")
             return redirect(url_for("households.show", household_id=household_id))
     status = 409 if current else 422 if request.method == "POST" else 200
-    return render_template("households/edit.html", form=form, hv=hv, current=current,
-                           phone=identity.format_phone), status
+    return render_template("households/edit.html", form=form, hv=hv, current=current, duplicate_url=duplicate_url,
+                           phone=identity.format_phone, show_pii=v.can("pii"), mask=identity.mask_tail), status
 
 
 @bp.route("/households/<int:household_id>/account", methods=["GET", "POST"])
@@ -165,25 +186,26 @@ def change_account(household_id: int):  # noqa: ANN201
         form.version.data = str(hv.household.version)
         form.holder_name.data = hv.account.holder_name if hv.account else identity.holder_name_from(
             hv.household.owner_name)
-    current = None
+    current, duplicate_url = None, None
     if form.validate_on_submit():
         try:
             hs.change_account(session, v, household_id, expected_version=int(form.version.data or 0),
                               account=hs.AccountInput(form.bin.data or "", form.account_number.data or "",
                                                       form.holder_name.data or ""), reason=form.reason.data)
         except EditConflict as exc:
-            form.form_errors.append(exc.message)
-            current = household_view(session, v, household_id)
+            attach_error(form, exc)
+            current = hv = household_view(session, v, household_id)
             form.version.data = str(current.household.version)
         except DomainError as exc:
             attach_error(form, exc)
+            duplicate_url = _duplicate_link(exc)
         else:
-            flash("Đã đổi tài khoản. Mã QR cũ đã bị thu hồi; bảng QR cần in lại.", "warning")
+            flash(_("Đã đổi tài khoản. Mã QR cũ đã bị thu hồi; bảng QR cần in lại."), "warning")
             return redirect(url_for("households.show", household_id=household_id))
     status = 409 if current else 422 if request.method == "POST" else 200
     bank = get_bank(hv.account.bin) if hv.account else None
     return render_template("households/account.html", form=form, hv=hv, bank=bank, current=current,
-                           mask=identity.mask_tail), status
+                           duplicate_url=duplicate_url, show_pii=v.can("pii"), mask=identity.mask_tail), status
 
 
 @bp.get("/households/<int:household_id>/history")
@@ -199,7 +221,7 @@ def history(household_id: int):  # noqa: ANN201
 @bp.get("/households/search")
 @requires("view")
 def search():  # noqa: ANN201
-    hits = search_households(get_session(), viewer(), request.args.get("q", "")[:100])
+    hits = search_households(get_session(), viewer(), _search_query(request.args.get("q", "")))
     return jsonify([{"id": h.household_id, "owner_name": h.owner_name, "market": h.market_name,
                      "stalls": h.stalls, "phone": h.phone,
                      "url": url_for("households.show", household_id=h.household_id)} for h in hits])

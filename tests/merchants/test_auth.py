@@ -1,0 +1,267 @@
+"""Signing in and out: argon2 hashes, a fresh session on sign-in, sessions that end when they must."""
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from argon2 import PasswordHasher
+from factories import PASSWORD, login, make_market, make_user
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from app import create_app
+from merchants.models import User, UserScope
+from merchants.services import users
+from merchants.views.extensions import limiter
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id at its lowest cost: the same code path, many times faster."""
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+def _cli(app: Flask, *args: str):  # noqa: ANN202
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=list(args))
+
+
+def _is_signed_in(client: FlaskClient) -> bool:
+    return client.get("/").status_code != 302 or not client.get("/").headers["Location"].startswith("/login")
+
+
+def test_passwords_are_stored_as_argon2id_hashes(session, monkeypatch):
+    monkeypatch.setattr(users, "_hasher", PasswordHasher())
+    user = make_user(session, markets=[make_market(session)])
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+    assert users.authenticate(session, user.username, PASSWORD).id == user.id
+    assert users.authenticate(session, user.username, PASSWORD + "x") is None
+
+
+def test_a_hash_with_old_parameters_is_upgraded_at_the_next_sign_in(session, monkeypatch):
+    user = make_user(session, markets=[make_market(session)])
+    old_hash = user.password_hash
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=2, memory_cost=16, parallelism=1))
+    assert users.authenticate(session, user.username, PASSWORD) is not None
+    session.refresh(user)
+    assert user.password_hash != old_hash and "t=2" in user.password_hash
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(client, session):
+    user = make_user(session, markets=[make_market(session)])
+    wrong = client.post("/login", data={"username": user.username, "password": "sai-mat-khau"})
+    unknown = client.post("/login", data={"username": "khong-co", "password": "sai-mat-khau"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Sai tên đăng nhập hoặc mật khẩu." in wrong.get_data(as_text=True)
+    assert "Sai tên đăng nhập hoặc mật khẩu." in unknown.get_data(as_text=True)
+    assert not _is_signed_in(client)
+
+
+def test_sign_in_starts_a_fresh_session_so_nothing_from_before_survives(client, session):
+    user = make_user(session, markets=[make_market(session)])
+    client.get("/login")
+    with client.session_transaction() as sess:
+        sess["planted"] = "by-an-attacker"
+        sess["_user_id"] = "999:1"
+    before = client.get_cookie("session").value
+    login(client, user)
+    after = client.get_cookie("session").value
+    assert after != before
+    with client.session_transaction() as sess:
+        assert "planted" not in sess
+        assert sess["_user_id"] == f"{user.id}:{user.session_version}"
+
+
+def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(client, session):
+    market = make_market(session)
+    user = make_user(session, markets=[market])
+    resp = client.post(f"/login?next=/markets/{market.id}", data={"username": user.username, "password": PASSWORD})
+    assert resp.headers["Location"] == f"/markets/{market.id}"
+    client.post("/logout")
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        resp = client.post("/login", query_string={"next": evil},
+                           data={"username": user.username, "password": PASSWORD})
+        assert resp.headers["Location"] == "/", evil
+        client.post("/logout")
+
+
+def test_sign_out_ends_the_session(client, session):
+    market = make_market(session)
+    login(client, make_user(session, markets=[market]))
+    assert client.get(f"/markets/{market.id}").status_code == 200
+    resp = client.post("/logout")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/login"
+    resp = client.get(f"/markets/{market.id}")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+
+
+def test_sign_out_needs_a_post_so_a_link_cannot_sign_you_out(client, session):
+    login(client, make_user(session, markets=[make_market(session)]))
+    assert client.get("/logout").status_code == 405
+    assert _is_signed_in(client)
+
+
+def test_a_disabled_users_open_session_stops_working_at_once(app, client, session):
+    market = make_market(session)
+    user = make_user(session, markets=[market])
+    login(client, user)
+    assert client.get(f"/markets/{market.id}").status_code == 200
+    result = _cli(app, "users", "disable", user.username)
+    assert result.exit_code == 0, result.output
+    resp = client.get(f"/markets/{market.id}")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+    resp = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert resp.status_code == 401
+
+
+def test_reset_password_ends_sessions_and_only_the_new_password_works(app, client, session):
+    market = make_market(session)
+    user = make_user(session, markets=[market])
+    login(client, user)
+    result = _cli(app, "users", "reset-password", user.username, "--password", "mat-khau-moi-456")
+    assert result.exit_code == 0, result.output
+    assert client.get(f"/markets/{market.id}").headers["Location"].startswith("/login")
+    assert client.post("/login", data={"username": user.username, "password": PASSWORD}).status_code == 401
+    login(client, user, "mat-khau-moi-456")
+    assert client.get(f"/markets/{market.id}").status_code == 200
+
+
+def test_cli_adds_a_scoped_user_who_can_sign_in(app, client, session):
+    make_market(session, commune_code="XA-CAIRONG")
+    result = _cli(app, "users", "add", "Dao.Nguyen", "--name", "Nguyễn Thị Đào", "--role", "commune_officer",
+                  "--commune", "XA-CAIRONG", "--password", "mat-khau-123")
+    assert result.exit_code == 0, result.output
+    assert "dao.nguyen" in result.output.lower()
+    user = session.exec(select(User).where(User.username == "dao.nguyen")).one()
+    assert (user.full_name, user.role, user.active) == ("Nguyễn Thị Đào", "commune_officer", True)
+    assert user.password_hash.startswith("$argon2id$")
+    assert len(session.exec(select(UserScope).where(UserScope.user_id == user.id)).all()) == 1
+    assert client.post("/login", data={"username": "DAO.NGUYEN", "password": "mat-khau-123"}).status_code == 302
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--role", "commune_officer", "--commune", "KHONG-CO", "--password", "mat-khau-123"], "KHONG-CO"),
+    (["--role", "commune_officer", "--password", "mat-khau-123"], "ít nhất một tỉnh"),
+    (["--role", "admin", "--password", "ngan"], "ít nhất 8 ký tự"),
+])
+def test_cli_refuses_a_bad_user_and_stores_nothing(app, session, args, message):
+    result = _cli(app, "users", "add", "moi", "--name", "Người Mới", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert session.exec(select(User)).all() == []
+
+
+def test_cli_refuses_a_username_taken_and_unknown_users(app, session):
+    make_user(session, "admin", username="dao")
+    assert "đã có" in _cli(app, "users", "add", "dao", "--name", "X", "--role", "admin",
+                           "--password", "mat-khau-123").output
+    for args in (["disable", "ai-do"], ["reset-password", "ai-do", "--password", "mat-khau-123"]):
+        result = _cli(app, "users", *args)
+        assert result.exit_code == 2 and "ai-do" in result.output
+
+
+# --- rate limiting and CSRF need their own app: the shared fixture switches both off -------------------------
+
+@pytest.fixture
+def strict_app(database_url: str, tmp_path) -> Iterator[Flask]:  # noqa: ANN001
+    """The app as deployed: CSRF on, sign-in rate limit on (3 failures a minute, to keep the test short)."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
+                      "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute",
+                      "BATCH_DIR": str(tmp_path / "batches")})
+    yield app
+    limiter.enabled = False  # the limiter is one object shared by every app built in this process
+    app.extensions["choqr.engine"].dispose()
+
+
+@pytest.fixture
+def strict_session(strict_app: Flask) -> Iterator[Session]:
+    from merchants import db
+
+    with db.session_scope(strict_app.extensions["choqr.engine"]) as s:
+        yield s
+
+
+def _csrf_token(client: FlaskClient, url: str) -> str:
+    page = client.get(url, follow_redirects=True).get_data(as_text=True)
+    match = CSRF_INPUT.search(page)
+    assert match, page[:400]
+    return match.group(1)
+
+
+CSRF_INPUT = re.compile(r'name="(?:[\w-]+-)?csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def _strict_login(client: FlaskClient, username: str, password: str):  # noqa: ANN202
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": _csrf_token(client, "/login")})
+
+
+def test_failed_sign_ins_are_rate_limited_but_successful_ones_do_not_count(strict_app, strict_session):
+    user = make_user(strict_session, markets=[make_market(strict_session)])
+    client = strict_app.test_client()
+    assert _strict_login(client, user.username, "sai-1").status_code == 401
+    for _ in range(4):  # more successes than the limit allows failures
+        assert _strict_login(client, user.username, PASSWORD).status_code == 302
+        client.post("/logout", data={"csrf_token": _csrf_token(client, "/")})
+    assert _strict_login(client, user.username, "sai-2").status_code == 401
+    assert _strict_login(client, user.username, "sai-3").status_code == 401
+    blocked = _strict_login(client, user.username, PASSWORD)
+    assert blocked.status_code == 429
+    assert "Đăng nhập sai quá nhiều lần" in blocked.get_data(as_text=True)
+    assert not _is_signed_in(client)
+
+
+def test_the_sign_in_page_itself_is_never_rate_limited(strict_app):
+    client = strict_app.test_client()
+    for _ in range(6):
+        assert client.get("/login").status_code == 200
+
+
+def test_a_post_without_csrf_token_is_refused_and_nothing_is_stored(strict_app, strict_session):
+    from factories import make_household
+
+    from merchants.models import Household
+
+    market = make_market(strict_session)
+    h = make_household(strict_session, market)
+    user = make_user(strict_session, markets=[market])
+    client = strict_app.test_client()
+    assert client.post("/login", data={"username": user.username, "password": PASSWORD}).status_code == 400
+    assert _strict_login(client, user.username, PASSWORD).status_code == 302
+    posts = {
+        f"/markets/{market.id}/register": {"owner_name": "Kẻ Giả Mạo", "stall_ids": "2"},
+        f"/households/{h.id}/edit": {"owner_name": "Kẻ Giả Mạo", "version": "1"},
+        f"/households/{h.id}/account": {"bin": "970422", "account_number": "999999", "reason": "giả mạo yêu cầu",
+                                        "version": "1"},
+        f"/households/{h.id}/placard": {"layout": "a6"},
+        "/language/en": {},
+        "/logout": {},
+    }
+    for url, data in posts.items():
+        resp = client.post(url, data=data)
+        assert resp.status_code == 400, url
+        assert "biểu mẫu không hợp lệ" in resp.get_data(as_text=True)
+        resp = client.post(url, data={**data, "csrf_token": "sai"})
+        assert resp.status_code == 400, url
+    strict_session.expire_all()
+    assert [x.owner_name for x in strict_session.exec(select(Household))] == [h.owner_name]
+    assert strict_session.get(Household, h.id).version == 1
+    assert strict_session.get(User, user.id).locale == "vi"
+    assert _is_signed_in(client)
+
+
+def test_every_form_page_carries_a_csrf_token(strict_app, strict_session):
+    from factories import make_household
+
+    market = make_market(strict_session)
+    h = make_household(strict_session, market)
+    client = strict_app.test_client()
+    assert _csrf_token(client, "/login")
+    _strict_login(client, make_user(strict_session, markets=[market]).username, PASSWORD)
+    for url in (f"/markets/{market.id}/register", f"/households/{h.id}/edit", f"/households/{h.id}/account",
+                f"/households/{h.id}", f"/markets/{market.id}"):
+        page = client.get(url).get_data(as_text=True)
+        forms = page.count('method="post"')
+        assert forms and len(CSRF_INPUT.findall(page)) == forms, url
