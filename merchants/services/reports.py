@@ -1,0 +1,293 @@
+"""Coverage reports: country → province → commune → market → zone → the households still missing.
+
+Every query is limited to the viewer's markets (``merchants.scope``) and every figure goes through
+``merchants.coverage``. A page and its exports render the same ``Report``, so a spreadsheet holds what the
+screen showed. Counts are grouped per market in SQL (an index-only scan of ix_household_market_status) and
+rolled up to communes and provinces here, which keeps the country page fast without joins per household.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import ColumnElement, func, true
+from sqlmodel import Session, select
+
+from merchants import identity
+from merchants import status as st
+from merchants.coverage import Coverage, Funnel, coverage_from_status_counts, funnel_from_status_counts
+from merchants.errors import NotFound
+from merchants.models import Commune, Household, Market, Province, Stall
+from merchants.scope import Viewer, market_column_visible, market_condition
+from merchants.services.registry_queries import get_market
+
+CHILD = {"country": "province", "province": "commune", "commune": "market", "market": "zone"}
+NO_ZONE = "Chưa gắn khu"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The programme's goal: ``percent`` of active households covered by ``by`` (a date, or open-ended)."""
+
+    percent: int
+    by: date | None = None
+
+    def households(self, total: int) -> int:
+        """Fewest covered households whose floored percentage reaches the target."""
+        return -(-total * self.percent // 100)
+
+    def progress(self, coverage: Coverage, today: date) -> Progress:
+        """How far an area is from the target: households short, weeks left, households needed per week."""
+        short = max(self.households(coverage.total) - coverage.covered, 0)
+        weeks = None if self.by is None else max((self.by - today).days, 0) // 7
+        per_week = None if not weeks or not short else -(-short // weeks)
+        return Progress(self, self.households(coverage.total), short, weeks, per_week)
+
+
+@dataclass(frozen=True)
+class Progress:
+    target: Target
+    households: int
+    short: int
+    weeks_left: int | None
+    per_week: int | None
+
+
+@dataclass(frozen=True)
+class Crumb:
+    level: str
+    id: int | None
+    name: str
+
+
+@dataclass(frozen=True)
+class AreaRow:
+    """One line of a report table: a province, commune, market or zone with its figures."""
+
+    level: str
+    key: str
+    code: str
+    name: str
+    coverage: Coverage
+    funnel: Funnel
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    week: date
+    added: int
+    cumulative: int
+
+
+@dataclass(frozen=True)
+class Report:
+    level: str
+    id: int | None
+    name: str
+    crumbs: tuple[Crumb, ...]
+    coverage: Coverage
+    funnel: Funnel
+    rows: tuple[AreaRow, ...]
+    trend: tuple[TrendPoint, ...]
+    partial: bool
+
+    @property
+    def child_level(self) -> str:
+        return CHILD[self.level]
+
+
+def weekly(day_counts: Mapping[date, int], today: date) -> tuple[TrendPoint, ...]:
+    """Households first given a QR per week (weeks start on Monday) and the running total, up to ``today``."""
+    if not day_counts:
+        return ()
+    monday = lambda d: d - timedelta(days=d.weekday())  # noqa: E731
+    per_week = Counter()
+    for day, n in day_counts.items():
+        per_week[monday(day)] += n
+    week, last, total, points = min(per_week), monday(max(today, max(day_counts))), 0, []
+    while week <= last:
+        total += per_week[week]
+        points.append(TrendPoint(week, per_week[week], total))
+        week += timedelta(days=7)
+    return tuple(points)
+
+
+def _area_condition(level: str, area_id: int | None) -> ColumnElement[bool]:
+    """A WHERE clause on Market joined to Commune for one area."""
+    return {"country": lambda: true(), "province": lambda: Commune.province_id == area_id,
+            "commune": lambda: Market.commune_id == area_id, "market": lambda: Market.id == area_id}[level]()
+
+
+def _household_filter(viewer: Viewer, level: str, area_id: int | None) -> ColumnElement[bool]:
+    """Household.market_id restricted to the area and the viewer's scope (nothing for an admin's country)."""
+    if level == "country" and viewer.sees_everything:
+        return true()
+    ids = (select(Market.id).join(Commune, Commune.id == Market.commune_id)
+           .where(market_condition(viewer), _area_condition(level, area_id)))
+    return Household.market_id.in_(ids)
+
+
+def _status_counts(session: Session, viewer: Viewer, level: str, area_id: int | None) -> dict[int, dict[str, int]]:
+    stmt = (select(Household.market_id, Household.status, func.count())
+            .where(Household.active, _household_filter(viewer, level, area_id))
+            .group_by(Household.market_id, Household.status))
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for market_id, status, n in session.exec(stmt):
+        out[market_id][status] = n
+    return out
+
+
+def _trend(session: Session, viewer: Viewer, level: str, area_id: int | None, today: date) -> tuple[TrendPoint, ...]:
+    stmt = (select(Household.qr_issued_on, func.count())
+            .where(Household.active, Household.status.in_(st.COVERED), Household.qr_issued_on.is_not(None),
+                   _household_filter(viewer, level, area_id))
+            .group_by(Household.qr_issued_on))
+    return weekly(dict(session.exec(stmt).all()), today)
+
+
+def _merge(counts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for c in counts:
+        total.update(c)
+    return dict(total)
+
+
+def _row(level: str, key: object, code: str, name: str, counts: Mapping[str, int]) -> AreaRow:
+    return AreaRow(level, str(key), code, name, coverage_from_status_counts(counts), funnel_from_status_counts(counts))
+
+
+def _sorted(rows: Iterable[AreaRow]) -> tuple[AreaRow, ...]:
+    return tuple(sorted(rows, key=lambda r: (identity.search_key(r.name), r.name, r.code)))
+
+
+def _visible_markets(session: Session, viewer: Viewer, level: str, area_id: int | None) -> list[tuple]:
+    """(market id, code, name, commune id, province id) of the visible markets in the area."""
+    stmt = (select(Market.id, Market.code, Market.name, Market.commune_id, Commune.province_id)
+            .join(Commune, Commune.id == Market.commune_id)
+            .where(market_condition(viewer), _area_condition(level, area_id)))
+    return list(session.exec(stmt).all())
+
+
+def area_report(session: Session, viewer: Viewer, level: str, area_id: int | None, *, today: date) -> Report:
+    """Coverage of a country, province or commune and of each visible area one level down."""
+    markets = _visible_markets(session, viewer, level, area_id)
+    if level != "country" and not markets:
+        raise NotFound("Không tìm thấy địa bàn này trong phạm vi bạn phụ trách.")
+    counts = _status_counts(session, viewer, level, area_id)
+    child = CHILD[level]
+    groups: dict[int, list[dict[str, int]]] = defaultdict(list)
+    for m_id, _code, _name, commune_id, province_id in markets:
+        groups[{"province": province_id, "commune": commune_id, "market": m_id}[child]].append(counts.get(m_id, {}))
+    if child == "market":
+        names = {m[0]: (m[1], m[2]) for m in markets}
+    else:
+        table = Province if child == "province" else Commune
+        names = {i: (c, n) for i, c, n in session.exec(select(table.id, table.code, table.name)
+                                                         .where(table.id.in_(list(groups))))}
+    rows = _sorted(_row(child, key, *names[key], _merge(cs)) for key, cs in groups.items())
+    total = _merge(counts.values())
+    crumbs, name, partial = _place(session, viewer, level, area_id)
+    return Report(level, area_id, name, crumbs, coverage_from_status_counts(total), funnel_from_status_counts(total),
+                  rows, _trend(session, viewer, level, area_id, today), partial)
+
+
+def _place(session: Session, viewer: Viewer, level: str, area_id: int | None) -> tuple[tuple[Crumb, ...], str, bool]:
+    """Breadcrumbs above the area, its name, and whether the viewer sees only part of it."""
+    country = Crumb("country", None, "Toàn quốc")
+    if level == "country":
+        return (), country.name, not viewer.sees_everything
+    if level == "province":
+        p = session.get(Province, area_id)
+        return (country,), p.name, not (viewer.sees_everything or p.id in viewer.province_ids)
+    c = session.get(Commune, area_id)
+    p = session.get(Province, c.province_id)
+    whole = viewer.sees_everything or p.id in viewer.province_ids or c.id in viewer.commune_ids
+    return (country, Crumb("province", p.id, p.name)), c.name, not whole
+
+
+def market_report(session: Session, viewer: Viewer, market_id: int, *, today: date) -> Report:
+    """One market's coverage and each of its zones (rows); a household counts in the first zone it trades in."""
+    info = get_market(session, viewer, market_id)
+    visible = market_column_visible(viewer, Household.market_id)
+    zone = (select(Stall.household_id, func.min(Stall.zone).label("zone"))
+            .where(Stall.market_id == market_id, Stall.household_id.is_not(None))
+            .group_by(Stall.household_id).subquery())
+    zone_name = func.coalesce(zone.c.zone, "")
+    stmt = (select(zone_name, Household.status, func.count())
+            .join(zone, zone.c.household_id == Household.id, isouter=True)
+            .where(Household.market_id == market_id, Household.active, visible)
+            .group_by(zone_name, Household.status))
+    by_zone: dict[str, dict[str, int]] = defaultdict(dict)
+    for z, status, n in session.exec(stmt):
+        by_zone[z][status] = n
+    order = dict(session.exec(select(Stall.zone, func.min(Stall.code)).where(Stall.market_id == market_id)
+                              .group_by(Stall.zone)).all())
+    zones = sorted(set(order) | set(by_zone), key=lambda z: (z not in order, order.get(z, ""), z))
+    rows = tuple(_row("zone", z, "", z or NO_ZONE, by_zone.get(z, {})) for z in zones)
+    total = _merge(by_zone.values())
+    crumbs = (Crumb("country", None, "Toàn quốc"), Crumb("province", info.province.id, info.province.name),
+              Crumb("commune", info.commune.id, info.commune.name))
+    return Report("market", market_id, info.market.name, crumbs, coverage_from_status_counts(total),
+                  funnel_from_status_counts(total), rows, _trend(session, viewer, "market", market_id, today), False)
+
+
+@dataclass(frozen=True)
+class MissingRow:
+    household_id: int
+    stalls: str
+    owner_name: str
+    zone: str
+    status: str
+    goods: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class MissingList:
+    market: Report
+    zone: str | None
+    coverage: Coverage
+    rows: tuple[MissingRow, ...]
+
+
+def missing_households(session: Session, viewer: Viewer, market_id: int, *, zone: str | None = None,
+                       show_pii: bool = False, today: date) -> MissingList:
+    """Active households of a market (or one zone) without an issued QR yet, by name, in stall order."""
+    report = market_report(session, viewer, market_id, today=today)
+    if zone is not None and zone not in {r.key for r in report.rows}:
+        raise NotFound(f"Chợ này không có khu '{zone}'.")
+    stmt = (select(Household).where(Household.market_id == market_id, Household.active,
+                                    Household.status.not_in(st.COVERED),
+                                    market_column_visible(viewer, Household.market_id)))
+    households = list(session.exec(stmt))
+    stalls: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for hid, code, z in session.exec(select(Stall.household_id, Stall.code, Stall.zone)
+                                     .where(Stall.household_id.in_([h.id for h in households]))):
+        stalls[hid].append((code, z))
+    rows = []
+    for h in households:
+        mine = sorted(stalls[h.id])
+        z = min((s[1] for s in mine), default="")
+        if zone is not None and z != zone:
+            continue
+        phone = identity.format_phone(h.phone) if show_pii else identity.mask_tail(h.phone)
+        rows.append(MissingRow(h.id, ", ".join(c for c, _ in mine), h.owner_name, z or NO_ZONE, h.status, h.goods,
+                               phone))
+    rows.sort(key=lambda r: (r.stalls == "", r.stalls, identity.search_key(r.owner_name)))
+    cov = report.coverage if zone is None else next(r.coverage for r in report.rows if r.key == zone)
+    return MissingList(report, zone, cov, tuple(rows))
+
+
+def home(session: Session, viewer: Viewer) -> tuple[str, int | None]:
+    """The narrowest area holding all of the viewer's markets: where their reports page opens."""
+    if viewer.sees_everything:
+        return "country", None
+    markets = _visible_markets(session, viewer, "country", None)
+    for level, index in (("market", 0), ("commune", 3), ("province", 4)):
+        ids = {m[index] for m in markets}
+        if len(ids) == 1:
+            return level, ids.pop()
+    return "country", None

@@ -1,0 +1,35 @@
+"""The coverage report on the demo data: the district figure '356/364 hộ, đạt 97%' and its funnel."""
+
+import csv
+import io
+
+from factories import login
+from sqlmodel import select
+
+from merchants.coverage import Funnel
+from merchants.demo import DEMO_PASSWORD, seed
+from merchants.models import Market, User
+
+
+def test_demo_market_report_shows_the_funnel_and_names_the_eight_missing_households(client, session):
+    seed(session)
+    market = session.exec(select(Market).where(Market.code == "CAIRONG")).one()
+    login(client, session.exec(select(User).where(User.username == "bql.cairong")).one(), DEMO_PASSWORD)
+
+    page = client.get(f"/reports/markets/{market.id}").get_data(as_text=True)
+    assert "356/364 hộ đã có mã QR" in page and 'class="big-pct cov fair">97%' in page
+
+    export = client.get(f"/reports/markets/{market.id}/export.csv")
+    rows = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
+    total = dict(zip(rows[0], rows[-1], strict=True))
+    assert Funnel(*(int(total[h]) for h in ("Số hộ", "Đã có tài khoản", "Đã cấp QR", "Đã in bảng QR",
+                                            "Đã kiểm tra bảng"))) == Funnel(364, 356, 356, 320, 0)
+    assert (total["Tỷ lệ (%)"], total["Chưa có QR"]) == ("97", "8")
+    assert [r[0] for r in rows[1:-1]] == ["Nhà chợ chính", "Dãy hải sản", "Dãy rau quả", "Ki-ốt mặt đường"]
+
+    missing = list(csv.reader(io.StringIO(
+        client.get(f"/reports/markets/{market.id}/missing/export.csv").data.decode("utf-8-sig"))))[1:]
+    assert len(missing) == 8 and all(name.strip() for _, name, *_ in missing)
+    assert client.get("/reports/").headers["Location"].endswith(f"/reports/markets/{market.id}")
+    other = session.exec(select(Market).where(Market.code == "HALONG1")).one()
+    assert client.get(f"/reports/markets/{other.id}/export.csv").status_code == 404
