@@ -11,6 +11,13 @@ from importlib import resources
 from .text import fold_ascii
 
 DATA_FILE = "napas_banks.csv"
+# Names people still search by for banks that were renamed but kept their BIN (vietqr.md, "Bank directory").
+FORMER_NAMES = {
+    "970406": ("DongA Bank", "DAB"),
+    "970414": ("Oceanbank",),
+    "970449": ("LienVietPostBank", "LienViet"),
+    "970454": ("BVBank", "Ban Viet"),
+}
 
 
 @dataclass(frozen=True)
@@ -35,9 +42,15 @@ def _directory() -> dict[str, Bank]:
 
 @cache
 def _search_keys() -> tuple[tuple[Bank, tuple[str, ...]], ...]:
-    """Fold every alias once so searching is a plain substring test."""
+    """Fold every alias (and former name) once so searching is a plain substring test."""
     return tuple(
-        (bank, tuple(fold_ascii(s) for s in (bank.bin, bank.code, bank.short_name, bank.name)))
+        (
+            bank,
+            tuple(
+                fold_ascii(s)
+                for s in (bank.bin, bank.code, bank.short_name, bank.name, *FORMER_NAMES.get(bank.bin, ()))
+            ),
+        )
         for bank in _directory().values()
     )
 

@@ -24,6 +24,14 @@ def _open(data: bytes) -> PILImage:
     return image
 
 
+def _on_white(image: PILImage) -> PILImage:
+    """Flatten to grey on white: a QR drawn on a transparent background would otherwise read as black on black."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+    return image.convert("L")
+
+
 def decode_image(data: bytes | PILImage) -> list[str]:
     """Return the text of every QR code found (empty list if none); only QR, so no barcode noise."""
     if isinstance(data, bytes | bytearray | memoryview):
@@ -32,7 +40,6 @@ def decode_image(data: bytes | PILImage) -> list[str]:
         image = data
     else:
         raise VietQRError(f"image: expected PNG/JPEG bytes or a PIL image (got {type(data).__name__})")
-    if image.mode not in ("L", "RGB", "RGBA"):
-        image = image.convert("L")
+    image = _on_white(image)
     barcodes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.Plain)
     return [barcode.text for barcode in barcodes]

@@ -63,7 +63,10 @@ def png_bytes(payload: str, *, scale: int = 8, ec: str = "Q", border: int = QUIE
 
 
 def svg_text(payload: str, *, ec: str = "Q", border: int = QUIET_ZONE) -> str:
-    """Draw dark modules as one path of horizontal runs in module units, so it prints crisp at any size."""
+    """Draw dark modules as one path of horizontal runs in module units, so it prints crisp at any size.
+
+    The white background is a style, not a shape, so the quiet zone stays light even on a dark page.
+    """
     _check_render_args(ec, border)
     matrix = qr_matrix(payload, ec=ec)
     size = len(matrix) + 2 * border
@@ -80,6 +83,7 @@ def svg_text(payload: str, *, ec: str = "Q", border: int = QUIET_ZONE) -> str:
             else:
                 x += 1
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
+        f'shape-rendering="crispEdges" style="background:#fff">'
         f'<path fill="#000" d="{"".join(runs)}"/></svg>'
     )

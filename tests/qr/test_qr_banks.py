@@ -53,3 +53,10 @@ def test_search_by_bin_prefix_lists_many_banks() -> None:
 @pytest.mark.parametrize("query", ["", "   ", "☕", "no such bank"])
 def test_search_returns_nothing_for_blank_or_unmatched_queries(query: str) -> None:
     assert search_banks(query) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "bin_"), [("DongA", "970406"), ("oceanbank", "970414"), ("LienViet", "970449"), ("BVBank", "970454")]
+)
+def test_search_finds_renamed_banks_by_their_former_or_new_name(query: str, bin_: str) -> None:
+    assert [bank.bin for bank in search_banks(query)] == [bin_]

@@ -74,6 +74,13 @@ def test_decode_image_accepts_a_pil_image_in_any_mode() -> None:
     assert decode_image(image.convert("P")) == [V4_STATIC_ACCOUNT]
 
 
+def test_decode_image_reads_a_qr_drawn_on_a_transparent_background() -> None:
+    grey = Image.open(io.BytesIO(png_bytes(V4_STATIC_ACCOUNT))).convert("L")
+    transparent = Image.new("RGBA", grey.size, (0, 0, 0, 0))
+    transparent.putalpha(grey.point(lambda v: 255 - v))  # black where dark, clear elsewhere
+    assert decode_image(transparent) == [V4_STATIC_ACCOUNT]
+
+
 def test_decode_image_returns_an_empty_list_for_a_blank_image() -> None:
     blank = io.BytesIO()
     Image.new("L", (120, 120), 255).save(blank, format="PNG")
@@ -97,6 +104,7 @@ def test_svg_is_one_crisp_path_in_module_units_with_quiet_zone() -> None:
     assert svg.count("<path") == 1
     assert f'viewBox="0 0 {modules} {modules}"' in svg
     assert 'shape-rendering="crispEdges"' in svg
+    assert "background:#fff" in svg
 
 
 def test_svg_path_paints_exactly_the_dark_modules() -> None:
