@@ -1,7 +1,7 @@
 """Time ChoQR's placard PDFs against the same placards drawn with reportlab's QrCodeWidget (level Q).
 
 Run: .venv/bin/python bench/bench_placards.py [--count 364] [--baseline-layouts a6,a4-8up]
-Everything happens in this one process on one core: no network, no database. Placards and names are made up
+Everything happens in this one single-threaded process: no network, no database. Placards and names are made up
 here from a fixed seed. "cold" prints payloads never seen before (includes QR encoding in qr.qr_matrix);
 "warm" prints the same batch again, as print staff do after a paper jam (QR paths come from the cache).
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import io
-import os
 import random
 import sys
 import time
@@ -27,7 +26,7 @@ from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
 from printouts import LAYOUTS, PlacardData, render_placards  # noqa: E402
 from printouts.render import render_batch  # noqa: E402
-from qr import QUIET_ZONE, build_payload, fold_ascii  # noqa: E402
+from qr import QUIET_ZONE, build_payload, fold_ascii, qr_matrix  # noqa: E402
 
 FAMILY = [
     "Nguyễn",
@@ -176,13 +175,17 @@ def main() -> None:
         help="comma-separated layouts to time the QrCodeWidget baseline at (default: all)",
     )
     args = parser.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     count = args.count
     baseline_layouts = [name for name in args.baseline_layouts.split(",") if name]
 
     timed(make_placards(8, seed=99), "a6")  # load fonts and modules once, as a running server has
-    print(f"{count} placards per PDF, one core, {len(LAYOUTS)} layouts")
+    print(f"{count} placards per PDF, single thread, {len(LAYOUTS)} layouts")
+    fresh = [card.payload for card in make_placards(count, seed=98)]
+    start = time.perf_counter()
+    for payload in fresh:
+        qr_matrix(payload, ec="Q")
+    encode = time.perf_counter() - start
+    print(f"qr.qr_matrix alone on {count} fresh payloads: {encode:.3f} s ({encode / count * 1000:.2f} ms each)")
     header = (
         f"{'layout':8} {'pages':>5} {'KiB':>6} {'cold s':>7} {'cold/s':>7} {'warm s':>7} {'warm/s':>7}"
         f" {'baseline s':>10} {'base/s':>7} {'ratio cold':>10} {'ratio warm':>10}"
