@@ -12,11 +12,15 @@ from .parsed import ParsedPayload, make_parsed, name_additional
 from .tags import (
     ADDITIONAL,
     AMOUNT,
+    BENEFICIARY,
+    BENEFICIARY_ACCOUNT,
+    BENEFICIARY_BIN,
     CATEGORY,
     COUNTRY,
     CRC,
     CURRENCY,
     FORMAT_VERSION,
+    GUID,
     INITIATION,
     INITIATION_NAMES,
     MERCHANT_ACCOUNT_IDS,
@@ -25,6 +29,7 @@ from .tags import (
     NAPAS,
     NAPAS_GUID,
     PAYLOAD_FORMAT,
+    SERVICE,
     SERVICE_NAMES,
     TEMPLATE_IDS,
     VNPAY_GUID,
@@ -34,7 +39,7 @@ from .tlv import read_objects, value_offset
 __all__ = ["ParsedPayload", "parse_payload"]
 
 _HEX = frozenset("0123456789abcdefABCDEF")
-_BENEFICIARY = f"{NAPAS}/01"
+_BENEFICIARY = f"{NAPAS}/{BENEFICIARY}"
 _TRANSFER_SERVICES = frozenset(("account", "card"))
 
 
@@ -57,11 +62,11 @@ def _read_general(text: str, strict_crc: bool) -> ParsedPayload:
 
     bin_ = account = service = merchant_id = None
     napas = templates.get(NAPAS)
-    if napas is not None and napas.get("00") == NAPAS_GUID:
+    if napas is not None and napas.get(GUID) == NAPAS_GUID:
         scheme = "vietqr"
         beneficiary = templates.get(_BENEFICIARY, {})
-        bin_, account = beneficiary.get("00"), beneficiary.get("01")
-        service = SERVICE_NAMES.get(napas.get("02", "QRPUSH"))
+        bin_, account = beneficiary.get(BENEFICIARY_BIN), beneficiary.get(BENEFICIARY_ACCOUNT)
+        service = SERVICE_NAMES.get(napas.get(SERVICE, "QRPUSH"))  # no service code means a merchant payment
         if service in _TRANSFER_SERVICES and (bin_ is None or account is None):
             raise _fault(text, NAPAS, "NAPAS transfer lacks a BIN or an account in 38/01")
     else:
@@ -119,9 +124,9 @@ def _read_templates(text: str, objects: dict[str, str]) -> dict[str, dict[str, s
                 path = (tag,)
                 templates[tag] = read_objects(value, path)
         napas = templates.get(NAPAS)
-        if napas is not None and "01" in napas and napas.get("00") == NAPAS_GUID:
-            path = (NAPAS, "01")
-            templates[_BENEFICIARY] = read_objects(napas["01"], path)
+        if napas is not None and BENEFICIARY in napas and napas.get(GUID) == NAPAS_GUID:
+            path = (NAPAS, BENEFICIARY)
+            templates[_BENEFICIARY] = read_objects(napas[BENEFICIARY], path)
     except PayloadFormatError as exc:
         raise exc.shifted(value_offset(text, path)) from None
     return templates
@@ -130,8 +135,8 @@ def _read_templates(text: str, objects: dict[str, str]) -> dict[str, dict[str, s
 def _other_scheme(templates: dict[str, dict[str, str]]) -> tuple[str, str | None]:
     """Tell VNPay (GUID A000000775, merchant id in 01) from every other merchant account scheme."""
     for tag, subs in templates.items():
-        if tag in MERCHANT_ACCOUNT_IDS and subs.get("00") == VNPAY_GUID:
-            return "vnpay", subs.get("01")
+        if tag in MERCHANT_ACCOUNT_IDS and subs.get(GUID) == VNPAY_GUID:
+            return "vnpay", subs.get(BENEFICIARY)
     return "other", None
 
 

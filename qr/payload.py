@@ -8,16 +8,27 @@ from typing import Literal
 from .crc import crc16_hex
 from .errors import FieldError
 from .rules import check_account, check_amount, check_ascii, check_bin, check_folded, check_service
-from .tags import MAX_VALUE, NAPAS_GUID, SERVICE_CODES
+from .tags import (
+    COUNTRY,
+    CRC_HEADER,
+    CURRENCY,
+    DYNAMIC,
+    INITIATION,
+    MAX_VALUE,
+    NAPAS_GUID,
+    SERVICE_CODES,
+    STATIC,
+    VIETNAM,
+    VND,
+)
 
 # Everything before object 38 and between 38 and 54 is constant for a transfer QR.
-_HEAD_STATIC = "000201010211"
-_HEAD_DYNAMIC = "000201010212"
+_HEAD_STATIC = f"000201{INITIATION}02{STATIC}"
+_HEAD_DYNAMIC = f"000201{INITIATION}02{DYNAMIC}"
 _GUID_OBJECT = f"0010{NAPAS_GUID}"
 _SERVICE_OBJECTS = {name: f"02{len(code):02d}{code}" for name, code in SERVICE_CODES.items()}
-_CURRENCY_OBJECT = "5303704"
-_COUNTRY_OBJECT = "5802VN"
-_CRC_HEADER = "6304"
+_CURRENCY_OBJECT = f"{CURRENCY}03{VND}"
+_COUNTRY_OBJECT = f"{COUNTRY}02{VIETNAM}"
 # Object 62 sub-field ids for bill_number, mobile, store, reference, customer, terminal, purpose (loyalty
 # and consumer data request are for merchants, not household transfers).
 _SUB_IDS = ("01", "02", "03", "05", "06", "07", "08")
@@ -69,7 +80,7 @@ class TransferData:
         additional = self.additional
         if additional:
             body = f"{body}62{len(additional):02d}{additional}"
-        body += _CRC_HEADER
+        body += CRC_HEADER
         return body + crc16_hex(body)
 
 

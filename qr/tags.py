@@ -7,7 +7,6 @@ from typing import Final
 PAYLOAD_FORMAT: Final = "00"
 INITIATION: Final = "01"
 NAPAS: Final = "38"
-VNPAY: Final = "26"
 CATEGORY: Final = "52"
 CURRENCY: Final = "53"
 AMOUNT: Final = "54"
@@ -19,7 +18,7 @@ CRC: Final = "63"
 
 # Sub-objects of a merchant account template (26..51) and of NAPAS 38/01.
 GUID: Final = "00"
-BENEFICIARY: Final = "01"
+BENEFICIARY: Final = "01"  # NAPAS beneficiary template; the merchant id in VNPay's 26
 SERVICE: Final = "02"
 BENEFICIARY_BIN: Final = "00"
 BENEFICIARY_ACCOUNT: Final = "01"
@@ -49,7 +48,6 @@ ADDITIONAL_NAMES: Final = {
     "08": "purpose",
     "09": "consumer_data_request",
 }
-ADDITIONAL_IDS: Final = {name: tag for tag, name in ADDITIONAL_NAMES.items()}
 
 # Objects whose value is itself a list of data objects.
 TEMPLATE_IDS: Final = frozenset(
