@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from vectors import V4_STATIC_ACCOUNT, reference_crc, tlv
+from qr_vectors import V4_STATIC_ACCOUNT, reference_crc, tlv
 
 from qr import FieldError, TransferData, VietQRError, build_payload, parse_payload, transfer_data
 

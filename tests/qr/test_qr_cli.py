@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from PIL import Image
-from vectors import V1_STATIC_CARD, V2_DYNAMIC_ACCOUNT, V4_STATIC_ACCOUNT, V5_VNPAY, V6_LENGTH_ERRATUM
+from qr_vectors import V1_STATIC_CARD, V2_DYNAMIC_ACCOUNT, V4_STATIC_ACCOUNT, V5_VNPAY, V6_LENGTH_ERRATUM
 
 from qr import png_bytes
 from qr.cli import qr_cli

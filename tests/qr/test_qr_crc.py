@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-from vectors import LEADING_ZERO_CRC, reference_crc
+from qr_vectors import LEADING_ZERO_CRC, reference_crc
 
 from qr import build_payload, parse_payload
 from qr.crc import crc16, crc16_hex

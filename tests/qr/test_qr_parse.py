@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from vectors import V2_DYNAMIC_ACCOUNT, V4_STATIC_ACCOUNT, V5_VNPAY, tlv, with_crc
+from qr_vectors import V2_DYNAMIC_ACCOUNT, V4_STATIC_ACCOUNT, V5_VNPAY, tlv, with_crc
 
 from qr import PayloadFormatError, VietQRError, parse_payload
 

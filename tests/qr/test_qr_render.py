@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from vectors import V2_DYNAMIC_ACCOUNT, V4_STATIC_ACCOUNT
+from qr_vectors import V2_DYNAMIC_ACCOUNT, V4_STATIC_ACCOUNT
 
 from qr import QUIET_ZONE, FieldError, VietQRError, build_payload, decode_image, png_bytes, qr_matrix, svg_text
 

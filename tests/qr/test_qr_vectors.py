@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from vectors import (
+from qr_vectors import (
     V1_STATIC_CARD,
     V2_DYNAMIC_ACCOUNT,
     V3_DYNAMIC_CARD,
