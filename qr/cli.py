@@ -1,4 +1,4 @@
-"""`flask qr encode|decode`: build or inspect a payload from the shell, the only place qr uses click."""
+"""`qr encode|decode` (added to the app's CLI): build or inspect a payload from the shell; qr's only click use."""
 
 from __future__ import annotations
 
@@ -68,7 +68,11 @@ def _payloads(source: str) -> list[str]:
         is_file = False
     if not is_file:
         return [source.strip()]
-    texts = decode_image(path.read_bytes())
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise VietQRError(f"image: cannot read {source} ({exc.strerror})") from exc
+    texts = decode_image(data)
     if not texts:
         raise VietQRError(f"image: no QR code found in {source}")
     return texts
