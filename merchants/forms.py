@@ -1,15 +1,20 @@
-"""Declarative forms. Field formats reuse the rules in ``identity``; cross-record checks stay in services."""
+"""Declarative forms. Field formats reuse the rules in ``identity``; cross-record checks stay in services.
+
+Labels and messages are Vietnamese msgids wrapped in ``lazy_gettext``, so they follow the user's language.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -19,60 +24,68 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from merchants import identity
 from merchants.errors import InvalidField
+from merchants.views.helpers import translated
 from qr import all_banks
 
-REQUIRED = "Trường này không được để trống."
+REQUIRED = _l("Trường này không được để trống.")
+PHOTO_TYPES = _l("Chỉ nhận ảnh PNG, JPEG hoặc WEBP.")
 
 
 def rule(check: Callable[[str], object]) -> Callable:
-    """Turn an ``identity`` rule into a WTForms validator that shows its Vietnamese message."""
+    """Turn an ``identity`` rule into a WTForms validator that shows its message in the user's language."""
 
     def _validate(_form: FlaskForm, field) -> None:  # noqa: ANN001
         if field.data and str(field.data).strip():
             try:
                 check(field.data)
             except InvalidField as exc:
-                raise ValidationError(exc.message) from exc
+                raise ValidationError(translated(exc.message)) from exc
 
     return _validate
 
 
-def bank_choices() -> list[tuple[str, str]]:
-    return [("", "— Chọn ngân hàng —")] + [(b.bin, f"{b.short_name} – {b.name}") for b in all_banks()]
+def too_long(limit: int) -> Length:
+    return Length(max=limit, message=_l("Tối đa %(max)d ký tự."))
+
+
+def bank_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _l("— Chọn ngân hàng —"))] + [SelectChoice(b.bin, f"{b.short_name} – {b.name}")
+                                                           for b in all_banks()]
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Tên đăng nhập", validators=[DataRequired(REQUIRED), Length(max=40)])
-    password = PasswordField("Mật khẩu", validators=[DataRequired(REQUIRED), Length(max=200)])
+    username = StringField(_l("Tên đăng nhập"), validators=[DataRequired(REQUIRED), too_long(40)])
+    password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(REQUIRED), too_long(200)])
 
 
 class OwnerFields(FlaskForm):
-    owner_name = StringField("Họ tên chủ hộ", validators=[DataRequired(REQUIRED), Length(max=100)])
-    phone = StringField("Số điện thoại", validators=[Optional(), rule(identity.normalise_phone)])
-    citizen_id = StringField("Số CCCD", validators=[Optional(), rule(identity.validate_citizen_id)])
-    goods = StringField("Mặt hàng kinh doanh", validators=[Optional(), Length(max=120)])
+    owner_name = StringField(_l("Họ tên chủ hộ"), validators=[DataRequired(REQUIRED), too_long(100)])
+    phone = StringField(_l("Số điện thoại"), validators=[Optional(), rule(identity.normalise_phone)])
+    citizen_id = StringField(_l("Số CCCD"), validators=[Optional(), rule(identity.validate_citizen_id)])
+    goods = StringField(_l("Mặt hàng kinh doanh"), validators=[Optional(), too_long(120)])
 
 
 class AccountFields(FlaskForm):
-    bin = SelectField("Ngân hàng", choices=[], validate_choice=False)
-    account_number = StringField("Số tài khoản", validators=[Optional(), rule(identity.normalise_account_number)])
-    holder_name = StringField("Tên chủ tài khoản", validators=[Optional(), Length(max=100),
-                                                                rule(identity.normalise_holder_name)])
+    bin = SelectField(_l("Ngân hàng"), choices=[], validate_choice=False)
+    account_number = StringField(_l("Số tài khoản"), validators=[Optional(), rule(identity.normalise_account_number)])
+    holder_name = StringField(_l("Tên chủ tài khoản"), validators=[Optional(), too_long(100),
+                                                                    rule(identity.normalise_holder_name)])
 
     def fill_banks(self) -> None:
         self.bin.choices = bank_choices()
 
     def validate_account_number(self, field) -> None:  # noqa: ANN001
         if self.bin.data and not (field.data or "").strip():
-            raise ValidationError("Hãy nhập số tài khoản của ngân hàng đã chọn.")
+            raise ValidationError(_l("Hãy nhập số tài khoản của ngân hàng đã chọn."))
 
     def validate_bin(self, field) -> None:  # noqa: ANN001
         if (self.account_number.data or "").strip() and not field.data:
-            raise ValidationError("Hãy chọn ngân hàng của tài khoản.")
+            raise ValidationError(_l("Hãy chọn ngân hàng của tài khoản."))
 
 
 class RegisterForm(OwnerFields, AccountFields):
-    stall_ids = SelectMultipleField("Sạp / ki-ốt", coerce=int, validators=[InputRequired("Hãy chọn ít nhất một sạp.")])
+    stall_ids = SelectMultipleField(_l("Sạp / ki-ốt"), coerce=int,
+                                    validators=[InputRequired(_l("Hãy chọn ít nhất một sạp."))])
 
 
 class EditHouseholdForm(OwnerFields):
@@ -81,30 +94,32 @@ class EditHouseholdForm(OwnerFields):
 
 class ChangeAccountForm(AccountFields):
     version = HiddenField()
-    reason = TextAreaField("Lý do đổi tài khoản", validators=[DataRequired(REQUIRED), Length(min=5, max=300)])
+    reason = TextAreaField(_l("Lý do đổi tài khoản"), validators=[
+        DataRequired(REQUIRED),
+        Length(min=5, max=300, message=_l("Lý do cần từ %(min)d đến %(max)d ký tự.")),
+    ])
 
 
 class QRPhotoForm(FlaskForm):
-    photo = FileField("Ảnh mã QR có sẵn", validators=[FileAllowed(["png", "jpg", "jpeg", "webp"],
-                                                                    "Chỉ nhận ảnh PNG, JPEG hoặc WEBP.")])
+    photo = FileField(_l("Ảnh mã QR có sẵn"), validators=[FileAllowed(["png", "jpg", "jpeg", "webp"], PHOTO_TYPES)])
 
 
 class PrintForm(FlaskForm):
-    layout = SelectField("Khổ in", choices=[("a6", "A6 – mỗi trang một bảng"), ("a5", "A5"), ("a4", "A4"),
-                                            ("a4-2up", "A4 – 2 bảng/tờ"), ("a4-4up", "A4 – 4 bảng/tờ"),
-                                            ("a4-8up", "A4 – 8 bảng/tờ")], default="a4-4up")
-    selection = SelectField("In cho", choices=[("needed", "Chỉ các sạp cần in (mới hoặc in lại)"),
-                                               ("all", "Tất cả sạp đã cấp QR"), ("zone", "Một dãy / khu"),
-                                               ("picked", "Các sạp chọn tay")], default="needed")
-    zone = StringField("Dãy / khu", validators=[Optional(), Length(max=40)])
-    stall_codes = StringField("Mã sạp (cách nhau bởi dấu phẩy)", validators=[Optional(), Length(max=4000)])
+    layout = SelectField(_l("Khổ in"), choices=[("a6", _l("A6 – mỗi trang một bảng")), ("a5", "A5"), ("a4", "A4"),
+                                                ("a4-2up", _l("A4 – 2 bảng/tờ")), ("a4-4up", _l("A4 – 4 bảng/tờ")),
+                                                ("a4-8up", _l("A4 – 8 bảng/tờ"))], default="a4-4up")
+    selection = SelectField(_l("In cho"), choices=[("needed", _l("Chỉ các sạp cần in (mới hoặc in lại)")),
+                                                   ("all", _l("Tất cả sạp đã cấp QR")),
+                                                   ("zone", _l("Một dãy / khu")),
+                                                   ("picked", _l("Các sạp chọn tay"))], default="needed")
+    zone = StringField(_l("Dãy / khu"), validators=[Optional(), too_long(40)])
+    stall_codes = StringField(_l("Mã sạp (cách nhau bởi dấu phẩy)"), validators=[Optional(), too_long(4000)])
 
 
 class VerifyForm(FlaskForm):
-    photo = FileField("Ảnh chụp bảng QR", validators=[FileAllowed(["png", "jpg", "jpeg", "webp"],
-                                                                    "Chỉ nhận ảnh PNG, JPEG hoặc WEBP.")])
-    payload = StringField("Hoặc nội dung mã đã quét", validators=[Optional(), Length(max=512)])
+    photo = FileField(_l("Ảnh chụp bảng QR"), validators=[FileAllowed(["png", "jpg", "jpeg", "webp"], PHOTO_TYPES)])
+    payload = StringField(_l("Hoặc nội dung mã đã quét"), validators=[Optional(), too_long(512)])
 
 
 class TargetForm(FlaskForm):
-    target = IntegerField("Mục tiêu (%)", validators=[Optional()])
+    target = IntegerField(_l("Mục tiêu (%)"), validators=[Optional()])

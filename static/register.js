@@ -1,6 +1,7 @@
 // Registration helpers: search-before-create as the officer types, and a live preview of the bank-style holder name.
 (function () {
   var script = document.currentScript, url = script && script.dataset.searchUrl;
+  var stallWord = (script && script.dataset.stallWord) || "sạp";
   var box = document.getElementById("dupes"), list = box && box.querySelector("ul");
   var timer = null, last = "";
   function fold(s) {
@@ -18,7 +19,7 @@
           var li = document.createElement("li"), a = document.createElement("a");
           a.href = h.url; a.textContent = h.owner_name; a.target = "_blank";
           li.appendChild(a);
-          li.appendChild(document.createTextNode(" · " + h.market + (h.stalls ? " · sạp " + h.stalls : "") + (h.phone ? " · " + h.phone : "")));
+          li.appendChild(document.createTextNode(" · " + h.market + (h.stalls ? " · " + stallWord + " " + h.stalls : "") + (h.phone ? " · " + h.phone : "")));
           list.appendChild(li);
         });
         box.hidden = hits.length === 0;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
 from merchants.db import get_session
@@ -13,9 +14,11 @@ from merchants.services import users
 from merchants.views.extensions import limiter
 
 bp = Blueprint("auth", __name__)
+LOCALES = ("vi", "en")
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Hãy đăng nhập để tiếp tục."
+login_manager.login_message = _l("Hãy đăng nhập để tiếp tục.")
+login_manager.localize_callback = str  # evaluate the lazy message in the request, so the flash can be stored
 login_manager.session_protection = "strong"
 
 
@@ -66,7 +69,10 @@ def login():  # noqa: ANN201
             form.form_errors.append(_("Sai tên đăng nhập hoặc mật khẩu."))
             return render_template("auth/login.html", form=form), 401
         next_url = _safe_next(request.args.get("next"))
+        chosen = session.get("locale")  # picked on the sign-in page just now: keep it as the user's choice
         session.clear()  # a fresh session on sign-in: nothing from before survives (no fixation)
+        if chosen in LOCALES and chosen != user.locale:
+            users.set_locale(get_session(), user, chosen)
         login_user(SignedIn(user))
         return redirect(next_url)
     return render_template("auth/login.html", form=form)
@@ -83,7 +89,8 @@ def logout():  # noqa: ANN201
 
 @bp.post("/language/<locale>")
 def language(locale: str):  # noqa: ANN201
-    if locale not in ("vi", "en"):
+    """Switch between Vietnamese and English; a signed-in user's choice is stored with their account."""
+    if locale not in LOCALES:
         return redirect(url_for("markets.index"))
     if current_user.is_authenticated:
         users.set_locale(get_session(), current_user.user, locale)

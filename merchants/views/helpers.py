@@ -2,18 +2,84 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 
-from flask import abort, g
+from flask import g
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from merchants import roles
+from merchants import status as st
 from merchants.db import get_session
-from merchants.errors import DomainError
+from merchants.errors import DomainError, Forbidden
 from merchants.scope import Viewer, viewer_for
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention pybabel extracts by default
+    """Mark a message for the catalog without translating it here."""
+    return message
+
+
+# Rules outside the web layer speak Vietnamese and some put a value in their message. These templates say how
+# such a message is built, so ``translated`` can find the values and put them into the English template.
+PARAMETERISED: tuple[str, ...] = (
+    N_("Số điện thoại '%(value)s' không phải số di động Việt Nam (10 số, bắt đầu 03, 05, 07, 08, 09)."),
+    N_("Số CCCD: mã tỉnh nơi đăng ký khai sinh '%(code)s' không tồn tại."),
+    N_("Số CCCD: chữ số thế kỷ/giới tính '%(digit)s' không hợp lệ (0–3)."),
+    N_("Số CCCD: năm sinh %(year)s nằm trong tương lai."),
+    N_("Sạp %(code)s đã có hộ kinh doanh."),
+    N_("Không tạo được mã VietQR: %(error)s"),
+    N_("Mật khẩu phải có ít nhất %(count)s ký tự."),
+)
+
+ROLE_REFUSED = N_("Vai trò của bạn không được phép thực hiện thao tác này.")
+# Messages the app-wide error handlers pass to error.html, which shows them through ``translated``.
+ERROR_PAGES: tuple[str, ...] = (
+    N_("Không tìm thấy trang."),
+    N_("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang."),
+    N_("Đăng nhập sai quá nhiều lần. Hãy thử lại sau ít phút."),
+    ROLE_REFUSED,
+)
+
+# The labels ``status`` and ``roles`` keep as data, marked here so the catalog has them.
+LABELS: tuple[str, ...] = (
+    N_("Đã đăng ký"), N_("Đã có tài khoản"), N_("Đã cấp QR"), N_("Đã in bảng QR"), N_("Đã kiểm tra bảng"),
+    N_("Quản trị"), N_("Cán bộ ngân hàng"), N_("Cán bộ xã/phường"), N_("Nhân viên in"), N_("Ban quản lý chợ"),
+)
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    out = []
+    for template in PARAMETERISED:
+        parts = re.split(r"%\((\w+)\)s", template)
+        regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+        out.append((re.compile(regex + r"\Z", re.S), template))
+    return tuple(out)
+
+
+def translated(message: str) -> str:
+    """A rule's Vietnamese message in the user's language; unchanged when the catalog lacks it."""
+    if not message:
+        return message
+    for pattern, template in _patterns():
+        match = pattern.match(message)
+        if match:
+            return gettext(template, **match.groupdict())
+    return gettext(message)
+
+
+def status_text(status: str) -> str:
+    """An onboarding status as the user reads it, in their language."""
+    return gettext(st.LABELS_VI[status]) if status in st.LABELS_VI else status
+
+
+def role_text(role: str) -> str:
+    return gettext(roles.LABELS_VI[role]) if role in roles.LABELS_VI else role
 
 
 def viewer() -> Viewer:
@@ -24,24 +90,19 @@ def viewer() -> Viewer:
 
 
 def requires(capability: str) -> Callable:
-    """Sign-in plus a capability of the user's role; 403 otherwise."""
+    """Sign-in plus a capability of the user's role; a 403 page in the user's language otherwise."""
 
     def deco(fn: Callable) -> Callable:
         @wraps(fn)
         @login_required
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not viewer().can(capability):
-                abort(403)
+                raise Forbidden(ROLE_REFUSED)
             return fn(*args, **kwargs)
 
         return wrapper
 
     return deco
-
-
-def translated(message: str) -> str:
-    """A domain error's Vietnamese message in the user's language (unchanged when the catalog lacks it)."""
-    return gettext(message) if message else message
 
 
 def attach_error(form: FlaskForm, exc: DomainError) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from wtforms import SelectChoice
 
 from merchants import identity
 from merchants.db import get_session
@@ -80,7 +82,7 @@ def register(market_id: int):  # noqa: ANN201
     form, photo_form = RegisterForm(), QRPhotoForm(prefix="qr")
     form.fill_banks()
     stalls = free_stalls(session, v, market_id)
-    form.stall_ids.choices = [(s.id, f"{s.code}" + (f" – {s.zone}" if s.zone else "")) for s in stalls]
+    form.stall_ids.choices = [SelectChoice(s.id, f"{s.code}" + (f" – {s.zone}" if s.zone else "")) for s in stalls]
     duplicate_url = None
     if request.method == "GET" and request.args.get("stall"):
         form.stall_ids.data = [s.id for s in stalls if s.code == request.args["stall"]]
@@ -215,7 +217,17 @@ def history(household_id: int):  # noqa: ANN201
     hv = household_view(session, v, household_id)
     entries, accounts = household_history(session, v, household_id)
     return render_template("households/history.html", hv=hv, entries=entries, accounts=accounts,
-                           show_pii=v.can("pii"), mask=identity.mask_tail, get_bank=get_bank)
+                           details=[_detail(e.detail) for e in entries], show_pii=v.can("pii"),
+                           mask=identity.mask_tail, get_bank=get_bank)
+
+
+def _detail(text: str) -> dict:
+    """An audit row's JSON detail as a dict for the page; anything else is shown as it is."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"": text} if text else {}
+    return value if isinstance(value, dict) else {"": text}
 
 
 @bp.get("/households/search")

@@ -9,9 +9,11 @@ from merchants import status as st
 from merchants.db import get_session
 from merchants.services.coverage_queries import market_coverage
 from merchants.services.registry_queries import get_market, stall_by_code, stall_rows
-from merchants.views.helpers import viewer
+from merchants.views.helpers import role_text, status_text, translated, viewer
 
 bp = Blueprint("markets", __name__)
+for _fn in (translated, status_text, role_text):  # every page may show a rule's message or a label
+    bp.add_app_template_global(_fn)
 
 
 @bp.get("/")
