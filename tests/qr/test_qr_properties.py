@@ -17,8 +17,8 @@ PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 ASCII = "".join(chr(c) for c in range(0x80))
 IDENTIFIER = st.none() | st.text(PRINTABLE, max_size=25)
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-MANY = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-FUZZ = settings(max_examples=3000, deadline=None)
+MANY = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=2000, deadline=None)
 
 
 @st.composite
