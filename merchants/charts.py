@@ -59,6 +59,17 @@ class ChartLayout:
     shapes: tuple[Shape, ...] = ()
 
 
+@dataclass(frozen=True)
+class ChartWords:
+    """The chart's words, Vietnamese by default; a page passes them translated. Placeholders: {date}, {n}."""
+
+    added: str = "Hộ mới có QR trong tuần"
+    total: str = "Cộng dồn"
+    weeks_from: str = "Tuần bắt đầu từ {date}"
+    empty: str = "Chưa có hộ nào được cấp mã QR."
+    summary: str = "Số hộ có mã QR cộng dồn theo tuần, từ {date}: {n} hộ."
+
+
 def tick_step(value: int, most: int = 5) -> int:
     """The smallest round step (1, 2, 2.5 or 5 × 10ⁿ, whole) that reaches ``value`` in at most ``most`` ticks."""
     scale = 1
@@ -76,15 +87,15 @@ def thousands(n: int) -> str:
 
 
 def trend_layout(points: Sequence, *, target_count: int | None = None, target_date: date | None = None,
-                 target_label: str = "", width: float = WIDTH, height: float = HEIGHT) -> ChartLayout:
+                 target_label: str = "", words: ChartWords = ChartWords(), width: float = WIDTH,
+                 height: float = HEIGHT) -> ChartLayout:
     """Bars of households onboarded per week and their cumulative line; target line and date when given.
 
     ``points`` are (week, added, cumulative) records, as ``merchants.services.reports.weekly`` returns. The
     axis runs on to the target date when that is at most MAX_WEEKS_TO_TARGET weeks after the last point.
     """
-    empty = "Chưa có hộ nào được cấp mã QR."
     if not points:
-        return ChartLayout(width, height, empty, (Text(width / 2, height / 2, empty, 13, "middle"),))
+        return ChartLayout(width, height, words.empty, (Text(width / 2, height / 2, words.empty, 13, "middle"),))
     weeks = [p.week for p in points]
     if target_date and weeks[-1] < target_date <= weeks[-1] + timedelta(weeks=MAX_WEEKS_TO_TARGET):
         while weeks[-1] + timedelta(days=7) <= target_date:
@@ -106,7 +117,7 @@ def trend_layout(points: Sequence, *, target_count: int | None = None, target_da
                    Text(LEFT - 6, y(step * k) + 4, thousands(step * k), 10, "end")]
     every = max(1, -(-len(weeks) // 8))
     shapes += [Text(x(i), height - BOTTOM + 16, f"{weeks[i]:%d/%m}", 10, "middle") for i in range(0, len(weeks), every)]
-    shapes.append(Text(LEFT, height - 6, f"Tuần bắt đầu từ {weeks[0]:%d/%m/%Y}", 10))
+    shapes.append(Text(LEFT, height - 6, words.weeks_from.format(date=f"{weeks[0]:%d/%m/%Y}"), 10))
     bar_w = max(slot * 0.6, 1.0)
     shapes += [Rect(x(i) - bar_w / 2, y(p.added), bar_w, y(0) - y(p.added), BAR)
                for i, p in enumerate(points) if p.added]
@@ -122,10 +133,10 @@ def trend_layout(points: Sequence, *, target_count: int | None = None, target_da
         shapes += [Rect(x(i) - 2.5, y(p.cumulative) - 2.5, 5, 5, LINE) for i, p in enumerate(points)]
     end = points[-1]
     shapes += [Text(x(len(points) - 1), y(end.cumulative) - 8, thousands(end.cumulative), 12, "middle", LINE, True),
-               Rect(LEFT, 6, 12, 10, BAR), Text(LEFT + 17, 15, "Hộ mới có QR trong tuần", 11),
-               Line(((LEFT + 200, 11), (LEFT + 218, 11)), LINE, 2.5), Text(LEFT + 224, 15, "Cộng dồn", 11)]
-    summary = (f"Số hộ có mã QR cộng dồn theo tuần, từ {weeks[0]:%d/%m/%Y}: {thousands(end.cumulative)} hộ"
-               f" vào tuần {end.week:%d/%m/%Y}." + (f" {target_label}." if target_label else ""))
+               Rect(LEFT, 6, 12, 10, BAR), Text(LEFT + 17, 15, words.added, 11),
+               Line(((LEFT + 200, 11), (LEFT + 218, 11)), LINE, 2.5), Text(LEFT + 224, 15, words.total, 11)]
+    summary = words.summary.format(date=f"{weeks[0]:%d/%m/%Y}", n=thousands(end.cumulative))
+    summary += f" {target_label}." if target_label else ""
     return ChartLayout(width, height, summary, tuple(shapes))
 
 

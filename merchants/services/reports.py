@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, func, true
+from sqlalchemy import ColumnElement, bindparam, func, true
 from sqlmodel import Session, select
 
 from merchants import identity
@@ -25,6 +25,8 @@ from merchants.scope import Viewer, market_column_visible, market_condition
 from merchants.services.registry_queries import get_market
 
 CHILD = {"country": "province", "province": "commune", "commune": "market", "market": "zone"}
+_CHILD_KEY = {"province": Commune.province_id, "commune": Market.commune_id, "market": Market.id}
+COVERED_IN_ORDER = [s for s in st.ORDER if st.is_covered(s)]  # as written in migration 0002's partial index
 NO_ZONE = "Chưa gắn khu"
 
 
@@ -130,19 +132,30 @@ def _household_filter(viewer: Viewer, level: str, area_id: int | None) -> Column
     return Household.market_id.in_(ids)
 
 
-def _status_counts(session: Session, viewer: Viewer, level: str, area_id: int | None) -> dict[int, dict[str, int]]:
-    stmt = (select(Household.market_id, Household.status, func.count())
-            .where(Household.active, _household_filter(viewer, level, area_id))
-            .group_by(Household.market_id, Household.status))
+def _child_counts(session: Session, viewer: Viewer, level: str, area_id: int | None) -> dict[int, dict[str, int]]:
+    """Active households per child area and status: grouped per market (index-only), then rolled up in SQL."""
+    per_market = (select(Household.market_id, Household.status, func.count().label("n"))
+                  .where(Household.active, _household_filter(viewer, level, area_id))
+                  .group_by(Household.market_id, Household.status).subquery())
+    key = _CHILD_KEY[CHILD[level]]
+    stmt = (select(key, per_market.c.status, func.sum(per_market.c.n)).select_from(per_market)
+            .join(Market, Market.id == per_market.c.market_id).join(Commune, Commune.id == Market.commune_id)
+            .group_by(key, per_market.c.status))
     out: dict[int, dict[str, int]] = defaultdict(dict)
-    for market_id, status, n in session.exec(stmt):
-        out[market_id][status] = n
+    for child_id, status, n in session.exec(stmt):
+        out[child_id][status] = int(n)
     return out
 
 
-def _trend(session: Session, viewer: Viewer, level: str, area_id: int | None, today: date) -> tuple[TrendPoint, ...]:
+def trend(session: Session, viewer: Viewer, level: str, area_id: int | None, today: date) -> tuple[TrendPoint, ...]:
+    """Weekly onboarding of an area's active households (by the day each first got a QR), scoped to the viewer.
+
+    The covered statuses are inlined in a fixed order so the planner can use the partial index
+    ix_household_covered_on (migration 0002), whose WHERE clause is written the same way.
+    """
+    covered = bindparam("covered", COVERED_IN_ORDER, expanding=True, literal_execute=True)
     stmt = (select(Household.qr_issued_on, func.count())
-            .where(Household.active, Household.status.in_(st.COVERED), Household.qr_issued_on.is_not(None),
+            .where(Household.active, Household.status.in_(covered), Household.qr_issued_on.is_not(None),
                    _household_filter(viewer, level, area_id))
             .group_by(Household.qr_issued_on))
     return weekly(dict(session.exec(stmt).all()), today)
@@ -159,39 +172,27 @@ def _row(level: str, key: object, code: str, name: str, counts: Mapping[str, int
     return AreaRow(level, str(key), code, name, coverage_from_status_counts(counts), funnel_from_status_counts(counts))
 
 
-def _sorted(rows: Iterable[AreaRow]) -> tuple[AreaRow, ...]:
-    return tuple(sorted(rows, key=lambda r: (identity.search_key(r.name), r.name, r.code)))
-
-
-def _visible_markets(session: Session, viewer: Viewer, level: str, area_id: int | None) -> list[tuple]:
-    """(market id, code, name, commune id, province id) of the visible markets in the area."""
-    stmt = (select(Market.id, Market.code, Market.name, Market.commune_id, Commune.province_id)
-            .join(Commune, Commune.id == Market.commune_id)
-            .where(market_condition(viewer), _area_condition(level, area_id)))
-    return list(session.exec(stmt).all())
+def _children(session: Session, viewer: Viewer, level: str, area_id: int | None) -> list[tuple[int, str, str]]:
+    """(id, code, name) of the areas one level down that hold at least one market the viewer serves."""
+    child = CHILD[level]
+    table = {"province": Province, "commune": Commune, "market": Market}[child]
+    ids = (select(_CHILD_KEY[child]).select_from(Market).join(Commune, Commune.id == Market.commune_id)
+           .where(market_condition(viewer), _area_condition(level, area_id)))
+    return list(session.exec(select(table.id, table.code, table.name).where(table.id.in_(ids))).all())
 
 
 def area_report(session: Session, viewer: Viewer, level: str, area_id: int | None, *, today: date) -> Report:
-    """Coverage of a country, province or commune and of each visible area one level down."""
-    markets = _visible_markets(session, viewer, level, area_id)
-    if level != "country" and not markets:
+    """Coverage of a country, province or commune and of each visible area one level down (0/0 if empty)."""
+    children = _children(session, viewer, level, area_id)
+    if level != "country" and not children:
         raise NotFound("Không tìm thấy địa bàn này trong phạm vi bạn phụ trách.")
-    counts = _status_counts(session, viewer, level, area_id)
-    child = CHILD[level]
-    groups: dict[int, list[dict[str, int]]] = defaultdict(list)
-    for m_id, _code, _name, commune_id, province_id in markets:
-        groups[{"province": province_id, "commune": commune_id, "market": m_id}[child]].append(counts.get(m_id, {}))
-    if child == "market":
-        names = {m[0]: (m[1], m[2]) for m in markets}
-    else:
-        table = Province if child == "province" else Commune
-        names = {i: (c, n) for i, c, n in session.exec(select(table.id, table.code, table.name)
-                                                         .where(table.id.in_(list(groups))))}
-    rows = _sorted(_row(child, key, *names[key], _merge(cs)) for key, cs in groups.items())
+    counts = _child_counts(session, viewer, level, area_id)
+    rows = tuple(sorted((_row(CHILD[level], i, code, name, counts.get(i, {})) for i, code, name in children),
+                        key=lambda r: (identity.search_key(r.name), r.name, r.code)))
     total = _merge(counts.values())
     crumbs, name, partial = _place(session, viewer, level, area_id)
     return Report(level, area_id, name, crumbs, coverage_from_status_counts(total), funnel_from_status_counts(total),
-                  rows, _trend(session, viewer, level, area_id, today), partial)
+                  rows, trend(session, viewer, level, area_id, today), partial)
 
 
 def _place(session: Session, viewer: Viewer, level: str, area_id: int | None) -> tuple[tuple[Crumb, ...], str, bool]:
@@ -231,7 +232,7 @@ def market_report(session: Session, viewer: Viewer, market_id: int, *, today: da
     crumbs = (Crumb("country", None, "Toàn quốc"), Crumb("province", info.province.id, info.province.name),
               Crumb("commune", info.commune.id, info.commune.name))
     return Report("market", market_id, info.market.name, crumbs, coverage_from_status_counts(total),
-                  funnel_from_status_counts(total), rows, _trend(session, viewer, "market", market_id, today), False)
+                  funnel_from_status_counts(total), rows, trend(session, viewer, "market", market_id, today), False)
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,7 @@ def missing_households(session: Session, viewer: Viewer, market_id: int, *, zone
     """Active households of a market (or one zone) without an issued QR yet, by name, in stall order."""
     report = market_report(session, viewer, market_id, today=today)
     if zone is not None and zone not in {r.key for r in report.rows}:
-        raise NotFound(f"Chợ này không có khu '{zone}'.")
+        raise NotFound("Chợ này không có khu/dãy đó.")
     stmt = (select(Household).where(Household.market_id == market_id, Household.active,
                                     Household.status.not_in(st.COVERED),
                                     market_column_visible(viewer, Household.market_id)))
@@ -285,8 +286,9 @@ def home(session: Session, viewer: Viewer) -> tuple[str, int | None]:
     """The narrowest area holding all of the viewer's markets: where their reports page opens."""
     if viewer.sees_everything:
         return "country", None
-    markets = _visible_markets(session, viewer, "country", None)
-    for level, index in (("market", 0), ("commune", 3), ("province", 4)):
+    markets = session.exec(select(Market.id, Market.commune_id, Commune.province_id)
+                           .join(Commune, Commune.id == Market.commune_id).where(market_condition(viewer))).all()
+    for level, index in (("market", 0), ("commune", 1), ("province", 2)):
         ids = {m[index] for m in markets}
         if len(ids) == 1:
             return level, ids.pop()

@@ -60,6 +60,14 @@ def _download(data: bytes, name: str, fmt: str) -> Response:
     return resp
 
 
+def _chart_words() -> charts.ChartWords:
+    return charts.ChartWords(added=_("Hộ mới có QR trong tuần"), total=_("Cộng dồn"),
+                             weeks_from=_("Tuần bắt đầu từ %(date)s", date="{date}"),
+                             empty=_("Chưa có hộ nào được cấp mã QR."),
+                             summary=_("Số hộ có mã QR cộng dồn theo tuần, từ %(date)s: %(n)s hộ.", date="{date}",
+                                       n="{n}"))
+
+
 def _target_text(progress: rs.Progress) -> str:
     t = progress.target
     text = _("Mục tiêu %(p)s%% (%(n)s hộ)", p=t.percent, n=progress.households)
@@ -84,7 +92,7 @@ def _respond(report: rs.Report, fmt: str) -> Response | str:
         return _download(exports.xlsx_bytes([table, trend]), report.name, fmt)
     layout = charts.trend_layout(report.trend, target_count=progress.households, target_date=target.by,
                                  target_label=_("Mục tiêu %(p)s%%: %(n)s hộ", p=target.percent,
-                                                n=progress.households))
+                                                n=progress.households), words=_chart_words())
     funnel = [(step, n, Coverage(n, report.funnel.registered).percent) for step, n in report.funnel.steps()]
     place = ", ".join(c.name for c in reversed(report.crumbs) if c.level != "country")
     if fmt == "pdf":
