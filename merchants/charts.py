@@ -123,7 +123,8 @@ def trend_layout(points: Sequence, *, target_count: int | None = None, target_da
                for i, p in enumerate(points) if p.added]
     if target_count:
         shapes += [Line(((LEFT, y(target_count)), (width - RIGHT, y(target_count))), TARGET, 1.5, True),
-                   Text(LEFT + 6, y(target_count) - 5, target_label, 11, "start", TARGET, True)]
+                   Text(LEFT + 6, y(target_count) + (15 if y(target_count) < TOP + 14 else -5), target_label, 11,
+                        "start", TARGET, True)]
     if target_date and weeks[0] <= target_date < weeks[-1] + timedelta(days=7):
         tx = x((target_date - weeks[0]).days / 7 - 0.5)
         shapes += [Line(((tx, TOP), (tx, y(0))), TARGET, 1.5, True),

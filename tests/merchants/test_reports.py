@@ -188,3 +188,20 @@ def test_market_pdf_is_one_page_with_the_figures_and_the_chart(client, session):
     text = pdf[0].get_textpage().get_text_range()
     for expected in ("Chợ Cái Rồng", "1/2 hộ đã có mã QR", "50%", "Mục tiêu 100%", "Cộng dồn", "Dãy A", "Tổng"):
         assert expected in text, expected
+
+
+def test_inactive_households_and_households_without_a_zone_are_counted_the_way_coverage_defines(client, session):
+    m = make_market(session, name="Chợ Cái Rồng", stalls=3, zone="")
+    make_household(session, m)
+    gone = make_household(session, m, account=False, owner_name="Hộ Đã Nghỉ")
+    make_household(session, m, account=False, owner_name="Bùi Thị Thơm")
+    gone.active = False
+    session.add(gone)
+    session.commit()
+    login(client, make_user(session, "admin"))
+    rows = _csv(client.get(f"/reports/markets/{m.id}/export.csv"))
+    assert rows[1][:5] == ["Chưa gắn khu", "2", "1", "1", "50"]
+    resp = client.get(f"/reports/markets/{m.id}/missing/export.csv", query_string={"zone": ""})
+    assert [r[1] for r in _csv(resp)[1:]] == ["Bùi Thị Thơm"]
+    assert "phu-qr-chua-co-qr-cho-cai-rong-chua-gan-khu-" in resp.headers["Content-Disposition"]
+    assert client.get(f"/reports/markets/{m.id}/missing", query_string={"zone": "Dãy Z"}).status_code == 404
