@@ -1,5 +1,147 @@
-"""api pages (filled in by their issue)."""
+"""JSON API under /api/v1: bearer-token auth, the same scope rules as the pages, documented in openapi.json."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("api", __name__)
+import json
+from dataclasses import asdict
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request, url_for
+
+from merchants import status as st
+from merchants.coverage import Coverage, Funnel
+from merchants.db import get_session
+from merchants.errors import Forbidden, NotFound
+from merchants.scope import viewer_for
+from merchants.services import api_queries as aq
+from merchants.services.registry_queries import stall_rows
+from merchants.services.users import user_for_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
+PUBLIC = {"api.openapi"}
+MAX_PER_PAGE = 200
+
+
+class BadRequest(Exception):
+    """A query parameter the API cannot use; answered 400 with the parameter named."""
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    resp = jsonify(error={"code": code, "message": message})
+    resp.status_code = status
+    if status == 401:
+        resp.headers["WWW-Authenticate"] = f'Bearer realm="choqr", error="{code}"'
+    return resp
+
+
+@bp.before_request
+def _authenticate() -> Response | None:
+    """Every call but the API description needs 'Authorization: Bearer <token>' of an active user."""
+    if request.endpoint in PUBLIC:
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _error(401, "missing_token", "Thiếu mã truy cập: hãy gửi 'Authorization: Bearer <token>'.")
+    session = get_session()
+    user = user_for_token(session, token.strip())
+    if user is None:
+        return _error(401, "invalid_token", "Mã truy cập không hợp lệ, đã bị thu hồi, hoặc người dùng đã bị khóa.")
+    g.api_viewer = viewer_for(session, user)
+    if not g.api_viewer.can("view"):
+        return _error(403, "forbidden", "Vai trò của bạn không được xem dữ liệu này.")
+    return None
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc: NotFound) -> Response:
+    return _error(404, "not_found", exc.message)
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(exc: Forbidden) -> Response:
+    return _error(403, "forbidden", exc.message)
+
+
+@bp.errorhandler(BadRequest)
+def _bad_request(exc: BadRequest) -> Response:
+    return _error(400, "bad_request", str(exc))
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadRequest(f"Tham số '{name}' phải là số nguyên từ {low} đến {high} (nhận '{raw}').")
+    return int(raw)
+
+
+def _plain(value: Any) -> Any:
+    """Dates as ISO 8601 (Flask would write HTTP dates), inside dicts and lists too."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _figures(cov: Coverage, funnel: Funnel) -> dict[str, Any]:
+    return {"covered": cov.covered, "total": cov.total, "percent": cov.percent, "funnel": dict(funnel.steps())}
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return Response(_openapi_text(), mimetype="application/json")
+
+
+@cache
+def _openapi_text() -> str:
+    return json.dumps(json.loads(OPENAPI.read_text(encoding="utf-8")), ensure_ascii=False)
+
+
+@bp.get("/coverage/<level>")
+def coverage(level: str) -> Response:
+    if level not in aq.LEVELS:
+        raise NotFound(f"Không có cấp '{level}'; dùng một trong: {', '.join(aq.LEVELS)}.")
+    rows = aq.coverage_by_area(get_session(), g.api_viewer, level, province=request.args.get("province", ""),
+                               commune=request.args.get("commune", ""))
+    return jsonify(items=[{"code": r.code, "name": r.name, **r.parents, "markets": r.markets,
+                           **_figures(r.coverage, r.funnel)} for r in rows])
+
+
+@bp.get("/households")
+def households() -> Response:
+    page, per_page = _int_arg("page", 1, 1, 1_000_000), _int_arg("per_page", 50, 1, MAX_PER_PAGE)
+    status = request.args.get("status", "")
+    if status and status not in st.ORDER:
+        raise BadRequest(f"Tham số 'status' phải là một trong: {', '.join(st.ORDER)} (nhận '{status}').")
+    v = g.api_viewer
+    items, total = aq.households_page(get_session(), v, market=request.args.get("market", ""), status=status,
+                                      page=page, per_page=per_page, show_pii=v.can("pii"))
+    more = page * per_page < total
+    nxt = url_for("api.households", **{**request.args.to_dict(), "page": page + 1}) if more else None
+    return jsonify(items=[_plain(asdict(i)) for i in items], page=page, per_page=per_page, total=total, next=nxt)
+
+
+@bp.get("/markets/<code>/stalls")
+def stalls(code: str) -> Response:
+    session, v = get_session(), g.api_viewer
+    market = aq.visible_market(session, v, code)
+    rows = stall_rows(session, v, market.id, show_pii=v.can("pii"))
+    return jsonify(market=market.code, items=[
+        {"code": r.code, "zone": r.zone, "household_id": r.household_id, "owner_name": r.owner_name or None,
+         "goods": r.goods or None, "bank": r.bank or None, "account_number": r.account or None,
+         "status": r.status or None, "needs_reprint": r.needs_reprint} for r in rows])
+
+
+@bp.get("/markets/<code>/stalls/<stall_code>")
+def stall(code: str, stall_code: str) -> Response:
+    v = g.api_viewer
+    found = aq.stall_payload(get_session(), v, code, stall_code, show_pii=v.can("pii"))
+    return jsonify(_plain(asdict(found)))

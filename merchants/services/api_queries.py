@@ -1,0 +1,158 @@
+"""Read side of the JSON API: coverage by area, households page by page, stalls and their payloads.
+
+Everything is filtered by the viewer's scope; a market outside it answers exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from merchants import identity
+from merchants.coverage import Coverage, Funnel, coverage_from_status_counts, funnel_from_status_counts
+from merchants.errors import NotFound
+from merchants.models import BankAccount, Commune, Household, IssuedQR, Market, Province, Stall
+from merchants.scope import Viewer, market_column_visible, market_condition
+from merchants.services.coverage_queries import status_counts_by_market
+from qr import get_bank
+
+LEVELS = ("provinces", "communes", "markets")
+
+
+@dataclass(frozen=True)
+class AreaCoverage:
+    code: str
+    name: str
+    parents: dict[str, str]  # e.g. {"province": "22", "commune": "VANDON"} for a market
+    markets: int
+    coverage: Coverage
+    funnel: Funnel
+
+
+def coverage_by_area(session: Session, viewer: Viewer, level: str, *, province: str = "",
+                     commune: str = "") -> list[AreaCoverage]:
+    """Coverage of each province, commune or market the viewer serves, summed over visible markets only."""
+    stmt = (select(Market.id, Market.code, Market.name, Commune.code, Commune.name, Province.code, Province.name)
+            .join(Commune, Commune.id == Market.commune_id).join(Province, Province.id == Commune.province_id)
+            .where(market_condition(viewer)).order_by(Province.name, Commune.name, Market.name))
+    if province:
+        stmt = stmt.where(Province.code == province)
+    if commune:
+        stmt = stmt.where(Commune.code == commune)
+    counts = status_counts_by_market(session, viewer)
+    areas: dict[str, tuple[str, dict[str, str]]] = {}
+    sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    markets: dict[str, int] = defaultdict(int)
+    for mid, m_code, m_name, c_code, c_name, p_code, p_name in session.exec(stmt):
+        key, name, parents = {
+            "provinces": (p_code, p_name, {}),
+            "communes": (c_code, c_name, {"province": p_code}),
+            "markets": (m_code, m_name, {"province": p_code, "commune": c_code}),
+        }[level]
+        areas.setdefault(key, (name, parents))
+        markets[key] += 1
+        for status, n in counts.get(mid, {}).items():
+            sums[key][status] += n
+    return [AreaCoverage(code, name, parents, markets[code], coverage_from_status_counts(sums[code]),
+                         funnel_from_status_counts(sums[code])) for code, (name, parents) in areas.items()]
+
+
+def visible_market(session: Session, viewer: Viewer, code: str) -> Market:
+    """A market by code inside the viewer's scope; the same NotFound whether it is elsewhere or nowhere."""
+    market = session.exec(select(Market).join(Commune, Commune.id == Market.commune_id)
+                          .where(Market.code == code, market_condition(viewer))).first()
+    if market is None:
+        raise NotFound(f"Không tìm thấy chợ '{code}'.")
+    return market
+
+
+@dataclass(frozen=True)
+class AccountView:
+    bin: str
+    bank: str
+    account_number: str
+    holder_name: str
+
+
+@dataclass(frozen=True)
+class HouseholdItem:
+    id: int
+    market: str
+    owner_name: str
+    phone: str | None
+    citizen_id: str | None
+    goods: str
+    status: str
+    active: bool
+    needs_reprint: bool
+    qr_issued_on: date | None
+    stalls: list[str]
+    account: AccountView | None
+
+
+def _account_view(acc: BankAccount | None, show_pii: bool) -> AccountView | None:
+    if acc is None:
+        return None
+    bank = get_bank(acc.bin)
+    number = acc.account_number if show_pii else identity.mask_tail(acc.account_number)
+    return AccountView(acc.bin, bank.short_name if bank else "", number, acc.holder_name)
+
+
+def households_page(session: Session, viewer: Viewer, *, market: str = "", status: str = "", page: int = 1,
+                    per_page: int = 50, show_pii: bool = False) -> tuple[list[HouseholdItem], int]:
+    """One page of households (by id) and the total; CCCD and account numbers masked unless ``show_pii``."""
+    where = [market_column_visible(viewer, Household.market_id)]
+    if market:
+        where.append(Household.market_id == visible_market(session, viewer, market).id)
+    if status:
+        where.append(Household.status == status)
+    total = session.exec(select(func.count()).select_from(Household).where(*where)).one()
+    rows = list(session.exec(select(Household, Market.code).join(Market, Market.id == Household.market_id)
+                             .where(*where).order_by(Household.id).offset((page - 1) * per_page).limit(per_page)))
+    ids = [h.id for h, _ in rows]
+    accounts = {a.household_id: a for a in session.exec(
+        select(BankAccount).where(BankAccount.household_id.in_(ids), BankAccount.active))}
+    stalls: dict[int, list[str]] = defaultdict(list)
+    for hid, code in session.exec(select(Stall.household_id, Stall.code).where(Stall.household_id.in_(ids))
+                                  .order_by(Stall.code)):
+        stalls[hid].append(code)
+    items = [HouseholdItem(h.id, code, h.owner_name, h.phone,
+                           h.citizen_id if show_pii else identity.mask_tail(h.citizen_id) or None, h.goods, h.status,
+                           h.active, h.needs_reprint, h.qr_issued_on, stalls[h.id],
+                           _account_view(accounts.get(h.id), show_pii)) for h, code in rows]
+    return items, total
+
+
+@dataclass(frozen=True)
+class StallPayload:
+    market: str
+    stall: str
+    zone: str
+    household_id: int | None
+    owner_name: str | None
+    status: str | None
+    account: AccountView | None
+    payload: str | None
+    issued_at: datetime | None
+
+
+def stall_payload(session: Session, viewer: Viewer, market_code: str, stall_code: str, *,
+                  show_pii: bool = False) -> StallPayload:
+    """The VietQR payload printed for a stall: its household's current verified QR, if it has one."""
+    market = visible_market(session, viewer, market_code)
+    stall = session.exec(select(Stall).where(Stall.market_id == market.id, Stall.code == stall_code)).first()
+    if stall is None:
+        raise NotFound(f"Không có sạp '{stall_code}' trong chợ này.")
+    h = session.get(Household, stall.household_id) if stall.household_id else None
+    acc = qr = None
+    if h is not None:
+        acc = session.exec(select(BankAccount).where(BankAccount.household_id == h.id, BankAccount.active)).first()
+        qr = session.exec(select(IssuedQR).where(IssuedQR.household_id == h.id, IssuedQR.revoked_at.is_(None))
+                          .order_by(IssuedQR.id.desc())).first()
+    return StallPayload(market.code, stall.code, stall.zone, h.id if h else None, h.owner_name if h else None,
+                        h.status if h else None, _account_view(acc, show_pii), qr.payload if qr else None,
+                        qr.issued_at if qr else None)

@@ -1,0 +1,350 @@
+"""Read an uploaded household list (XLSX or CSV) into rows keyed by our field names: no database, no Flask.
+
+Row numbers are the ones the spreadsheet shows (the header is row 1), so a report can send an officer to the
+exact line. Anything that is not a clean one-table sheet is refused as a whole with a message saying what to fix.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any, Final
+from xml.etree import ElementTree
+
+import openpyxl
+
+from merchants.errors import DomainError, InvalidField
+from merchants.identity import search_key
+from qr import Bank, all_banks, get_bank, search_banks
+
+MAX_ROWS: Final = 20_000
+MAX_SHEET_BYTES: Final = 200 * 1024 * 1024
+HEADER_SEARCH_ROWS: Final = 10
+REQUIRED: Final = ("owner_name", "stalls")
+
+# Header text, folded by ``header_key`` (lowercase, no diacritics, punctuation as spaces) → our field.
+ALIASES: Final[dict[str, tuple[str, ...]]] = {
+    "owner_name": ("ho va ten", "ho ten", "ho ten chu ho", "ho va ten chu ho", "ten chu ho", "chu ho",
+                   "ho ten chu ho kinh doanh", "ten chu ho kinh doanh", "ten ho kinh doanh", "ho kinh doanh"),
+    "citizen_id": ("so cccd", "cccd", "cccd cmnd", "cmnd cccd", "so cccd cmnd", "so cmnd cccd", "cmnd", "so cmnd",
+                   "so dinh danh", "so dinh danh ca nhan", "ma dinh danh", "can cuoc", "can cuoc cong dan",
+                   "so can cuoc", "so can cuoc cong dan"),
+    "phone": ("so dien thoai", "sdt", "so dt", "dien thoai", "dt", "di dong", "so di dong", "dien thoai lien he",
+              "sdt lien he"),
+    "stalls": ("so sap", "ma sap", "sap", "ki ot", "kiot", "so ki ot", "ma ki ot", "so kiot", "ma kiot",
+               "sap ki ot", "so sap ki ot", "ma sap ki ot", "quay", "so quay", "so lo", "lo sap"),
+    "bank": ("ngan hang", "ten ngan hang", "ngan hang thu huong", "ngan hang mo tai khoan", "ma ngan hang"),
+    "account_number": ("so tai khoan", "stk", "so tk", "tai khoan", "so tai khoan ngan hang", "tai khoan ngan hang"),
+    "holder_name": ("ten chu tai khoan", "chu tai khoan", "ten tai khoan", "ten chu tk", "chu tk", "ten tk"),
+    "goods": ("mat hang", "nganh hang", "mat hang kinh doanh", "nganh hang kinh doanh", "nganh nghe",
+              "nganh nghe kinh doanh", "hang hoa", "loai hang"),
+    "zone_area": ("khu", "khu vuc", "khu cho", "khu day", "day khu"),
+    "zone_row": ("day", "day sap", "day ki ot", "day quay"),
+}
+FIELD_LABELS: Final = {
+    "owner_name": "Họ và tên", "citizen_id": "Số CCCD", "phone": "Số điện thoại", "stalls": "Số sạp",
+    "bank": "Ngân hàng", "account_number": "Số tài khoản", "holder_name": "Tên chủ tài khoản",
+    "goods": "Mặt hàng", "zone_area": "Khu", "zone_row": "Dãy",
+}
+_FIELD_BY_KEY: Final = {alias: field for field, aliases in ALIASES.items() for alias in aliases}
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_BRACKETS = re.compile(r"\(.*?\)|\[.*?\]")
+_MERGE_REF = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Z0-9:$]+)\"")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+XLSX_MAGIC: Final = b"PK\x03\x04"
+OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0"
+
+
+class SpreadsheetError(DomainError):
+    """The file as a whole cannot be read as one household table; nothing in it is imported."""
+
+    field = "file"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: ``number`` as the spreadsheet shows it, ``values`` by field, and which were numeric cells."""
+
+    number: int
+    values: dict[str, str]
+    numeric: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: dict[str, str]  # field → the header exactly as written in the file
+    order: dict[str, int]  # field → column position, to list a row's problems left to right
+    rows: list[Row]
+    ignored: list[str]  # headers we did not recognise (left out of the import)
+
+
+def header_key(text: str) -> str:
+    """'Số CCCD/CMND' → 'so cccd cmnd': case, diacritics and punctuation do not matter."""
+    return " ".join(_NON_ALNUM.sub(" ", search_key(text)).split())
+
+
+def field_for_header(text: str) -> str | None:
+    """The field a column header names, also when it carries a note: 'Số điện thoại (Zalo)'."""
+    key = header_key(text)
+    return _FIELD_BY_KEY.get(key) or _FIELD_BY_KEY.get(header_key(_BRACKETS.sub(" ", search_key(text))))
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.strftime("%d/%m/%Y")
+    return str(value).strip()
+
+
+def _values(cells: tuple[Any, ...], positions: dict[str, int]) -> tuple[dict[str, str], frozenset[str]]:
+    values, numeric = {}, set()
+    for field, pos in positions.items():
+        raw = cells[pos] if pos < len(cells) else None
+        text = _cell_text(raw)
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            numeric.add(field)
+            if field == "citizen_id" and text.isdigit() and len(text) < 12:
+                text = text.zfill(12)  # a CCCD typed as a number lost its leading zero; every CCCD has 12 digits
+        values[field] = text
+    return values, frozenset(numeric)
+
+
+def _map_header(cells: tuple[Any, ...]) -> tuple[dict[str, str], dict[str, int], list[str]]:
+    columns: dict[str, str] = {}
+    order: dict[str, int] = {}
+    ignored = []
+    for pos, raw in enumerate(cells):
+        text = _cell_text(raw)
+        if not text:
+            continue
+        field = field_for_header(text)
+        if field is None:
+            ignored.append(text)
+        elif field in columns:
+            raise SpreadsheetError(f"Hai cột '{columns[field]}' và '{text}' cùng là {FIELD_LABELS[field].lower()}; "
+                                   "hãy giữ lại một cột.")
+        else:
+            columns[field], order[field] = text, pos
+    return columns, order, ignored
+
+
+def _check_columns(columns: dict[str, str], ignored: list[str]) -> None:
+    missing = [FIELD_LABELS[f] for f in REQUIRED if f not in columns]
+    if missing:
+        seen = f" Dòng 1 có: {', '.join(repr(h) for h in ignored[:8])}." if ignored else ""
+        raise SpreadsheetError("Không tìm thấy cột " + " và ".join(f"'{m}'" for m in missing) +
+                               " ở dòng 1 (tiêu đề)." + seen)
+    if ("account_number" in columns) != ("bank" in columns):
+        have, need = ("account_number", "bank") if "account_number" in columns else ("bank", "account_number")
+        raise SpreadsheetError(f"Có cột '{columns[have]}' nhưng thiếu cột '{FIELD_LABELS[need]}'; "
+                               "cần cả ngân hàng và số tài khoản.")
+
+
+def _scan_below(it: Iterator[tuple[Any, ...]]) -> tuple[int | None, bool]:
+    """When row 1 names no column: the first of the next rows that does, and whether anything is below."""
+    content = False
+    for number, cells in enumerate(it, start=2):
+        texts = [t for t in map(_cell_text, cells) if t]
+        content = content or bool(texts)
+        if any(field_for_header(t) for t in texts):
+            return number, True
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    return None, content
+
+
+def build_table(records: Iterable[tuple[Any, ...]]) -> Table:
+    """Map the header (row 1) to fields and collect the non-empty data rows with their spreadsheet numbers."""
+    it: Iterator[tuple[Any, ...]] = iter(records)
+    header = next(it, None)
+    columns, order, ignored = _map_header(header or ())
+    if not columns:
+        later, content = _scan_below(it)
+        if later:
+            raise SpreadsheetError(f"Tiêu đề cột phải nằm ở dòng 1 (tìm thấy ở dòng {later}); "
+                                   "hãy xoá các dòng phía trên tiêu đề.")
+        if not ignored and not content:
+            raise SpreadsheetError("Tệp không có dữ liệu: trang tính đầu tiên trống.")
+    _check_columns(columns, ignored)
+    rows: list[Row] = []
+    for number, cells in enumerate(it, start=2):
+        values, numeric = _values(cells, order)
+        if any(values.values()):
+            rows.append(Row(number, values, numeric))
+            if len(rows) > MAX_ROWS:
+                raise SpreadsheetError(f"Tệp có hơn {MAX_ROWS} dòng; hãy chia thành nhiều tệp nhỏ hơn.")
+    if not rows:
+        raise SpreadsheetError("Tệp chỉ có dòng tiêu đề, không có hộ nào để nhập.")
+    return Table(columns, order, rows, ignored)
+
+
+def read_table(data: bytes) -> Table:
+    """Read XLSX or CSV, told apart by their bytes (a renamed file still works), into a ``Table``."""
+    if not data:
+        raise SpreadsheetError("Tệp trống (0 byte).")
+    if data.startswith(XLSX_MAGIC):
+        return build_table(_xlsx_records(data))
+    if data.startswith(OLE_MAGIC):
+        raise SpreadsheetError("Tệp Excel 97–2003 (.xls) không được hỗ trợ; hãy mở bằng Excel và lưu lại dạng .xlsx.")
+    return build_table(_csv_records(data))
+
+
+def _broken_xlsx() -> SpreadsheetError:
+    return SpreadsheetError("Tệp .xlsx bị hỏng hoặc không phải bảng tính Excel. "
+                            "Hãy mở bằng Excel, kiểm tra rồi lưu lại dạng .xlsx.")
+
+
+def _sheet_path(archive: zipfile.ZipFile, title: str) -> str | None:
+    """Where the worksheet called ``title`` lives inside the package (workbook.xml → its relationship)."""
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    rid = next((s.get(f"{{{ns['r']}}}id") for s in book.iterfind("m:sheets/m:sheet", ns) if s.get("name") == title),
+               None)
+    target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+
+
+def _check_merged(archive: zipfile.ZipFile, path: str | None) -> None:
+    """Merged cells hide values (only the top-left cell keeps one), so a sheet with any is refused."""
+    if path is None or path not in archive.namelist():
+        return
+    if archive.getinfo(path).file_size > MAX_SHEET_BYTES:
+        raise SpreadsheetError("Trang tính quá lớn; hãy chia thành nhiều tệp nhỏ hơn.")
+    refs = [m.decode() for m in _MERGE_REF.findall(archive.read(path))]
+    if not refs:
+        return
+    header = [r for r in refs if re.fullmatch(r"\$?[A-Z]+\$?1(:\$?[A-Z]+\$?\d+)?", r)]
+    shown = ", ".join((header or refs)[:5]) + ("…" if len(header or refs) > 5 else "")
+    where = "Dòng tiêu đề có ô gộp" if header else "Bảng tính có ô gộp"
+    raise SpreadsheetError(f"{where} ({shown}). Hãy bỏ gộp ô (Unmerge Cells), để tiêu đề cột ở dòng 1 "
+                           "và mỗi hộ trên một dòng, điền đủ giá trị từng ô.")
+
+
+def _xlsx_records(data: bytes) -> Iterator[tuple[Any, ...]]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype"):
+            raise SpreadsheetError("Tệp OpenDocument (.ods) không được hỗ trợ; hãy lưu lại dạng .xlsx hoặc .csv.")
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        if not book.worksheets:
+            raise SpreadsheetError("Tệp .xlsx không có trang tính nào.")
+        sheet = book.worksheets[0]
+        _check_merged(archive, _sheet_path(archive, sheet.title))
+    except SpreadsheetError:
+        raise
+    except Exception as exc:  # openpyxl and zipfile raise many types on a damaged or foreign file
+        raise _broken_xlsx() from exc
+    sheet.reset_dimensions()  # some programs write a wrong used range; read what is really there
+    try:
+        yield from sheet.iter_rows(values_only=True)
+    except Exception as exc:  # a damaged sheet part surfaces only while its rows are read
+        raise _broken_xlsx() from exc
+    finally:
+        book.close()
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:8192]
+    return b"\x00" in head or len(_CONTROL.findall(head.decode("latin-1"))) > len(head) // 100
+
+
+def _decode_csv(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")  # Excel's "Unicode Text" export
+        except UnicodeDecodeError as exc:
+            raise SpreadsheetError("Tệp không phải bảng tính XLSX hoặc CSV.") from exc
+    if _looks_binary(data):
+        raise SpreadsheetError("Tệp không phải bảng tính XLSX hoặc CSV (có vẻ là tệp nhị phân: ảnh, PDF, tệp nén…).")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise SpreadsheetError(
+            f"Tệp CSV không dùng bảng mã UTF-8 (ký tự lạ ở dòng {line}); có thể tệp đang ở mã Windows-1258, "
+            "TCVN3 hoặc Latin-1 nên chữ có dấu sẽ bị sai. Hãy mở bằng Excel và lưu lại dạng "
+            "'CSV UTF-8 (Comma delimited)' hoặc .xlsx.") from exc
+
+
+def _csv_records(data: bytes) -> Iterator[tuple[Any, ...]]:
+    text = _decode_csv(data)
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t|", key=first.count) if any(d in first for d in ",;\t|") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for record in reader:
+            yield tuple(record)
+    except csv.Error as exc:
+        raise SpreadsheetError(f"Tệp CSV không đọc được ở dòng {reader.line_num}: {exc}.") from exc
+
+
+@cache
+def _compact_aliases() -> dict[str, tuple[Bank, ...]]:
+    """Every short name, code and full name without spaces or hyphens: 'MB Bank' and 'MBBank' meet."""
+    out: dict[str, list[Bank]] = {}
+    for bank in all_banks():
+        for alias in {bank.code, bank.short_name, bank.name}:
+            out.setdefault(_compact(alias), []).append(bank)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", header_key(text).upper())
+
+
+def resolve_bank(text: str) -> Bank:
+    """The bank a cell names by BIN, code, short or full name; refused when unknown or ambiguous."""
+    value = " ".join(text.split())
+    if value.isdigit() and get_bank(value):
+        return get_bank(value)
+    exact = _compact_aliases().get(_compact(value), ())
+    if len(exact) == 1:
+        return exact[0]
+    found = list(exact) or search_banks(value)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise InvalidField("bin", f"Ngân hàng '{value}' không có trong danh sách NAPAS; hãy ghi tên ngắn "
+                                  "(Vietcombank), mã (VCB) hoặc BIN (970436).")
+    names = ", ".join(b.short_name for b in found[:4]) + ("…" if len(found) > 4 else "")
+    raise InvalidField("bin", f"Ngân hàng '{value}' khớp nhiều ngân hàng ({names}); hãy ghi rõ tên ngắn hoặc BIN.")
+
+
+TEMPLATE_HEADERS: Final = ("STT", "Họ và tên", "Số CCCD", "Số điện thoại", "Số sạp", "Khu", "Ngân hàng",
+                           "Số tài khoản", "Tên chủ tài khoản", "Mặt hàng")
+TEMPLATE_EXAMPLE: Final = ("1", "Nguyễn Thị Đào", "022185001234", "0912345678", "A-001", "Nhà chợ chính",
+                           "Vietcombank", "0011001932418", "", "Rau củ quả")
+
+
+def template_xlsx() -> bytes:
+    """An empty list with our headers and one example row; number-like columns are Text so zeros survive."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Danh sách hộ"
+    sheet.append(TEMPLATE_HEADERS)
+    sheet.append(TEMPLATE_EXAMPLE)
+    for pos, header in enumerate(TEMPLATE_HEADERS, start=1):
+        letter = openpyxl.utils.get_column_letter(pos)
+        sheet.column_dimensions[letter].width = max(10, len(header) + 4)
+        sheet.column_dimensions[letter].number_format = "@"
+        for row in (1, 2):
+            sheet.cell(row, pos).number_format = "@"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
