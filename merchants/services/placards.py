@@ -40,6 +40,14 @@ def serial_for(market_code: str, placard_id: int) -> str:
     return f"{market_code}-{placard_id:06d}"
 
 
+def batch_serial(market_code: str, batch_id: int, index: int) -> str:
+    """Serial of the ``index``-th placard (from 1) of a batch, e.g. 'CAIRONG-0012-0042'.
+
+    Known before anything is recorded, so a batch can be rendered first and recorded only once whole.
+    """
+    return f"{market_code}-{batch_id:04d}-{index:04d}"
+
+
 def printable_items(session: Session, viewer: Viewer, market_id: int, *, selection: str = "all", zone: str = "",
                     stall_codes: list[str] | None = None) -> list[PrintItem]:
     """Stalls of a market whose household holds a live QR, filtered by the print selection."""
@@ -78,24 +86,28 @@ def placard_data(item: PrintItem, market: Market, serial: str) -> PlacardData:
 
 
 def record_prints(session: Session, actor: Viewer, market: Market, items: list[PrintItem],
-                  batch: PrintBatch | None = None) -> list[PlacardData]:
-    """Give each item a new serial, revoke the previous placard of that stall, move status; caller commits."""
+                  batch: PrintBatch | None = None, *, serials: list[str] | None = None) -> list[PlacardData]:
+    """Give each item a new serial (or the given ``serials``), revoke the previous placard of that stall,
+    move status; caller commits."""
     if not actor.can("print"):
         raise Forbidden("Vai trò của bạn không được in bảng QR.")
+    if serials is not None and len(serials) != len(items):
+        raise InvalidField("serials", f"Cần {len(items)} số phiếu, nhận {len(serials)}.")
     out = []
     now = utcnow()
     stall_ids = [i.stall.id for i in items]
     if stall_ids:
         session.exec(update(Placard).where(Placard.stall_id.in_(stall_ids), Placard.revoked_at.is_(None))
                      .values(revoked_at=now))
-    for item in items:
-        p = Placard(serial=f"tmp-{item.stall.id}-{now.timestamp()}", household_id=item.household.id,
-                    stall_id=item.stall.id, qr_id=item.qr.id, batch_id=batch.id if batch else None,
-                    printed_by_id=actor.user_id)
+    for n, item in enumerate(items):
+        p = Placard(serial=serials[n] if serials else f"tmp-{item.stall.id}-{now.timestamp()}",
+                    household_id=item.household.id, stall_id=item.stall.id, qr_id=item.qr.id,
+                    batch_id=batch.id if batch else None, printed_by_id=actor.user_id)
         session.add(p)
         session.flush()
-        p.serial = serial_for(market.code, p.id)
-        session.add(p)
+        if not serials:
+            p.serial = serial_for(market.code, p.id)
+            session.add(p)
         h = item.household
         if h.status != st.PLACARD_PRINTED:
             move_status(session, actor, h, st.PLACARD_PRINTED)
