@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import Any
 
@@ -113,3 +114,49 @@ def attach_error(form: FlaskForm, exc: DomainError) -> None:
         field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
     else:
         form.form_errors.append(message)
+
+
+_NUMBER_TYPED = re.compile(r"[\d\s.+()-]+")
+
+
+def search_terms(q: str) -> str:
+    """What the officer typed, with a phone or account number reduced to the digits stored: '+84 912…' → '0912…'."""
+    q = q.strip()[:100]
+    if not _NUMBER_TYPED.fullmatch(q):
+        return q
+    digits = re.sub(r"\D", "", q)
+    if q.startswith("+84") or (q.startswith("84") and len(digits) == 11):
+        digits = "0" + digits[2:]
+    return digits
+
+
+@dataclass(frozen=True)
+class Pager:
+    """One page of a long list: rows ``start``..``end`` (0-based, end exclusive) of ``total``."""
+
+    page: int
+    pages: int
+    start: int
+    end: int
+    total: int
+
+    @property
+    def first(self) -> int:
+        """The 1-based number of the first row shown, as a person counts."""
+        return self.start + 1 if self.total else 0
+
+    @property
+    def prev(self) -> int | None:
+        return self.page - 1 if self.page > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.page + 1 if self.page < self.pages else None
+
+
+def paginate(total: int, page: int, size: int) -> Pager:
+    """Page ``page`` (1-based, clamped into range) of ``total`` rows, ``size`` at a time."""
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * size
+    return Pager(page, pages, start, min(start + size, total), total)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,7 +21,7 @@ from merchants.services.registry_queries import (
     household_view,
     search_households,
 )
-from merchants.views.helpers import attach_error, requires, viewer
+from merchants.views.helpers import attach_error, requires, search_terms, viewer
 from qr import VietQRError, decode_image, get_bank, parse_payload, png_bytes, svg_text
 
 bp = Blueprint("households", __name__)
@@ -58,20 +57,6 @@ def _prefill_from_photo(form: RegisterForm, photo_form: QRPhotoForm) -> str | No
     if not texts:
         return _("Không tìm thấy mã QR trong ảnh. Hãy chụp gần hơn, đủ sáng, không lóa.")
     return _("Mã QR trong ảnh không phải mã VietQR chuyển khoản đến tài khoản (có thể là VNPay-QR hoặc ví).")
-
-
-_NUMBER_TYPED = re.compile(r"[\d\s.+()-]+")
-
-
-def _search_query(q: str) -> str:
-    """What the officer typed, with a phone or account number reduced to the digits stored: '+84 912…' → '0912…'."""
-    q = q.strip()[:100]
-    if not _NUMBER_TYPED.fullmatch(q):
-        return q
-    digits = re.sub(r"\D", "", q)
-    if q.startswith("+84") or (q.startswith("84") and len(digits) == 11):
-        digits = "0" + digits[2:]
-    return digits
 
 
 @bp.route("/markets/<int:market_id>/register", methods=["GET", "POST"])
@@ -233,7 +218,7 @@ def _detail(text: str) -> dict:
 @bp.get("/households/search")
 @requires("view")
 def search():  # noqa: ANN201
-    hits = search_households(get_session(), viewer(), _search_query(request.args.get("q", "")))
+    hits = search_households(get_session(), viewer(), search_terms(request.args.get("q", "")))
     return jsonify([{"id": h.household_id, "owner_name": h.owner_name, "market": h.market_name,
                      "stalls": h.stalls, "phone": h.phone,
                      "url": url_for("households.show", household_id=h.household_id)} for h in hits])

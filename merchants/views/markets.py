@@ -9,9 +9,10 @@ from merchants import status as st
 from merchants.db import get_session
 from merchants.services.coverage_queries import market_coverage
 from merchants.services.registry_queries import get_market, stall_by_code, stall_rows
-from merchants.views.helpers import role_text, status_text, translated, viewer
+from merchants.views.helpers import paginate, role_text, search_terms, status_text, translated, viewer
 
 bp = Blueprint("markets", __name__)
+STALLS_PER_PAGE = 100  # about 40 KB of HTML: one page stays light on a weak 3G link
 for _fn in (translated, status_text, role_text):  # every page may show a rule's message or a label
     bp.add_app_template_global(_fn)
 
@@ -33,9 +34,10 @@ def show(market_id: int):  # noqa: ANN201
     q, status = request.args.get("q", "")[:100], request.args.get("status", "")
     status = status if status in st.ORDER else ""
     cov = market_coverage(session, v, [market_id])[0]
-    rows = stall_rows(session, v, market_id, q=q, status=status, show_pii=v.can("pii"))
-    return render_template("markets/show.html", info=info, cov=cov, rows=rows, q=q, status=status,
-                           statuses=st.ORDER)
+    rows = stall_rows(session, v, market_id, q=search_terms(q), status=status, show_pii=v.can("pii"))
+    pager = paginate(len(rows), request.args.get("page", 1, type=int), STALLS_PER_PAGE)
+    return render_template("markets/show.html", info=info, cov=cov, rows=rows[pager.start:pager.end], pager=pager,
+                           q=q, status=status, statuses=st.ORDER)
 
 
 @bp.get("/markets/<int:market_id>/stalls/<code>")

@@ -48,7 +48,7 @@ def test_every_message_in_the_code_has_an_english_translation():
 
 
 def test_translations_keep_the_placeholders_of_their_msgid():
-    wrong = [(m.id, m.string) for m in _po() if m.id and
+    wrong = [(m.id, m.string) for m in _po() if m.id and m.string and
              sorted(PLACEHOLDER.findall(m.id)) != sorted(PLACEHOLDER.findall(m.string))]
     assert wrong == []
 

@@ -1,0 +1,48 @@
+"""Every main page at both tablet sizes: nothing wider than the screen, controls big enough for a finger."""
+
+import pytest
+from conftest import TABLETS, assert_fits_width, shot, sign_in, small_touch_targets
+
+pytestmark = pytest.mark.browser
+
+
+def _pages(world) -> list[tuple[str, str]]:  # noqa: ANN001
+    h = world.household_id
+    return [("market", f"/markets/{world.market_id}"), ("market-search", f"/markets/{world.market_id}?q=dao"),
+            ("register", f"/markets/{world.market_id}/register"), ("household", f"/households/{h}"),
+            ("edit", f"/households/{h}/edit"), ("account", f"/households/{h}/account"),
+            ("history", f"/households/{h}/history"), ("not-found", "/households/9999")]
+
+
+@pytest.mark.parametrize("size", TABLETS)
+def test_main_pages_fit_the_tablet_and_have_finger_sized_controls(open_page, world, size):
+    page = open_page(TABLETS[size])
+    page.goto("/login")
+    assert_fits_width(page)
+    assert small_touch_targets(page) == []
+    shot(page, f"layout-login-{size}")
+    sign_in(page, world.admin)  # two markets: the list of markets first
+    pages = [("markets", "/"), *_pages(world)]
+    problems = {}
+    for name, path in pages:
+        page.goto(path)
+        assert_fits_width(page)
+        if small := small_touch_targets(page):
+            problems[name] = small
+        shot(page, f"layout-{name}-{size}")
+    assert problems == {}
+
+
+@pytest.mark.parametrize("size", TABLETS)
+def test_forms_with_errors_still_fit(open_page, world, size):
+    page = open_page(TABLETS[size])
+    sign_in(page, world.officer)
+    page.goto(f"/markets/{world.market_id}/register")
+    page.fill("#phone", "0212 345 678")
+    page.fill("#citizen_id", "999185001234")
+    page.fill("#account_number", "12-34 ?")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu và cấp mã QR").click()
+    assert page.locator(".field.has-error").count() >= 4
+    assert_fits_width(page)
+    shot(page, f"layout-register-errors-{size}")
