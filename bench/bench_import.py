@@ -147,7 +147,8 @@ def main() -> None:
     rows = make_rows(args.rows, args.seed)
     data = make_xlsx(rows)
     print(f"ChoQR import bench: {args.rows:,} rows, every one with an account → {args.rows:,} verified QRs; "
-          f"XLSX {len(data) / 1e6:.1f} MB; {os.cpu_count()} CPU(s), {workers} QR worker(s)")
+          f"XLSX {len(data) / 1e6:.1f} MB; {os.cpu_count()} CPU(s), {workers} QR worker(s); "
+          f"load average at start {os.getloadavg()[0]:.1f}")
 
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
@@ -181,8 +182,10 @@ def main() -> None:
         phases.wrap("_store", "write households, batches of 500")
         app, market_id = fresh_app(tmp, "import.db", args.rows // 2)
         with app.app_context(), db.session_scope(db.get_engine()) as session:
+            before = os.times()
             t_import, report = timed(lambda: importing.import_households(
                 session, SYSTEM, market_id=market_id, data=data, filename="bench.xlsx", workers=workers))
+            after = os.times()
             stored = (session.exec(select(func.count()).select_from(Household)).one(),
                       session.exec(select(func.count()).select_from(IssuedQR)).one())
             t_again, again = timed(lambda: importing.import_households(
@@ -197,6 +200,11 @@ def main() -> None:
           f"{report.created:,} households + {report.new_stalls:,} new stalls stored)")
     for label, seconds in phases.seconds.items():
         print(f"  {label:<44}{seconds:8.2f} s   {seconds / t_import:5.0%}")
+    qr_wall = phases.seconds[f"build+render+decode QRs ({workers} proc)"]
+    qr_cpu = (after.children_user + after.children_system) - (before.children_user + before.children_system)
+    if workers > 1 and qr_wall:
+        print(f"    QR workers used {qr_cpu:.1f} CPU-s in {qr_wall:.1f} s: {qr_cpu / qr_wall:.2f} of {workers} "
+              f"cores on average (the rest went to other processes on this machine)")
     print(f"{'same file again (all skipped, nothing stored)':<46}{t_again:8.2f} s")
     print("\nbaselines, same run")
     print(f"  {'openpyxl read alone (read-only, values)':<44}{t_openpyxl:8.2f} s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
@@ -20,9 +21,9 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ImportForm(FlaskForm):
-    file = FileField("Tệp danh sách (.xlsx hoặc .csv)", validators=[FileRequired("Hãy chọn tệp cần nhập.")])
-    dry_run = BooleanField("Chạy thử: chỉ kiểm tra, không lưu gì")
-    all_or_nothing = BooleanField("Chỉ lưu khi mọi dòng đều hợp lệ")
+    file = FileField(_l("Tệp danh sách (.xlsx hoặc .csv)"), validators=[FileRequired(_l("Hãy chọn tệp cần nhập."))])
+    dry_run = BooleanField(_l("Chạy thử: chỉ kiểm tra, không lưu gì"))
+    all_or_nothing = BooleanField(_l("Chỉ lưu khi mọi dòng đều hợp lệ"))
 
 
 @bp.route("/markets/<int:market_id>/import", methods=["GET", "POST"])
