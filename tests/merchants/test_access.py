@@ -3,13 +3,20 @@
 from dataclasses import dataclass
 
 import pytest
+from argon2 import PasswordHasher
 from factories import login, make_household, make_market, make_user
 from sqlmodel import Session, select
 
 from merchants import roles
-from merchants.models import Household, Market, Stall, UserScope
+from merchants.models import Commune, Household, Market, PrintBatch, Stall, UserScope
+from merchants.services import users
 
 SCOPED_ROLES = [r for r in roles.ROLES if r != roles.ADMIN]
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 SCOPE_KINDS = ["market", "commune", "province"]
 
 
@@ -22,6 +29,10 @@ class World:
     other_market: int
     other_household: int
     other_stall: str
+    other_market_code: str
+    other_commune: int
+    other_province: int
+    other_batch: int
 
 
 def _world(session: Session) -> World:
@@ -30,7 +41,12 @@ def _world(session: Session) -> World:
     own_h = make_household(session, own, owner_name="Phạm Thị Gần")
     other_h = make_household(session, other, owner_name="Võ Văn Xaxa")
     stall = session.exec(select(Stall.code).where(Stall.household_id == other_h.id)).one()
-    return World(own.id, own_h.id, other.id, other_h.id, stall)
+    commune = session.get(Commune, other.commune_id)
+    batch = PrintBatch(market_id=other.id, layout="a4-4up", selection="all", status="done", total=1, done=1)
+    session.add(batch)
+    session.commit()
+    return World(own.id, own_h.id, other.id, other_h.id, stall, other.code, commune.id, commune.province_id,
+                  batch.id)
 
 
 def _user_in(session: Session, role: str, kind: str, world: World):  # noqa: ANN202
@@ -57,19 +73,42 @@ ROUTES = [
     ("GET", "/markets/{market}/register", "register"),
     ("POST", "/markets/{market}/register", "register"),
 ]
+# Pages other issues added (spreadsheet import, placard printing and checks, reports): the same rule holds.
+OTHER_ISSUES_ROUTES = [
+    ("GET", "/markets/{market}/import", "register"),
+    ("POST", "/markets/{market}/import", "register"),
+    ("GET", "/markets/{market}/import/mau-danh-sach.xlsx", "register"),
+    ("GET", "/markets/{market}/placards", "print"),
+    ("POST", "/markets/{market}/placards", "print"),
+    ("GET", "/markets/{market}/placards/batches/{batch}", "print"),
+    ("GET", "/markets/{market}/placards/batches/{batch}.json", "print"),
+    ("GET", "/markets/{market}/placards/batches/{batch}/pdf", "print"),
+    ("GET", "/markets/{own_market}/placards/batches/{batch}", "print"),  # another market's batch by id
+    ("GET", "/markets/{market}/verify", "verify"),
+    ("GET", "/markets/{market}/stalls/{stall}/verify", "verify"),
+    ("POST", "/markets/{market}/stalls/{stall}/verify", "verify"),
+    ("GET", "/reports/markets/{market}", "view"),
+    ("GET", "/reports/markets/{market}/export.csv", "view"),
+    ("GET", "/reports/markets/{market}/missing", "view"),
+    ("GET", "/reports/markets/{market}/missing/export.csv", "view"),
+    ("GET", "/reports/communes/{commune}", "view"),
+    ("GET", "/reports/provinces/{province}", "view"),
+]
 
 
 def _url(template: str, world: World, *, own: bool) -> str:
     return template.format(market=world.own_market if own else world.other_market,
                            household=world.own_household if own else world.other_household,
-                           stall="A-001" if own else world.other_stall)
+                           stall="A-001" if own else world.other_stall, own_market=world.own_market,
+                           commune=world.other_commune, province=world.other_province, batch=world.other_batch)
 
 
 def _call(client, method: str, url: str):  # noqa: ANN001, ANN202
     if method == "GET":
         return client.get(url)
     data = {"owner_name": "Kẻ Lạ", "version": "1", "reason": "thử đổi tài khoản", "bin": "970436",
-            "account_number": "123456789", "stall_ids": "1", "layout": "a6"}
+            "account_number": "123456789", "stall_ids": "1", "layout": "a6", "selection": "all",
+            "payload": "00020101021138570010A000000727"}
     return client.post(url, data=data)
 
 
@@ -80,7 +119,7 @@ def test_records_of_another_commune_are_not_found_for_every_role_and_route(clien
     login(client, _user_in(session, role, kind, world))
     before = session.exec(select(Household.version).where(Household.id == world.other_household)).one()
     seen = {}
-    for method, template, capability in ROUTES:
+    for method, template, capability in ROUTES + OTHER_ISSUES_ROUTES:
         resp = _call(client, method, _url(template, world, own=False))
         expected = 404 if roles.can(role, capability) else 403
         seen[(method, template)] = (resp.status_code, expected)
@@ -170,3 +209,18 @@ def test_a_user_without_any_scope_sees_no_market(client, session):
     login(client, user)
     assert client.get(f"/markets/{world.own_market}").status_code == 404
     assert client.get("/households/search?q=pham").get_json() == []
+
+
+@pytest.mark.parametrize("role", SCOPED_ROLES)
+def test_the_json_api_keeps_each_token_inside_its_users_area(client, session, role):
+    world = _world(session)
+    user = _user_in(session, role, "commune", world)
+    token = users.create_api_token(session, user.username, "thử")
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get(f"/api/v1/markets/{world.other_market_code}/stalls", headers=auth).status_code == 404
+    assert client.get(f"/api/v1/markets/{world.other_market_code}/stalls/{world.other_stall}",
+                      headers=auth).status_code == 404
+    listed = client.get(f"/api/v1/households?market={world.other_market_code}", headers=auth)
+    assert listed.status_code in (200, 404)
+    assert "Võ Văn Xaxa" not in listed.get_data(as_text=True)
+    assert "Võ Văn Xaxa" not in client.get("/api/v1/households?per_page=200", headers=auth).get_data(as_text=True)

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from app import create_app
-from merchants.models import User, UserScope
+from merchants.models import PlacardCheck, PrintBatch, User, UserScope
 from merchants.services import users
 from merchants.views.extensions import limiter
 
@@ -238,6 +238,9 @@ def test_a_post_without_csrf_token_is_refused_and_nothing_is_stored(strict_app, 
         f"/households/{h.id}/placard": {"layout": "a6"},
         "/language/en": {},
         "/logout": {},
+        f"/markets/{market.id}/import": {"dry_run": "y"},
+        f"/markets/{market.id}/placards": {"layout": "a4-4up", "selection": "all"},
+        f"/markets/{market.id}/stalls/A-001/verify": {"payload": "000201"},
     }
     for url, data in posts.items():
         resp = client.post(url, data=data)
@@ -247,6 +250,7 @@ def test_a_post_without_csrf_token_is_refused_and_nothing_is_stored(strict_app, 
         assert resp.status_code == 400, url
     strict_session.expire_all()
     assert [x.owner_name for x in strict_session.exec(select(Household))] == [h.owner_name]
+    assert strict_session.exec(select(PrintBatch)).all() == strict_session.exec(select(PlacardCheck)).all() == []
     assert strict_session.get(Household, h.id).version == 1
     assert strict_session.get(User, user.id).locale == "vi"
     assert _is_signed_in(client)
