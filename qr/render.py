@@ -7,9 +7,11 @@ from functools import lru_cache
 
 import qrcode
 import qrcode.constants
+import qrcode.exceptions
 from PIL import Image
 
 from .errors import FieldError, VietQRError
+from .matrix import build_matrix
 
 QUIET_ZONE = 4
 EC_LEVELS = {
@@ -31,34 +33,36 @@ def _check_render_args(ec: str, border: int, scale: int = 1) -> None:
         raise FieldError("scale", scale, "must be a whole number of pixels per module from 1 to 100")
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)
 def qr_matrix(payload: str, *, ec: str = "Q") -> Matrix:
-    """Encode once per payload and level (placards re-render the same one); dark = True, no quiet zone."""
+    """Encode once per payload and level (a market's batch re-renders hundreds); dark = True, no quiet zone."""
     _check_render_args(ec, 0)
-    code = qrcode.QRCode(error_correction=EC_LEVELS[ec], border=0)
     try:
-        code.add_data(payload)
-        code.make(fit=True)
+        return build_matrix(payload, EC_LEVELS[ec])
     except (ValueError, qrcode.exceptions.DataOverflowError) as exc:
         raise VietQRError(f"payload does not fit in a QR code at level {ec}: {exc}") from exc
-    return tuple(tuple(bool(cell) for cell in row) for row in code.get_matrix())
 
 
-def png_bytes(payload: str, *, scale: int = 8, ec: str = "Q", border: int = QUIET_ZONE) -> bytes:
-    """Draw a 1-bit PNG, `scale` pixels per module, with a white quiet zone of `border` modules."""
+def qr_image(payload: str, *, scale: int = 8, ec: str = "Q", border: int = QUIET_ZONE) -> Image.Image:
+    """The symbol as a 1-bit PIL image, `scale` pixels per module, with a white quiet zone of `border` modules."""
     _check_render_args(ec, border, scale)
     matrix = qr_matrix(payload, ec=ec)
     size = len(matrix) + 2 * border
     blank = b"\xff" * size
-    rows = [blank] * border
     pad = b"\xff" * border
+    rows = [blank] * border
     rows += [pad + bytes(0 if dark else 255 for dark in row) + pad for row in matrix]
     rows += [blank] * border
     image = Image.frombytes("L", (size, size), b"".join(rows))
     if scale != 1:
         image = image.resize((size * scale, size * scale), Image.Resampling.NEAREST)
+    return image.convert("1", dither=Image.Dither.NONE)
+
+
+def png_bytes(payload: str, *, scale: int = 8, ec: str = "Q", border: int = QUIET_ZONE) -> bytes:
+    """Draw a 1-bit PNG, `scale` pixels per module, with a white quiet zone of `border` modules."""
     out = io.BytesIO()
-    image.convert("1", dither=Image.Dither.NONE).save(out, format="PNG", optimize=True)
+    qr_image(payload, scale=scale, ec=ec, border=border).save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
