@@ -74,6 +74,12 @@ class Household(SQLModel, table=True):
 
 
 Index("ix_household_market_status", Household.market_id, Household.active, Household.status)
+# The weekly trend's partial index (migration 0002); declared here so autogenerate keeps it.
+Index("ix_household_covered_on", Household.qr_issued_on,
+      sqlite_where=text("active = 1 AND status IN ('qr_issued', 'placard_printed', 'placard_verified') "
+                        "AND qr_issued_on IS NOT NULL"),
+      postgresql_where=text("active AND status IN ('qr_issued', 'placard_printed', 'placard_verified') "
+                            "AND qr_issued_on IS NOT NULL"))
 
 
 class BankAccount(SQLModel, table=True):
@@ -109,6 +115,8 @@ class IssuedQR(SQLModel, table=True):
     household_id: int = Field(foreign_key="household.id", index=True)
     bank_account_id: int = Field(foreign_key="bankaccount.id")
     payload: str = Field(max_length=512)
+    # The decoded-back symbol, packed (qr.pack_matrix): printing draws it without encoding again.
+    modules: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     issued_at: datetime = Field(default_factory=utcnow)
     issued_by_id: int | None = Field(default=None, foreign_key="user.id")
     revoked_at: datetime | None = None

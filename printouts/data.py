@@ -25,6 +25,7 @@ class PlacardData:
     owner_name: str = ""
     goods: str = ""
     sample: bool = False
+    qr_modules: str = ""  # the issued symbol packed by qr.pack_matrix; empty: encode the payload here
 
     def __post_init__(self) -> None:
         for field in fields(self):

@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections import OrderedDict
 
 from reportlab.pdfgen.canvas import Canvas
 
-from qr import QUIET_ZONE, qr_matrix
+from qr import QUIET_ZONE, qr_matrix, unpack_matrix
 
 EC_LEVEL = "Q"  # survives a torn corner, dirt or glare on a laminated placard at a market stall
 _DARK_RUN = re.compile(rb"\x01+")
 
 
-@lru_cache(maxsize=4096)
-def qr_path(payload: str) -> tuple[int, str]:
+_PATHS: OrderedDict[str, tuple[int, str]] = OrderedDict()
+_PATHS_MAX = 4096
+
+
+def qr_path(payload: str, packed: str = "") -> tuple[int, str]:
     """Module count across the symbol with its quiet zones, and the path in module units (origin lower-left).
 
     Each horizontal run of dark modules is one rectangle; identical runs in consecutive rows merge into one
     taller rectangle. Cached per payload: a re-print of the same batch skips encoding and path building.
+    ``packed`` is the symbol stored when the QR was issued (and decoded back): drawn as is, not re-encoded.
     """
-    matrix = qr_matrix(payload, ec=EC_LEVEL)
+    cached = _PATHS.get(payload)
+    if cached is None:
+        cached = _PATHS[payload] = _build_path(unpack_matrix(packed) if packed else qr_matrix(payload, ec=EC_LEVEL))
+        while len(_PATHS) > _PATHS_MAX:
+            _PATHS.popitem(last=False)
+    return cached
+
+
+def _build_path(matrix: tuple[tuple[bool, ...], ...]) -> tuple[int, str]:
     size = len(matrix)
     total = size + 2 * QUIET_ZONE
     parts: list[str] = []
@@ -36,9 +48,9 @@ def qr_path(payload: str) -> tuple[int, str]:
     return total, "\n".join(parts)
 
 
-def module_count(payload: str) -> int:
+def module_count(payload: str, packed: str = "") -> int:
     """Modules across the printed symbol including both quiet zones."""
-    return qr_path(payload)[0]
+    return qr_path(payload, packed)[0]
 
 
 def paint_qr(canv: Canvas, payload: str, x: float, y: float, side: float) -> None:

@@ -64,7 +64,8 @@ def render_batch(
         if not isinstance(card, PlacardData):
             raise PlacardFieldError("placards", card, "every item must be a PlacardData")
     if painter is paint_qr:
-        modules = [module_count(card.payload) for card in cards]  # encode and check before writing a byte
+        # encode (or unpack) and check every symbol before writing a byte
+        modules = [module_count(card.payload, card.qr_modules) for card in cards]
         _check_modules(spec, cards, modules)
     else:
         modules = [0] * len(cards)

@@ -86,8 +86,10 @@ def build_matrix(payload: str, ec: int) -> tuple[tuple[bool, ...], ...]:
     best_score = 0
     for pattern in range(8):
         # Data modules take this mask; every other module (finders, timing, format bits) comes from its template.
-        candidate = tuple(((r ^ f) & d) | (fmt & x) for r, f, d, fmt, x in
-                          zip(raw, flips[pattern], data, formats[pattern], fixed, strict=True))
+        candidate = tuple(
+            ((r ^ f) & d) | (fmt & x)
+            for r, f, d, fmt, x in zip(raw, flips[pattern], data, formats[pattern], fixed, strict=True)
+        )
         score = penalty(candidate, n)
         if best is None or score < best_score:
             best, best_score = candidate, score

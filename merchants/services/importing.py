@@ -38,7 +38,7 @@ from merchants.services.households import (
     _require,
     _search_text,
 )
-from merchants.services.issuing import verified_payload
+from merchants.services.issuing import verified_qr
 from merchants.services.registry_queries import get_market
 from merchants.spreadsheet import Row, Table, read_table, resolve_bank
 
@@ -100,6 +100,7 @@ class _Plan:
     zone: str
     account: tuple[str, str, str] | None
     payload: str | None = None
+    modules: str = ""
 
 
 @dataclass
@@ -327,12 +328,13 @@ def _taken(known: _Known, plan: _Plan) -> list[tuple[str, str]]:
     return errors
 
 
-def _verify_one(account: tuple[str, str]) -> tuple[str | None, str, str]:
-    """``verified_payload`` in a form a worker process can send back (domain errors do not pickle)."""
+def _verify_one(account: tuple[str, str]) -> tuple[str | None, str, str, str]:
+    """``verified_qr`` in a form a worker process can send back (domain errors do not pickle)."""
     try:
-        return verified_payload(*account), "", ""
+        verified = verified_qr(*account)
     except DomainError as exc:
-        return None, exc.field or "account_number", exc.message
+        return None, "", exc.field or "account_number", exc.message
+    return verified.payload, verified.modules, "", ""
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -357,11 +359,11 @@ def _verify_payloads(check: _Check, workers: int | None) -> None:
             results = None  # no worker processes here: do it in this one
     results = results or [_verify_one(a) for a in accounts]
     failed = set()
-    for plan, (payload, name, message) in zip(todo, results, strict=True):
+    for plan, (payload, modules, name, message) in zip(todo, results, strict=True):
         if payload is None:
             check.problems.append(RowProblem(plan.row, check.column(name), message))
             failed.add(plan.row)
-        plan.payload = payload
+        plan.payload, plan.modules = payload, modules
     check.plans = [p for p in check.plans if p.row not in failed]
 
 
@@ -457,8 +459,9 @@ def _write(session: Session, actor: Viewer, market_id: int, plans: list[_Plan], 
          "active": True, "created_at": now, "created_by_id": user, "closed_at": None, "closed_reason": None}
         for p, hid in paired], ids=True)
     qr_ids = _insert(session, IssuedQR, [
-        {"household_id": hid, "bank_account_id": aid, "payload": p.payload, "issued_at": now, "issued_by_id": user,
-         "revoked_at": None} for (p, hid), aid in zip(paired, account_ids, strict=True)], ids=True)
+        {"household_id": hid, "bank_account_id": aid, "payload": p.payload, "modules": p.modules, "issued_at": now,
+         "issued_by_id": user, "revoked_at": None}
+        for (p, hid), aid in zip(paired, account_ids, strict=True)], ids=True)
     events = []
     for p, hid in paired:
         audit.append(_audit(actor, "account.open", hid, now, bin=p.account[0],

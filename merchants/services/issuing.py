@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import update
 from sqlmodel import Session
 
@@ -11,25 +13,42 @@ from merchants.errors import InvalidField, QRNotVerified
 from merchants.models import BankAccount, Household, IssuedQR, Placard, utcnow
 from merchants.scope import Viewer
 from merchants.services.audit import move_status, record
-from qr import VietQRError, build_payload, decode_image, png_bytes
+from qr import VietQRError, build_payload, decode_image, pack_matrix, qr_image, qr_matrix
 
 
-def verified_payload(bin: str, account_number: str) -> str:
-    """The static transfer payload for an account, proven readable by an independent decoder."""
+@dataclass(frozen=True)
+class VerifiedQR:
+    """A payload and the exact symbol that was decoded back to it (packed, to print without re-encoding)."""
+
+    payload: str
+    modules: str
+
+
+def verified_qr(bin: str, account_number: str) -> VerifiedQR:
+    """The static transfer payload for an account, proven readable by an independent decoder.
+
+    The symbol qrcode drew is decoded by zxing-cpp; only an exact match counts, and that same symbol is
+    what placards print later, so a print never re-encodes (or differs from) what was checked here.
+    """
     try:
         payload = build_payload(bin=bin, account=account_number)
     except VietQRError as exc:
         field = "bin" if getattr(exc, "field", "") == "bin" else "account_number"
         raise InvalidField(field, f"Không tạo được mã VietQR: {exc}") from exc
-    decoded = decode_image(png_bytes(payload, scale=4))
+    decoded = decode_image(qr_image(payload, scale=3))
     if decoded != [payload]:
         raise QRNotVerified(f"Mã QR đọc lại không khớp nội dung (đọc được {decoded!r}); mã chưa được cấp.")
-    return payload
+    return VerifiedQR(payload, pack_matrix(qr_matrix(payload)))
+
+
+def verified_payload(bin: str, account_number: str) -> str:
+    """Just the payload of ``verified_qr``."""
+    return verified_qr(bin, account_number).payload
 
 
 def issue_qr(session: Session, actor: Viewer, household: Household, account: BankAccount) -> IssuedQR:
     """Revoke the household's previous QR and placards, then issue a verified one for ``account``."""
-    payload = verified_payload(account.bin, account.account_number)
+    verified = verified_qr(account.bin, account.account_number)
     now = utcnow()
     session.exec(update(IssuedQR).where(IssuedQR.household_id == household.id, IssuedQR.revoked_at.is_(None))
                     .values(revoked_at=now))
@@ -37,8 +56,8 @@ def issue_qr(session: Session, actor: Viewer, household: Household, account: Ban
         update(Placard).where(Placard.household_id == household.id, Placard.revoked_at.is_(None))
         .values(revoked_at=now)
     ).rowcount
-    issued = IssuedQR(household_id=household.id, bank_account_id=account.id, payload=payload,
-                      issued_by_id=actor.user_id)
+    issued = IssuedQR(household_id=household.id, bank_account_id=account.id, payload=verified.payload,
+                      modules=verified.modules, issued_by_id=actor.user_id)
     session.add(issued)
     session.flush()
     if household.status == st.ACCOUNT_OPENED or st.reached(household.status, st.QR_ISSUED):

@@ -82,6 +82,7 @@ def placard_data(item: PrintItem, market: Market, serial: str) -> PlacardData:
         bank_short_name=bank.short_name if bank else item.account.bin,
         account_masked=identity.mask_tail(item.account.account_number), payload=item.qr.payload, serial=serial,
         issued_on=vn_date(item.qr.issued_at), owner_name=item.household.owner_name, goods=item.household.goods,
+        qr_modules=item.qr.modules,
         sample=market.is_demo)
 
 
