@@ -54,3 +54,21 @@ def market_coverage(session: Session, viewer: Viewer, market_ids: list[int] | No
         rows.append(MarketCoverage(market.id, market.code, market.name, commune, province, market.legacy_district,
                                    coverage_from_status_counts(c), funnel_from_status_counts(c)))
     return rows
+
+
+def market_page(session: Session, viewer: Viewer, *, q: str = "", offset: int = 0,
+                limit: int = 50) -> tuple[list[int], int]:
+    """One page of the viewer's market ids (by province, commune, name) and how many there are in all.
+
+    A country-wide administrator serves 10,000 markets: the list counts coverage for one page of them,
+    not for all (the reports pages give the totals).
+    """
+    stmt = (select(Market.id).join(Commune, Commune.id == Market.commune_id)
+            .join(Province, Province.id == Commune.province_id).where(market_condition(viewer)))
+    if q.strip():
+        needle = f"%{q.strip()}%"
+        stmt = stmt.where(Market.name.ilike(needle) | Market.code.ilike(needle) | Commune.name.ilike(needle))
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    ids = list(session.exec(stmt.order_by(Province.name, Commune.name, Market.name, Market.id)
+                            .offset(offset).limit(limit)))
+    return ids, total

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
-from flask import Flask, render_template, request, session
+from flask import Flask, jsonify, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from merchants import roles
-from merchants import status as st
 from merchants.clock import to_vn
 from merchants.errors import Forbidden, NotFound
-from merchants.views.extensions import babel, csrf, limiter
+from merchants.views.extensions import babel, compress, csrf, limiter
+from merchants.views.helpers import role_text, status_text, translated
 
 LOCALES = ("vi", "en")
 
@@ -22,7 +23,7 @@ def select_locale() -> str:
     """The signed-in user's choice, else the visitor's choice this session, else Vietnamese."""
     if getattr(current_user, "is_authenticated", False):
         return current_user.locale
-    return session.get("locale") or request.accept_languages.best_match(LOCALES) or "vi"
+    return session.get("locale") or "vi"  # Vietnamese first, whatever the tablet's system language
 
 
 def vn_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
@@ -34,6 +35,7 @@ def init_web(app: Flask) -> None:
     from merchants.views import api, auth, households, imports, markets, placards, reports
 
     csrf.init_app(app)
+    compress.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     auth.login_manager.init_app(app)
@@ -43,7 +45,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["vn_time"] = vn_time
     app.jinja_env.globals["url_map_endpoints"] = app.view_functions
     app.jinja_env.globals["get_locale"] = get_locale
-    app.jinja_env.globals.update(status_label=lambda s: st.LABELS_VI.get(s, s), role_label=roles.LABELS_VI.get,
+    app.jinja_env.globals.update(status_text=status_text, role_text=role_text, translated=translated,
                                  can=lambda cap: current_user.is_authenticated and roles.can(current_user.role, cap))
 
     @app.errorhandler(NotFound)
@@ -52,6 +54,8 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(404)
     def _http_404(_exc: Exception):  # noqa: ANN202
+        if request.path.startswith("/api/"):
+            return jsonify(error="not_found", message="No such API path."), 404
         return render_template("error.html", code=404, message="Không tìm thấy trang."), 404
 
     @app.errorhandler(Forbidden)
@@ -67,6 +71,14 @@ def init_web(app: Flask) -> None:
     def _too_many(_exc: Exception):  # noqa: ANN202
         return render_template("error.html", code=429,
                                message="Đăng nhập sai quá nhiều lần. Hãy thử lại sau ít phút."), 429
+
+    @app.url_defaults
+    def _static_version(endpoint: str, values: dict) -> None:
+        """Static URLs carry the file's mtime, so browsers may cache them for long and still see updates."""
+        if endpoint == "static" and "filename" in values:
+            path = Path(app.static_folder or "") / values["filename"]
+            if path.is_file():
+                values.setdefault("v", int(path.stat().st_mtime))
 
     @app.after_request
     def _headers(resp):  # noqa: ANN001, ANN202

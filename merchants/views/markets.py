@@ -7,23 +7,28 @@ from flask_login import login_required
 
 from merchants import status as st
 from merchants.db import get_session
-from merchants.services.coverage_queries import market_coverage
+from merchants.services.coverage_queries import market_coverage, market_page
 from merchants.services.registry_queries import get_market, stall_by_code, stall_rows
-from merchants.views.helpers import paginate, role_text, search_terms, status_text, translated, viewer
+from merchants.views.helpers import paginate, search_terms, viewer
 
 bp = Blueprint("markets", __name__)
+MARKETS_PER_PAGE = 50
 STALLS_PER_PAGE = 100  # about 40 KB of HTML: one page stays light on a weak 3G link
-for _fn in (translated, status_text, role_text):  # every page may show a rule's message or a label
-    bp.add_app_template_global(_fn)
 
 
 @bp.get("/")
 @login_required
 def index():  # noqa: ANN201
-    rows = market_coverage(get_session(), viewer())
-    if len(rows) == 1:
-        return redirect(url_for("markets.show", market_id=rows[0].id))
-    return render_template("markets/index.html", rows=rows)
+    session, v = get_session(), viewer()
+    q = request.args.get("q", "")[:100]
+    first_ids, total = market_page(session, v, q=q, limit=MARKETS_PER_PAGE)
+    if total == 1 and not q:
+        return redirect(url_for("markets.show", market_id=first_ids[0]))
+    pager = paginate(total, request.args.get("page", 1, type=int), MARKETS_PER_PAGE)
+    ids = first_ids if pager.page == 1 else market_page(session, v, q=q, offset=pager.start,
+                                                        limit=MARKETS_PER_PAGE)[0]
+    rows = market_coverage(session, v, ids) if ids else []
+    return render_template("markets/index.html", rows=rows, pager=pager, q=q)
 
 
 @bp.get("/markets/<int:market_id>")

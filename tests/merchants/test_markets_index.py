@@ -1,0 +1,40 @@
+"""The markets list: one page of markets with their coverage, searchable, for staff who serve many."""
+
+from factories import login, make_household, make_market, make_user
+
+
+def test_a_province_officer_with_many_markets_gets_pages_and_search(client, session):
+    markets = [make_market(session, code=f"M{i:02d}", name=f"Chợ Số {i:02d}", commune_code=f"X{i % 3}", stalls=1)
+               for i in range(55)]
+    make_household(session, markets[0])
+    login(client, make_user(session, provinces=["22"]))
+    first = client.get("/").get_data(as_text=True)
+    assert "55 chợ" in first
+    assert first.count('href="/markets/') == 50
+    assert "page=2" in first
+    second = client.get("/?page=2").get_data(as_text=True)
+    assert second.count('href="/markets/') == 5
+    found = client.get("/?q=Số 07").get_data(as_text=True)
+    assert "Chợ Số 07" in found and "Chợ Số 08" not in found
+    assert "Không có chợ nào khớp." in client.get("/?q=khongco").get_data(as_text=True)
+
+
+def test_an_officer_with_one_market_lands_on_it(client, session):
+    market = make_market(session)
+    login(client, make_user(session, markets=[market]))
+    resp = client.get("/")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/markets/{market.id}")
+
+
+def test_unknown_api_paths_answer_in_json(client):
+    resp = client.get("/api/v1/khong-co")
+    assert resp.status_code == 404 and resp.get_json()["error"] == "not_found"
+
+
+def test_pages_are_gzipped_and_static_files_carry_a_version(client, session):
+    market = make_market(session)
+    login(client, make_user(session, markets=[market]))
+    page = client.get(f"/markets/{market.id}", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["Content-Encoding"] == "gzip"
+    plain = client.get(f"/markets/{market.id}").get_data(as_text=True)
+    assert "/static/app.css?v=" in plain
