@@ -41,6 +41,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        SEND_FILE_MAX_AGE_DEFAULT=30 * 24 * 3600,  # static URLs are versioned by mtime (see views.init_web)
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
+                            "application/json", "image/svg+xml", "text/csv"],
+        COMPRESS_MIN_SIZE=500,
     )
     if test_config is None:
         app.config.from_prefixed_env("CHOQR")
