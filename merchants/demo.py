@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
 from merchants import roles
-from merchants.models import Commune, Market, Province, Stall
+from merchants.clock import vn_today
+from merchants.models import Commune, Household, IssuedQR, Market, Province, Stall
 from merchants.scope import SYSTEM
 from merchants.services import households as hs
 from merchants.services import users
@@ -110,11 +112,27 @@ def seed(session: Session, *, seed_value: int = 2025) -> dict[str, int]:
                                   household=hs.HouseholdInput(name, phone, cid, rng.choice(GOODS)),
                                   account=account)
             created += 1
+        _spread_onboarding(session, market.id, rng)
         items = printable_items(session, SYSTEM, market.id)
         record_prints(session, SYSTEM, market, items[: int(len(items) * dm.printed_share)])
         session.commit()
     _demo_users(session)
     return {"households": created}
+
+
+def _spread_onboarding(session: Session, market_id: int, rng: random.Random, weeks: int = 18) -> None:
+    """Give each QR an issue date over the last ``weeks`` weeks, slow at first then a campaign push,
+    so the coverage trend looks like a real programme rather than one bar on seeding day."""
+    today = vn_today()
+    rows = session.exec(select(Household, IssuedQR).join(IssuedQR, IssuedQR.household_id == Household.id)
+                        .where(Household.market_id == market_id)).all()
+    for household, qr in rows:
+        days_ago = int(weeks * 7 * (1 - rng.random() ** 0.6))
+        day = today - timedelta(days=days_ago)
+        household.qr_issued_on = day
+        qr.issued_at = datetime.combine(day, time(2, 30), tzinfo=UTC) + timedelta(minutes=rng.randint(0, 480))
+        session.add_all([household, qr])
+    session.commit()
 
 
 def _demo_users(session: Session) -> None:
