@@ -57,8 +57,9 @@ def register_fonts() -> None:
     pdfmetrics.registerFont(TTFont(BOLD, str(root / "BeVietnamPro-Bold.ttf")))
 
 
-def _text(c: Canvas, x: float, y: float, s: str, size: float, *, font: str = REGULAR, color: Any = INK,
-          anchor: str = "start") -> None:
+def _text(
+    c: Canvas, x: float, y: float, s: str, size: float, *, font: str = REGULAR, color: Any = INK, anchor: str = "start"
+) -> None:
     c.setFont(font, size)
     c.setFillColor(color)
     {"start": c.drawString, "middle": c.drawCentredString, "end": c.drawRightString}[anchor](x, y, s)
@@ -80,8 +81,16 @@ def _chart(c: Canvas, chart: Any, x0: float, top: float, width: float) -> float:
     c.saveState()
     for s in chart.shapes:
         if hasattr(s, "text"):
-            _text(c, x0 + s.x * k, top - s.y * k, s.text, s.size * k, font=BOLD if s.bold else REGULAR,
-                  color=HexColor(s.fill), anchor=s.anchor)
+            _text(
+                c,
+                x0 + s.x * k,
+                top - s.y * k,
+                s.text,
+                s.size * k,
+                font=BOLD if s.bold else REGULAR,
+                color=HexColor(s.fill),
+                anchor=s.anchor,
+            )
         elif hasattr(s, "points"):
             c.setStrokeColor(HexColor(s.stroke))
             c.setLineWidth(s.width * k)
@@ -111,8 +120,15 @@ def _row(c: Canvas, row: Sequence[str], widths: list[float], figures: int, x0: f
     x = x0
     for i, (cell, w) in enumerate(zip(row, widths, strict=True)):
         right = i >= len(widths) - figures
-        _text(c, x + w - 2 if right else x + 2, y - ROW_H + 3.5, _fit(cell, w - 4, font), BODY_SIZE, font=font,
-              anchor="end" if right else "start")
+        _text(
+            c,
+            x + w - 2 if right else x + 2,
+            y - ROW_H + 3.5,
+            _fit(cell, w - 4, font),
+            BODY_SIZE,
+            font=font,
+            anchor="end" if right else "start",
+        )
         x += w
     return y - ROW_H
 
@@ -125,8 +141,16 @@ def _table(c: Canvas, page: ReportPage, x0: float, top: float, width: float, bot
     for i, (lines, w) in enumerate(zip(head, widths, strict=True)):
         right = i >= len(widths) - page.figures
         for j, ln in enumerate(lines):
-            _text(c, x + w - 2 if right else x + 2, top - (j + 1) * (HEAD_SIZE + 1.5), ln, HEAD_SIZE, font=BOLD,
-                  color=MUTED, anchor="end" if right else "start")
+            _text(
+                c,
+                x + w - 2 if right else x + 2,
+                top - (j + 1) * (HEAD_SIZE + 1.5),
+                ln,
+                HEAD_SIZE,
+                font=BOLD,
+                color=MUTED,
+                anchor="end" if right else "start",
+            )
         x += w
     y = top - max(len(h) for h in head) * (HEAD_SIZE + 1.5) - 4
     room = int((y - bottom) // ROW_H) - (1 if page.total else 0)
@@ -134,8 +158,14 @@ def _table(c: Canvas, page: ReportPage, x0: float, top: float, width: float, bot
     for row in rows:
         y = _row(c, row, widths, page.figures, x0, y, REGULAR)
     if len(rows) < len(page.rows):
-        _text(c, x0 + 2, y - ROW_H + 3.5, f"… và {len(page.rows) - len(rows)} dòng nữa (xem bản CSV hoặc XLSX).",
-              BODY_SIZE, color=MUTED)
+        _text(
+            c,
+            x0 + 2,
+            y - ROW_H + 3.5,
+            f"… và {len(page.rows) - len(rows)} dòng nữa (xem bản CSV hoặc XLSX).",
+            BODY_SIZE,
+            color=MUTED,
+        )
         y -= ROW_H
     if page.total:
         _row(c, page.total, widths, page.figures, x0, y, BOLD)
