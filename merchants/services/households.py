@@ -35,7 +35,8 @@ class AccountInput:
     holder_name: str = ""
 
 
-def _require(actor: Viewer, capability: str) -> None:
+def require(actor: Viewer, capability: str) -> None:
+    """Refuse a use case the actor's role does not allow (services check, whatever the page showed)."""
     if not actor.can(capability):
         raise Forbidden("Vai trò của bạn không được phép thực hiện thao tác này.")
 
@@ -49,7 +50,8 @@ def get_household(session: Session, actor: Viewer, household_id: int) -> Househo
     return row
 
 
-def _clean_household(data: HouseholdInput) -> dict[str, str | None]:
+def clean_household(data: HouseholdInput) -> dict[str, str | None]:
+    """The owner fields as stored, by the form's rules; shared with the spreadsheet import."""
     owner = identity.clean_name(data.owner_name)
     if not owner:
         raise InvalidField("owner_name", "Họ tên chủ hộ không được để trống.")
@@ -63,7 +65,8 @@ def _clean_household(data: HouseholdInput) -> dict[str, str | None]:
     }
 
 
-def _clean_account(data: AccountInput, owner_name: str) -> tuple[str, str, str]:
+def clean_account(data: AccountInput, owner_name: str) -> tuple[str, str, str]:
+    """(BIN, account number, holder name) as stored; the holder defaults to the owner's name in bank form."""
     if get_bank(data.bin) is None:
         raise InvalidField("bin", "Hãy chọn ngân hàng trong danh sách NAPAS.")
     number = identity.normalise_account_number(data.account_number)
@@ -105,7 +108,8 @@ def _claim_stalls(session: Session, household_id: int, stalls: list[Stall]) -> N
             raise Duplicate("stalls", f"Sạp {stall.code} đã có hộ kinh doanh.", existing_id=holder or 0)
 
 
-def _search_text(h: Household, account_number: str | None) -> str:
+def search_text_for(h: Household, account_number: str | None) -> str:
+    """The accent-free text that search-as-you-type matches: name, goods, phone, CCCD, account."""
     phone_local = identity.format_phone(h.phone).replace(" ", "")
     return identity.search_key(h.owner_name, h.goods, phone_local, h.citizen_id, account_number)[:400]
 
@@ -113,25 +117,25 @@ def _search_text(h: Household, account_number: str | None) -> str:
 def register_household(session: Session, actor: Viewer, *, market_id: int, stall_ids: list[int],
                        household: HouseholdInput, account: AccountInput | None) -> Household:
     """Create a household at its stalls and, with an account, issue its verified QR: all or nothing."""
-    _require(actor, "register")
+    require(actor, "register")
     market = session.exec(select(Market).where(
         Market.id == market_id, market_column_visible(actor, Market.id))).first()
     if market is None:
         raise NotFound("Không tìm thấy chợ.")
-    fields = _clean_household(household)
+    fields = clean_household(household)
     stalls = session.exec(select(Stall).where(Stall.id.in_(stall_ids), Stall.market_id == market_id)).all()
     if not stalls or len(stalls) != len(set(stall_ids)):
         raise InvalidField("stalls", "Hãy chọn ít nhất một sạp của chợ này.")
     for stall in stalls:
         if stall.household_id is not None:
             raise Duplicate("stalls", f"Sạp {stall.code} đã có hộ kinh doanh.", existing_id=stall.household_id)
-    cleaned_account = _clean_account(account, fields["owner_name"]) if account else None
+    cleaned_account = clean_account(account, fields["owner_name"]) if account else None
     _check_citizen_id_free(session, fields["citizen_id"])
     if cleaned_account:
         _check_account_free(session, cleaned_account[0], cleaned_account[1])
     try:
         h = Household(market_id=market_id, created_by_id=actor.user_id, **fields)
-        h.search_text = _search_text(h, cleaned_account[1] if cleaned_account else None)
+        h.search_text = search_text_for(h, cleaned_account[1] if cleaned_account else None)
         session.add(h)
         session.flush()
         _claim_stalls(session, h.id, stalls)
@@ -183,9 +187,9 @@ def _bump_version(session: Session, h: Household, expected_version: int) -> None
 def update_household(session: Session, actor: Viewer, household_id: int, *, expected_version: int,
                      household: HouseholdInput) -> Household:
     """Edit owner details; a stale form is refused with EditConflict instead of overwriting."""
-    _require(actor, "edit")
+    require(actor, "edit")
     h = get_household(session, actor, household_id)
-    fields = _clean_household(household)
+    fields = clean_household(household)
     _check_citizen_id_free(session, fields["citizen_id"], own_id=h.id)
     try:
         _bump_version(session, h, expected_version)
@@ -194,7 +198,7 @@ def update_household(session: Session, actor: Viewer, household_id: int, *, expe
         for k, v in fields.items():
             setattr(h, k, v)
         acc = active_account(session, h.id)
-        h.search_text = _search_text(h, acc.account_number if acc else None)
+        h.search_text = search_text_for(h, acc.account_number if acc else None)
         session.add(h)
         record(session, actor, "household.update", household_id=h.id, changed=sorted(changed), values=changed)
         session.commit()
@@ -212,12 +216,12 @@ def update_household(session: Session, actor: Viewer, household_id: int, *, expe
 def change_account(session: Session, actor: Viewer, household_id: int, *, expected_version: int,
                    account: AccountInput, reason: str) -> BankAccount:
     """Replace the active account: needs a reason, keeps history, revokes the old QR and placards."""
-    _require(actor, "edit")
+    require(actor, "edit")
     h = get_household(session, actor, household_id)
     reason = identity.clean_name(reason)
     if len(reason) < 5:
         raise InvalidField("reason", "Hãy ghi rõ lý do đổi tài khoản (ít nhất 5 ký tự).")
-    bin, number, holder = _clean_account(account, h.owner_name)
+    bin, number, holder = clean_account(account, h.owner_name)
     old = active_account(session, h.id)
     if old and (old.bin, old.account_number, old.holder_name) == (bin, number, holder):
         raise InvalidField("account_number", "Tài khoản mới trùng với tài khoản đang dùng.")
@@ -234,7 +238,7 @@ def change_account(session: Session, actor: Viewer, household_id: int, *, expect
                new_bin=bin, new_account=identity.mask_tail(number), holder_name=holder)
         acc = _open_account(session, actor, h, bin, number, holder)
         h.needs_reprint = h.needs_reprint or had_qr  # the old QR may be on paper or a screen somewhere
-        h.search_text = _search_text(h, number)
+        h.search_text = search_text_for(h, number)
         session.add(h)
         session.commit()
     except EditConflict:

@@ -33,10 +33,10 @@ from merchants.services.audit import record
 from merchants.services.households import (
     AccountInput,
     HouseholdInput,
-    _clean_account,
-    _clean_household,
-    _require,
-    _search_text,
+    clean_account,
+    clean_household,
+    require,
+    search_text_for,
 )
 from merchants.services.issuing import verified_qr
 from merchants.services.registry_queries import get_market
@@ -133,7 +133,7 @@ class _Check:
 def import_households(session: Session, actor: Viewer, *, market_id: int, data: bytes, filename: str = "",
                       dry_run: bool = False, all_or_nothing: bool = False, workers: int | None = None) -> ImportReport:
     """Check every row of an XLSX/CSV household list, then store the good ones (unless told not to)."""
-    _require(actor, "register")
+    require(actor, "register")
     get_market(session, actor, market_id)
     table = read_table(data)
     check = _Check(table, _load_known(session, market_id, table.rows))
@@ -201,7 +201,7 @@ def _attempt(errors: list[tuple[str, str]], name: str, fn: Callable[[], object])
 def _clean_row(row: Row) -> tuple[_Plan | None, list[tuple[str, str]]]:
     """The row's values through the form's rules: a plan when all pass, else every (field, message)."""
     v, errors = row.values, []
-    owner = _attempt(errors, "owner_name", lambda: _clean_household(HouseholdInput(v.get("owner_name", "")))[
+    owner = _attempt(errors, "owner_name", lambda: clean_household(HouseholdInput(v.get("owner_name", "")))[
         "owner_name"])
     if v.get("phone"):
         _attempt(errors, "phone", lambda: identity.normalise_phone(v["phone"]))
@@ -212,9 +212,9 @@ def _clean_row(row: Row) -> tuple[_Plan | None, list[tuple[str, str]]]:
     account = _account_parts(row, owner, errors)
     if errors:
         return None, errors
-    fields = _attempt(errors, "owner_name", lambda: _clean_household(HouseholdInput(
+    fields = _attempt(errors, "owner_name", lambda: clean_household(HouseholdInput(
         v["owner_name"], v.get("phone", ""), v.get("citizen_id", ""), v.get("goods", ""))))
-    cleaned = _attempt(errors, "account_number", lambda: _clean_account(account, fields["owner_name"])) \
+    cleaned = _attempt(errors, "account_number", lambda: clean_account(account, fields["owner_name"])) \
         if account and fields else None
     if errors:
         return None, errors
@@ -446,7 +446,7 @@ def _write(session: Session, actor: Viewer, market_id: int, plans: list[_Plan], 
         homes.append({"market_id": market_id, **plan.household, "status": status, "active": True,
                       "needs_reprint": False, "qr_issued_on": vn_date(now) if plan.account else None, "version": 1,
                       "created_at": now, "created_by_id": user, "updated_at": now,
-                      "search_text": _search_text(SimpleNamespace(**plan.household),
+                      "search_text": search_text_for(SimpleNamespace(**plan.household),
                                                   plan.account[1] if plan.account else None)})
     home_ids = _insert(session, Household, homes, ids=True)
     _attach_stalls(session, market_id, plans, home_ids, known)
