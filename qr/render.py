@@ -21,6 +21,7 @@ EC_LEVELS = {
     "H": qrcode.constants.ERROR_CORRECT_H,
 }
 Matrix = tuple[tuple[bool, ...], ...]
+_MODULE_TO_PIXEL = bytes.maketrans(b"\x00\x01", b"\xff\x00")  # light module white, dark black
 
 
 def _check_render_args(ec: str, border: int, scale: int = 1) -> None:
@@ -33,14 +34,20 @@ def _check_render_args(ec: str, border: int, scale: int = 1) -> None:
         raise FieldError("scale", scale, "must be a whole number of pixels per module from 1 to 100")
 
 
-@lru_cache(maxsize=4096)
 def qr_matrix(payload: str, *, ec: str = "Q") -> Matrix:
     """Encode once per payload and level (a market's batch re-renders hundreds); dark = True, no quiet zone."""
     _check_render_args(ec, 0)
+    return _encoded(payload, ec)
+
+
+@lru_cache(maxsize=4096)
+def _encoded(payload: str, ec: str) -> Matrix:
+    """The cache behind ``qr_matrix``, keyed positionally so every caller's spelling shares one entry."""
     try:
         return build_matrix(payload, EC_LEVELS[ec])
     except (ValueError, qrcode.exceptions.DataOverflowError) as exc:
         raise VietQRError(f"payload does not fit in a QR code at level {ec}: {exc}") from exc
+
 
 
 def qr_image(payload: str, *, scale: int = 8, ec: str = "Q", border: int = QUIET_ZONE) -> Image.Image:
@@ -51,7 +58,7 @@ def qr_image(payload: str, *, scale: int = 8, ec: str = "Q", border: int = QUIET
     blank = b"\xff" * size
     pad = b"\xff" * border
     rows = [blank] * border
-    rows += [pad + bytes(0 if dark else 255 for dark in row) + pad for row in matrix]
+    rows += [pad + bytes(row).translate(_MODULE_TO_PIXEL) + pad for row in matrix]
     rows += [blank] * border
     image = Image.frombytes("L", (size, size), b"".join(rows))
     if scale != 1:

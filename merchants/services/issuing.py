@@ -35,7 +35,7 @@ def verified_qr(bin: str, account_number: str) -> VerifiedQR:
     except VietQRError as exc:
         field = "bin" if getattr(exc, "field", "") == "bin" else "account_number"
         raise InvalidField(field, f"Không tạo được mã VietQR: {exc}") from exc
-    decoded = decode_image(qr_image(payload, scale=3))
+    decoded = decode_image(qr_image(payload, scale=2))
     if decoded != [payload]:
         raise QRNotVerified(f"Mã QR đọc lại không khớp nội dung (đọc được {decoded!r}); mã chưa được cấp.")
     return VerifiedQR(payload, pack_matrix(qr_matrix(payload)))

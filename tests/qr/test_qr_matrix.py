@@ -8,7 +8,7 @@ import zxingcpp
 from qrcode import util as qrutil
 
 from qr import QUIET_ZONE, VietQRError, build_payload, pack_matrix, qr_image, qr_matrix, unpack_matrix
-from qr.matrix import _rows, build_matrix, penalty
+from qr.matrix import build_matrix, candidates, penalty, penalty_of, to_rows
 from qr.render import EC_LEVELS
 
 
@@ -25,14 +25,28 @@ def _payloads(n: int, seed: int = 7) -> list[str]:
 
 
 @pytest.mark.parametrize("ec", ["L", "M", "Q", "H"])
-def test_penalty_equals_the_reference_scorer_for_every_mask(ec):
+def test_each_candidate_is_qrcodes_own_symbol_and_scores_as_its_reference_scorer(ec):
     for payload in _payloads(12, seed=len(ec) + ord(ec)):
         code = qrcode.QRCode(error_correction=EC_LEVELS[ec], border=0)
         code.add_data(payload)
         code.best_fit(start=None)
+        n, symbols = candidates(payload, EC_LEVELS[ec])
         for mask in range(8):
             code.makeImpl(False, mask)
-            assert penalty(_rows(code.modules), code.modules_count) == qrutil.lost_point(code.modules)
+            assert to_rows(symbols[mask], n) == tuple(tuple(row) for row in code.modules)
+            assert penalty_of(symbols[mask], n) == penalty(code.modules) == qrutil.lost_point(code.modules)
+
+
+def test_penalty_matches_the_reference_on_patterned_symbols():
+    """Stripes, checkers and blocks hit every rule far harder than real symbols do."""
+    rng = random.Random(11)
+    for n in (21, 25, 45):
+        for _ in range(20):
+            kind = rng.randrange(4)
+            grid = [[(r // rng.randint(1, 6) + c // rng.randint(1, 6)) % 2 == 0 if kind == 0 else
+                     rng.random() < 0.5 if kind == 1 else (c % 11) in (0, 2, 3, 4, 6) if kind == 2 else
+                     r % 7 < 5 for c in range(n)] for r in range(n)]
+            assert penalty(grid) == qrutil.lost_point(grid)
 
 
 def test_the_chosen_symbol_has_the_lowest_penalty_of_the_eight_masks():

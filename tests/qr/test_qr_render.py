@@ -23,11 +23,11 @@ def test_matrix_is_square_without_quiet_zone_and_has_finder_patterns() -> None:
     assert matrix[1][1:6] == (False,) * 5
 
 
-def test_matrix_is_memoised_for_the_same_payload_and_level() -> None:
-    qr_matrix.cache_clear()
+def test_matrix_is_memoised_for_the_same_payload_and_level_however_it_is_asked() -> None:
     first = qr_matrix(V4_STATIC_ACCOUNT, ec="M")
     assert qr_matrix(V4_STATIC_ACCOUNT, ec="M") is first
-    assert qr_matrix.cache_info().hits == 1
+    assert qr_matrix(V4_STATIC_ACCOUNT) is qr_matrix(V4_STATIC_ACCOUNT, ec="Q")
+    assert qr_matrix(V4_STATIC_ACCOUNT) is not first
 
 
 def test_higher_error_correction_never_gives_a_smaller_symbol() -> None:
