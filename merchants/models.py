@@ -19,7 +19,7 @@ def utcnow() -> datetime:
 
 class Province(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=8, unique=True)
+    code: str = Field(max_length=20, unique=True)
     name: str = Field(max_length=80)
 
 
@@ -27,7 +27,7 @@ class Commune(SQLModel, table=True):
     """A xã, phường or đặc khu: since July 2025 directly under a province."""
 
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=8, unique=True)
+    code: str = Field(max_length=20, unique=True)
     name: str = Field(max_length=80)
     province_id: int = Field(foreign_key="province.id", index=True)
 
