@@ -215,6 +215,7 @@ def run(label: str, url: str, repeat: int, data_args: tuple, data: dict | None =
             ("trend, country", lambda: rs.trend(s, SYSTEM, "country", None, TODAY), None),
             ("trend, province", lambda: rs.trend(s, SYSTEM, "province", province_id, TODAY), None),
             ("trend, market", lambda: rs.trend(s, SYSTEM, "market", market[0], TODAY), None),
+            ("markets list, page 1 of all", None, "/"),
             ("country CSV export", None, "/reports/country/export.csv"),
             ("commune PDF export", None, f"/reports/communes/{commune[0]}/export.pdf"),
         ]

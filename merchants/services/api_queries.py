@@ -43,11 +43,12 @@ def coverage_by_area(session: Session, viewer: Viewer, level: str, *, province: 
         stmt = stmt.where(Province.code == province)
     if commune:
         stmt = stmt.where(Commune.code == commune)
-    counts = status_counts_by_market(session, viewer)
+    rows = list(session.exec(stmt))
+    counts = status_counts_by_market(session, viewer, [r[0] for r in rows] if province or commune else None)
     areas: dict[str, tuple[str, dict[str, str]]] = {}
     sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     markets: dict[str, int] = defaultdict(int)
-    for mid, m_code, m_name, c_code, c_name, p_code, p_name in session.exec(stmt):
+    for mid, m_code, m_name, c_code, c_name, p_code, p_name in rows:
         key, name, parents = {
             "provinces": (p_code, p_name, {}),
             "communes": (c_code, c_name, {"province": p_code}),
