@@ -82,6 +82,17 @@ Index("ix_household_covered_on", Household.qr_issued_on,
                             "AND qr_issued_on IS NOT NULL"))
 
 
+class MarketStatusCount(SQLModel, table=True):
+    """Active households per market and status, kept by database triggers (migration 0005) on every insert,
+    update and delete of a household, whichever code path writes it: coverage for a whole country reads
+    tens of thousands of these rows instead of a million households."""
+
+    __tablename__ = "market_status_count"
+    market_id: int = Field(foreign_key="market.id", primary_key=True)
+    status: str = Field(max_length=20, primary_key=True)
+    n: int = Field(default=0)
+
+
 class BankAccount(SQLModel, table=True):
     """A household's account; only one is active, the old ones stay as history."""
 

@@ -20,7 +20,7 @@ from merchants import identity
 from merchants import status as st
 from merchants.coverage import Coverage, Funnel, coverage_from_status_counts, funnel_from_status_counts
 from merchants.errors import NotFound
-from merchants.models import Commune, Household, Market, Province, Stall
+from merchants.models import Commune, Household, Market, MarketStatusCount, Province, Stall
 from merchants.scope import Viewer, market_column_visible, market_condition
 from merchants.services.registry_queries import get_market
 
@@ -123,20 +123,21 @@ def _area_condition(level: str, area_id: int | None) -> ColumnElement[bool]:
             "commune": lambda: Market.commune_id == area_id, "market": lambda: Market.id == area_id}[level]()
 
 
-def _household_filter(viewer: Viewer, level: str, area_id: int | None) -> ColumnElement[bool]:
-    """Household.market_id restricted to the area and the viewer's scope (nothing for an admin's country)."""
+def _household_filter(viewer: Viewer, level: str, area_id: int | None,
+                      market_column: ColumnElement[int] = Household.market_id) -> ColumnElement[bool]:
+    """A market id column restricted to the area and the viewer's scope (nothing for an admin's country)."""
     if level == "country" and viewer.sees_everything:
         return true()
     ids = (select(Market.id).join(Commune, Commune.id == Market.commune_id)
            .where(market_condition(viewer), _area_condition(level, area_id)))
-    return Household.market_id.in_(ids)
+    return market_column.in_(ids)
 
 
 def _child_counts(session: Session, viewer: Viewer, level: str, area_id: int | None) -> dict[int, dict[str, int]]:
-    """Active households per child area and status: grouped per market (index-only), then rolled up in SQL."""
-    per_market = (select(Household.market_id, Household.status, func.count().label("n"))
-                  .where(Household.active, _household_filter(viewer, level, area_id))
-                  .group_by(Household.market_id, Household.status).subquery())
+    """Active households per child area and status: the per-market tally rolled up in SQL."""
+    tally = MarketStatusCount
+    per_market = (select(tally.market_id, tally.status, tally.n)
+                  .where(tally.n > 0, _household_filter(viewer, level, area_id, tally.market_id)).subquery())
     key = _CHILD_KEY[CHILD[level]]
     stmt = (select(key, per_market.c.status, func.sum(per_market.c.n)).select_from(per_market)
             .join(Market, Market.id == per_market.c.market_id).join(Commune, Commune.id == Market.commune_id)
