@@ -144,7 +144,7 @@ def edit(household_id: int):  # noqa: ANN201
     current, duplicate_url = None, None
     if form.validate_on_submit():
         try:
-            hs.update_household(session, v, household_id, expected_version=int(form.version.data or 0),
+            hs.update_household(session, v, household_id, expected_version=_form_version(form),
                                 household=hs.HouseholdInput(form.owner_name.data, form.phone.data or "",
                                                             form.citizen_id.data or "", form.goods.data or ""))
         except EditConflict as exc:
@@ -162,6 +162,12 @@ def edit(household_id: int):  # noqa: ANN201
                            phone=identity.format_phone, show_pii=v.can("pii"), mask=identity.mask_tail), status
 
 
+def _form_version(form: EditHouseholdForm | ChangeAccountForm) -> int:
+    """The version the form was opened at; a tampered value counts as stale (a conflict), never a crash."""
+    value = (form.version.data or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else 0
+
+
 @bp.route("/households/<int:household_id>/account", methods=["GET", "POST"])
 @requires("edit")
 def change_account(household_id: int):  # noqa: ANN201
@@ -176,7 +182,7 @@ def change_account(household_id: int):  # noqa: ANN201
     current, duplicate_url = None, None
     if form.validate_on_submit():
         try:
-            hs.change_account(session, v, household_id, expected_version=int(form.version.data or 0),
+            hs.change_account(session, v, household_id, expected_version=_form_version(form),
                               account=hs.AccountInput(form.bin.data or "", form.account_number.data or "",
                                                       form.holder_name.data or ""), reason=form.reason.data)
         except EditConflict as exc:

@@ -87,3 +87,13 @@ def test_search_matches_names_without_diacritics(client, session):
     assert "Nguyễn Thị Đào" in page and "Lê Văn Hùng" not in page
     hits = client.get("/households/search?q=hung").get_json()
     assert [h["owner_name"] for h in hits] == ["Lê Văn Hùng"]
+
+
+def test_a_tampered_version_field_is_a_conflict_not_a_crash(client, session):
+    market = make_market(session)
+    h = make_household(session, market)
+    login(client, make_user(session, markets=[market]))
+    resp = client.post(f"/households/{h.id}/edit", data={"owner_name": "Tên Mới", "version": "abc"})
+    assert resp.status_code == 409
+    session.refresh(h)
+    assert h.owner_name == "Nguyễn Thị Đào"
