@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 
 from merchants import roles
 from merchants.clock import to_vn
-from merchants.errors import Forbidden, NotFound
+from merchants.errors import DomainError, Forbidden, NotFound
 from merchants.views.extensions import babel, compress, csrf, limiter
 from merchants.views.helpers import role_text, status_text, translated
 
@@ -57,6 +57,11 @@ def init_web(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify(error="not_found", message="No such API path."), 404
         return render_template("error.html", code=404, message="Không tìm thấy trang."), 404
+
+    @app.errorhandler(DomainError)
+    def _refused(exc: DomainError):  # noqa: ANN202
+        """A rule a view did not map onto a form: the rule's own message, and nothing was stored."""
+        return render_template("error.html", code=400, message=exc.message), 400
 
     @app.errorhandler(Forbidden)
     def _forbidden(exc: Forbidden):  # noqa: ANN202

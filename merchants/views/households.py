@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 
 from merchants import identity
 from merchants.db import get_session
-from merchants.errors import DomainError, Duplicate, EditConflict
+from merchants.errors import DomainError, Duplicate, EditConflict, Forbidden, NotFound
 from merchants.forms import ChangeAccountForm, EditHouseholdForm, QRPhotoForm, RegisterForm
 from merchants.services import households as hs
 from merchants.services.placards import single_placard_pdf
@@ -21,7 +21,7 @@ from merchants.services.registry_queries import (
     household_view,
     search_households,
 )
-from merchants.views.helpers import attach_error, requires, search_terms, viewer
+from merchants.views.helpers import attach_error, requires, search_terms, translated, viewer
 from qr import VietQRError, decode_image, get_bank, parse_payload, png_bytes, svg_text
 
 bp = Blueprint("households", __name__)
@@ -126,7 +126,13 @@ def qr_image(household_id: int, fmt: str):  # noqa: ANN201
 @requires("print")
 def placard(household_id: int):  # noqa: ANN201
     layout = request.form.get("layout", "a6")
-    pdf, filename = single_placard_pdf(get_session(), viewer(), household_id, layout=layout)
+    try:
+        pdf, filename = single_placard_pdf(get_session(), viewer(), household_id, layout=layout)
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        flash(translated(exc.message), "error")
+        return redirect(url_for("households.show", household_id=household_id))
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

@@ -97,3 +97,13 @@ def test_a_tampered_version_field_is_a_conflict_not_a_crash(client, session):
     assert resp.status_code == 409
     session.refresh(h)
     assert h.owner_name == "Nguyễn Thị Đào"
+
+
+def test_an_unknown_placard_size_is_refused_with_a_message(client, session):
+    market = make_market(session)
+    h = make_household(session, market)
+    login(client, make_user(session, markets=[market]))
+    resp = client.post(f"/households/{h.id}/placard", data={"layout": "a3"}, follow_redirects=True)
+    assert resp.status_code == 200
+    assert "Khổ in &#39;a3&#39; không có." in resp.get_data(as_text=True)
+    assert client.post("/households/999999/placard", data={"layout": "a6"}).status_code == 404
