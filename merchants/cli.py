@@ -52,8 +52,10 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     """Initialise the database, load demo data and serve the app."""
     ctx.invoke(init_db)
     ctx.invoke(seed_demo)
+    from werkzeug.serving import run_simple  # Flask's app.run refuses to start inside its own CLI
+
     click.echo(f"ChoQR đang chạy tại http://{host}:{port}  (Ctrl+C để dừng)")
-    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
 @click.command("coverage")
