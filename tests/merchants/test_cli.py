@@ -43,3 +43,17 @@ def test_init_db_is_safe_to_run_twice(app):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["init-db"]).exit_code == 0
     assert runner.invoke(args=["init-db"]).exit_code == 0
+
+
+def test_demo_sets_up_the_database_and_really_serves(app, monkeypatch):
+    served = {}
+
+    def fake_run_simple(host, port, application, **options):  # noqa: ANN001, ANN003, ANN202
+        served.update(host=host, port=port, app=application, **options)
+
+    monkeypatch.setattr("werkzeug.serving.run_simple", fake_run_simple)
+    monkeypatch.setattr("merchants.demo.seed", lambda session: {"households": 0})
+    result = app.test_cli_runner().invoke(args=["demo", "--port", "5099"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:5099" in result.output
+    assert served["app"] is app and served["port"] == 5099 and served["use_reloader"] is False
