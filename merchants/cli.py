@@ -106,12 +106,12 @@ def users_add(username: str, full_name: str, role: str, provinces: tuple[str, ..
 
     with _session() as session:
         try:
-            users.create_user(session, username=username, full_name=full_name, password=password, role=role,
-                              province_codes=list(provinces), commune_codes=list(communes),
-                              market_codes=list(markets))
+            user = users.create_user(session, username=username, full_name=full_name, password=password, role=role,
+                                     province_codes=list(provinces), commune_codes=list(communes),
+                                     market_codes=list(markets))
         except DomainError as exc:
             _fail(exc)
-    click.echo(f"Đã tạo người dùng {username} ({roles.LABELS_VI[role]}).")
+    click.echo(f"Đã tạo người dùng {user.username} ({roles.LABELS_VI[role]}).")
 
 
 @users_group.command("disable")

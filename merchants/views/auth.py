@@ -19,7 +19,10 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Hãy đăng nhập để tiếp tục.")
 login_manager.localize_callback = str  # evaluate the lazy message in the request, so the flash can be stored
-login_manager.session_protection = "strong"
+# "basic", not "strong": a tablet on mobile data changes IP address often (carrier NAT), and "strong" would sign
+# the officer out mid-registration each time. Sessions are still cleared at sign-in and end when the user's
+# session version changes (disable, password reset).
+login_manager.session_protection = "basic"
 
 
 class SignedIn(UserMixin):

@@ -269,3 +269,12 @@ def test_every_form_page_carries_a_csrf_token(strict_app, strict_session):
         page = client.get(url).get_data(as_text=True)
         forms = page.count('method="post"')
         assert forms and len(CSRF_INPUT.findall(page)) == forms, url
+
+
+def test_a_tablet_whose_ip_address_changes_stays_signed_in(client, session):
+    from factories import login, make_market, make_user
+
+    market = make_market(session)
+    login(client, make_user(session, markets=[market]))
+    page = client.get(f"/markets/{market.id}", environ_base={"REMOTE_ADDR": "10.20.30.40"})
+    assert page.status_code == 200
