@@ -133,9 +133,10 @@ def trend_layout(points: Sequence, *, target_count: int | None = None, target_da
     if len(points) <= 26:
         shapes += [Rect(x(i) - 2.5, y(p.cumulative) - 2.5, 5, 5, LINE) for i, p in enumerate(points)]
     end = points[-1]
+    second = LEFT + 17 + round(len(words.added) * 11 * 0.6) + 24  # after the first label, whatever its language
     shapes += [Text(x(len(points) - 1), y(end.cumulative) - 8, thousands(end.cumulative), 12, "middle", LINE, True),
                Rect(LEFT, 6, 12, 10, BAR), Text(LEFT + 17, 15, words.added, 11),
-               Line(((LEFT + 200, 11), (LEFT + 218, 11)), LINE, 2.5), Text(LEFT + 224, 15, words.total, 11)]
+               Line(((second, 11), (second + 18, 11)), LINE, 2.5), Text(second + 24, 15, words.total, 11)]
     summary = words.summary.format(date=f"{weeks[0]:%d/%m/%Y}", n=thousands(end.cumulative))
     summary += f" {target_label}." if target_label else ""
     return ChartLayout(width, height, summary, tuple(shapes))
