@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,22 @@ ROOT = Path(__file__).resolve().parent
 
 
 def _secret_key(instance: Path) -> str:
-    """A per-installation secret kept in instance/ so sessions survive restarts without a config step."""
+    """A per-installation secret kept in instance/ so sessions survive restarts without a config step.
+
+    Several gunicorn workers start at once: the key is written to a private temporary file and linked into
+    place, which fails if another worker got there first, so every worker reads the same key.
+    """
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        fd, tmp = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
+        try:
+            os.write(fd, secrets.token_hex(32).encode())
+            os.close(fd)
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
     return path.read_text().strip()
 
 
