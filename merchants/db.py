@@ -37,17 +37,45 @@ def make_engine(url: str) -> Engine:
 def upgrade(url: str) -> None:
     """Bring the schema at ``url`` to the newest Alembic revision."""
     from alembic import command
+
+    command.upgrade(_alembic_config(url), "head")
+
+
+def _alembic_config(url: str):  # noqa: ANN202 - alembic's Config
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
+    return cfg
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """Whether the database is at the newest migration (an old one would fail in obscure ways)."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config(str(engine.url))).get_current_head()
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() == head
 
 
 def init_app(app: Flask) -> None:
     app.extensions["choqr.engine"] = make_engine(app.config["DATABASE_URL"])
     app.teardown_appcontext(_close_session)
+    app.before_request(_require_current_schema)
+
+
+def _require_current_schema():  # noqa: ANN202 - a response or None
+    """Answer 503 with the fix until the schema is current; checked once per process, then remembered."""
+    state = current_app.extensions.setdefault("choqr.schema_ok", {})
+    if not state.get("ok"):
+        state["ok"] = schema_is_current(get_engine())
+        if not state["ok"]:
+            return ("Cơ sở dữ liệu chưa được tạo hoặc cần nâng cấp: hãy chạy `choqr init-db`.\n"
+                    "The database is missing or out of date: run `choqr init-db`.\n", 503,
+                    {"Content-Type": "text/plain; charset=utf-8"})
+    return None
 
 
 def get_engine() -> Engine:
