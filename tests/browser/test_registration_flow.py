@@ -3,6 +3,7 @@ see duplicates while typing, change an account, switch language."""
 
 import io
 import re
+import time
 
 import pytest
 from conftest import LANDSCAPE, PORTRAIT, assert_fits_width, shot, sign_in
@@ -158,3 +159,33 @@ def test_an_officer_switches_to_english_and_back(open_page, live, world):
     with page.expect_navigation():
         page.get_by_role("button", name="Tiếng Việt").click()
     assert page.get_by_role("button", name="Đăng xuất").is_visible()
+
+
+def test_tapping_save_twice_on_a_slow_link_registers_once(open_page, live, world, monkeypatch):
+    from merchants.services import households as hs
+
+    register = hs.register_household
+
+    def slow_register(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - a slow uplink
+        time.sleep(1.0)
+        return register(*args, **kwargs)
+
+    monkeypatch.setattr(hs, "register_household", slow_register)
+    page = open_page(PORTRAIT)
+    sign_in(page, world.officer)
+    page.goto(f"{live.url}/markets/{world.market_id}/register")
+    page.fill("#owner_name", "Lý Thị Thơm")
+    page.select_option("#stall_ids", label="A-004 – Nhà chợ chính")
+    button = page.locator("#register-form button[type=submit]")
+    assert button.inner_text() == "Lưu và cấp mã QR"
+    with page.expect_navigation():
+        # two taps 100 ms apart while the first save is still on its way
+        state = page.evaluate("""() => new Promise(done => {
+            const b = document.querySelector('#register-form button[type=submit]');
+            b.click();
+            setTimeout(() => { const seen = [b.disabled, b.textContent]; b.click(); done(seen); }, 100);
+        })""")
+    assert state == [True, "Đang xử lý…"]
+    assert page.inner_text("h1") == "Lý Thị Thơm"
+    with live.session() as s:
+        assert len(s.exec(select(Household).where(Household.owner_name == "Lý Thị Thơm")).all()) == 1
