@@ -67,9 +67,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
 
-    from merchants import db
+    from merchants import db, logmask
     from merchants.views import init_web
 
+    logmask.install("werkzeug")
     db.init_app(app)
     init_web(app)
 
