@@ -43,6 +43,21 @@ def test_the_tally_follows_registration_account_changes_printing_moves_and_delet
     assert _tally(session) == _recount(session)
 
 
+def test_the_tally_counts_households_written_by_the_bulk_import(session):
+    from merchants.services.importing import import_households
+
+    market = make_market(session, stalls=1)
+    make_household(session, market)
+    rows = "\n".join(["Họ và tên,Số sạp,Ngân hàng,Số tài khoản"]
+                     + [f"Trần Thị {n},B-{i:03d},Vietcombank,00990{i:08d}"
+                        for i, n in enumerate(["An", "Bình", "Cúc", "Dung", "Én"], start=1)]
+                     + [f"Lê Văn {n},C-{i:03d},," for i, n in enumerate(["Giang", "Hải"], start=1)])
+    report = import_households(session, SYSTEM, market_id=market.id, data=rows.encode(), filename="ds.csv",
+                               workers=1)
+    assert report.created == 7, report.refused
+    assert _tally(session) == _recount(session) == {(market.id, "qr_issued"): 6, (market.id, "registered"): 2}
+
+
 def test_coverage_pages_read_the_tally(client, session):
     market = make_market(session, stalls=4)
     for _ in range(3):
