@@ -46,3 +46,22 @@ def test_forms_with_errors_still_fit(open_page, world, size):
     assert page.locator(".field.has-error").count() >= 4
     assert_fits_width(page)
     shot(page, f"layout-register-errors-{size}")
+
+
+@pytest.mark.parametrize("size", TABLETS)
+def test_print_verify_import_and_report_pages_fit_the_tablet(open_page, world, size):
+    page = open_page(TABLETS[size])
+    sign_in(page, world.admin)
+    m = world.market_id
+    problems = {}
+    for name, path in [("reports-country", "/reports/country"), ("reports-market", f"/reports/markets/{m}"),
+                       ("reports-missing", f"/reports/markets/{m}/missing"), ("batch", f"/markets/{m}/placards"),
+                       ("verify", f"/markets/{m}/verify"), ("verify-stall", f"/markets/{m}/stalls/A-001/verify"),
+                       ("import", f"/markets/{m}/import")]:
+        page.goto(path)
+        assert page.locator("h1").count() == 1, name
+        assert_fits_width(page)
+        if small := small_touch_targets(page):
+            problems[name] = small
+        shot(page, f"layout-{name}-{size}")
+    assert problems == {}
