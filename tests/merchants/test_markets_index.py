@@ -38,3 +38,8 @@ def test_pages_are_gzipped_and_static_files_carry_a_version(client, session):
     assert page.headers["Content-Encoding"] == "gzip"
     plain = client.get(f"/markets/{market.id}").get_data(as_text=True)
     assert "/static/app.css?v=" in plain
+
+
+def test_pages_forbid_foreign_scripts_and_framing(client):
+    csp = client.get("/login").headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
