@@ -1,5 +1,7 @@
 """Importing a household list into one market: every row checked with the registration form's own rules.
 
+This module reads, checks and verifies; ``import_store`` writes; ``import_types`` holds the report and plans.
+
 Reading and checking finish before anything is written, so a malformed file or a refused row under
 ``all_or_nothing`` stores nothing. Good rows are then written in batches with the same records
 ``register_household`` leaves (audit rows, status events, a QR verified by decoding it back).
@@ -7,127 +9,45 @@ Reading and checking finish before anything is written, so a malformed file or a
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
-from datetime import datetime
-from types import SimpleNamespace
-from typing import Any
 
-from sqlalchemy import bindparam, insert, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from merchants import identity
-from merchants import status as st
-from merchants.clock import vn_date
 from merchants.errors import DomainError, InvalidField
-from merchants.models import AuditLog, BankAccount, Household, IssuedQR, Stall, StatusEvent, utcnow
+from merchants.models import BankAccount, Household, Stall
 from merchants.scope import Viewer
-from merchants.services.audit import record
 from merchants.services.households import (
     AccountInput,
     HouseholdInput,
     clean_account,
     clean_household,
     require,
-    search_text_for,
+)
+from merchants.services.import_store import new_stall_count, record_import
+from merchants.services.import_store import store as _store
+from merchants.services.import_types import (
+    POOL_MIN,
+    STALL_CODE_MAX,
+    ZONE_MAX,
+    Check,
+    ImportReport,
+    Known,
+    Plan,
+    RowProblem,
+    SkippedRow,
+    chunks,
 )
 from merchants.services.issuing import verified_qr
 from merchants.services.registry_queries import get_market
 from merchants.spreadsheet import Row, Table, read_table, resolve_bank
 
-BATCH = 500
-POOL_MIN = 200  # fewer QRs than this are verified in-process: starting workers costs more than it saves
-STALL_CODE_MAX, ZONE_MAX = 20, 40
-CONFLICT = "Dữ liệu của dòng này vừa được người khác đăng ký trong lúc nhập; hãy nhập lại tệp để kiểm tra."
-# Which column a rule's field is reported under; holder and zone fall back to the column they came from.
-_COLUMN_OF = {"bin": "bank", "stalls": "stalls", "zone": "zone_area"}
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    row: int
-    column: str
-    problem: str
-
-
-@dataclass(frozen=True)
-class SkippedRow:
-    row: int
-    household_id: int
-    message: str
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """What happened to each row. ``ready`` rows passed every check; ``created`` of them were stored."""
-
-    filename: str
-    market_id: int
-    rows: int
-    ready: int
-    created: int
-    new_stalls: int
-    skipped: tuple[SkippedRow, ...]
-    refused: tuple[RowProblem, ...]
-    ignored_columns: tuple[str, ...]
-    dry_run: bool
-    all_or_nothing: bool
-    stored: bool
-
-    @property
-    def refused_rows(self) -> int:
-        return len({p.row for p in self.refused})
-
-
-class ImportConflict(DomainError):
-    """Under all-or-nothing, somebody registered a row's stall, CCCD or account while the file was stored."""
-
-
-@dataclass
-class _Plan:
-    """A row that passed every check, cleaned exactly as ``register_household`` cleans the form."""
-
-    row: int
-    household: dict[str, str | None]
-    stall_codes: list[str]
-    zone: str
-    account: tuple[str, str, str] | None
-    payload: str | None = None
-    modules: str = ""
-
-
-@dataclass
-class _Known:
-    """What the database already holds for this file: the market's stalls and the CCCDs and accounts named."""
-
-    stalls: dict[str, tuple[int, str, int | None]]  # CODE → (stall id, code, household id)
-    holders: dict[int, tuple[str, str | None, str]]  # household id → (name key, CCCD, owner name)
-    citizen_ids: dict[str, int]
-    accounts: dict[tuple[str, str], int]
-
-
-@dataclass
-class _Check:
-    table: Table
-    known: _Known
-    problems: list[RowProblem] = field(default_factory=list)
-    skipped: list[SkippedRow] = field(default_factory=list)
-    plans: list[_Plan] = field(default_factory=list)
-    first_seen: dict[tuple[str, str], int] = field(default_factory=dict)
-
-    def column(self, field_name: str) -> str:
-        columns = self.table.columns
-        key = _COLUMN_OF.get(field_name, field_name)
-        if key == "zone_area" and key not in columns:
-            key = "zone_row"
-        return columns.get(key) or columns["owner_name"]
+__all__ = ["ImportReport", "RowProblem", "SkippedRow", "import_households"]
 
 
 def import_households(session: Session, actor: Viewer, *, market_id: int, data: bytes, filename: str = "",
@@ -136,7 +56,7 @@ def import_households(session: Session, actor: Viewer, *, market_id: int, data: 
     require(actor, "register")
     get_market(session, actor, market_id)
     table = read_table(data)
-    check = _Check(table, _load_known(session, market_id, table.rows))
+    check = Check(table, _load_known(session, market_id, table.rows))
     for row in table.rows:
         _check_row(check, row)
     _verify_payloads(check, workers)
@@ -146,9 +66,9 @@ def import_households(session: Session, actor: Viewer, *, market_id: int, data: 
     late_rows = {p.row for p in late}
     stored = [p for p in check.plans if p.row not in late_rows] if store else []
     if store:
-        _record_import(session, actor, market_id, filename, len(stored), len(check.skipped), problems)
+        record_import(session, actor, market_id, filename, len(stored), len(check.skipped), problems)
     return ImportReport(filename, market_id, len(table.rows), len(check.plans), len(stored),
-                        _new_stall_count(stored if store else check.plans, check.known), tuple(check.skipped),
+                        new_stall_count(stored if store else check.plans, check.known), tuple(check.skipped),
                         tuple(problems), tuple(table.ignored), dry_run, all_or_nothing, store)
 
 
@@ -156,11 +76,7 @@ def _position(table: Table, column: str) -> int:
     return next((table.order[f] for f, header in table.columns.items() if header == column), 99)
 
 
-def _chunks(items: list, size: int) -> Iterable[list]:
-    return (items[i:i + size] for i in range(0, len(items), size))
-
-
-def _load_known(session: Session, market_id: int, rows: list[Row]) -> _Known:
+def _load_known(session: Session, market_id: int, rows: list[Row]) -> Known:
     stalls = {code.upper(): (sid, code, hid) for sid, code, hid in session.exec(
         select(Stall.id, Stall.code, Stall.household_id).where(Stall.market_id == market_id))}
     held = {hid for _, _, hid in stalls.values() if hid}
@@ -171,14 +87,14 @@ def _load_known(session: Session, market_id: int, rows: list[Row]) -> _Known:
     numbers = sorted({identity.normalise_account_number(n) for r in rows
                       if (n := r.values.get("account_number", "")) and _account_like(n)})
     citizen_ids, accounts = {}, {}
-    for part in _chunks(ids, 500):
+    for part in chunks(ids, 500):
         citizen_ids.update({c: hid for hid, c in session.exec(
             select(Household.id, Household.citizen_id).where(Household.citizen_id.in_(part)))})
-    for part in _chunks(numbers, 500):
+    for part in chunks(numbers, 500):
         accounts.update({(b, n): hid for hid, b, n in session.exec(
             select(BankAccount.household_id, BankAccount.bin, BankAccount.account_number)
             .where(BankAccount.active, BankAccount.account_number.in_(part)))})
-    return _Known(stalls, holders, citizen_ids, accounts)
+    return Known(stalls, holders, citizen_ids, accounts)
 
 
 def _account_like(text: str) -> bool:
@@ -198,7 +114,7 @@ def _attempt(errors: list[tuple[str, str]], name: str, fn: Callable[[], object])
         return None
 
 
-def _clean_row(row: Row) -> tuple[_Plan | None, list[tuple[str, str]]]:
+def _clean_row(row: Row) -> tuple[Plan | None, list[tuple[str, str]]]:
     """The row's values through the form's rules: a plan when all pass, else every (field, message)."""
     v, errors = row.values, []
     owner = _attempt(errors, "owner_name", lambda: clean_household(HouseholdInput(v.get("owner_name", "")))[
@@ -218,7 +134,7 @@ def _clean_row(row: Row) -> tuple[_Plan | None, list[tuple[str, str]]]:
         if account and fields else None
     if errors:
         return None, errors
-    return _Plan(row.number, fields, codes, zone, cleaned), []
+    return Plan(row.number, fields, codes, zone, cleaned), []
 
 
 def _stall_codes(text: str, errors: list[tuple[str, str]]) -> list[str]:
@@ -266,7 +182,7 @@ def _account_parts(row: Row, owner: object, errors: list[tuple[str, str]]) -> Ac
     return AccountInput(bank.bin, number, holder) if bank else None
 
 
-def _check_row(check: _Check, row: Row) -> None:
+def _check_row(check: Check, row: Row) -> None:
     plan, errors = _clean_row(row)
     errors += _duplicates_in_file(check, row, plan)
     if not errors and plan is not None:
@@ -281,7 +197,7 @@ def _check_row(check: _Check, row: Row) -> None:
         check.plans.append(plan)
 
 
-def _duplicates_in_file(check: _Check, row: Row, plan: _Plan | None) -> list[tuple[str, str]]:
+def _duplicates_in_file(check: Check, row: Row, plan: Plan | None) -> list[tuple[str, str]]:
     """Compare with earlier rows of the same file; the first row that named a stall, CCCD or account keeps it."""
     v = row.values
     keys: list[tuple[str, tuple[str, str], str]] = []
@@ -300,7 +216,7 @@ def _duplicates_in_file(check: _Check, row: Row, plan: _Plan | None) -> list[tup
     return errors
 
 
-def _already_registered(known: _Known, plan: _Plan) -> SkippedRow | None:
+def _already_registered(known: Known, plan: Plan) -> SkippedRow | None:
     """The row's stalls are all held by one household with the same owner (and CCCD): nothing to add."""
     codes = [c.upper() for c in plan.stall_codes]
     if not all(c in known.stalls for c in codes):
@@ -317,7 +233,7 @@ def _already_registered(known: _Known, plan: _Plan) -> SkippedRow | None:
     return SkippedRow(plan.row, hid, f"Đã đăng ký: {owner}, sạp {', '.join(known.stalls[c][1] for c in codes)}.")
 
 
-def _taken(known: _Known, plan: _Plan) -> list[tuple[str, str]]:
+def _taken(known: Known, plan: Plan) -> list[tuple[str, str]]:
     """Stalls, CCCD or account already belonging to another household (the service's own messages)."""
     errors = [("stalls", f"Sạp {known.stalls[c.upper()][1]} đã có hộ kinh doanh.") for c in plan.stall_codes
               if c.upper() in known.stalls and known.stalls[c.upper()][2] is not None]
@@ -345,7 +261,7 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _verify_payloads(check: _Check, workers: int | None) -> None:
+def _verify_payloads(check: Check, workers: int | None) -> None:
     """Build, render and decode back every good row's QR; a row whose QR does not read back is refused."""
     todo = [p for p in check.plans if p.account]
     accounts = [p.account[:2] for p in todo]
@@ -365,140 +281,3 @@ def _verify_payloads(check: _Check, workers: int | None) -> None:
             failed.add(plan.row)
         plan.payload, plan.modules = payload, modules
     check.plans = [p for p in check.plans if p.row not in failed]
-
-
-def _new_stall_count(plans: list[_Plan], known: _Known) -> int:
-    return sum(c.upper() not in known.stalls for p in plans for c in p.stall_codes)
-
-
-def _store(session: Session, actor: Viewer, market_id: int, check: _Check, *, atomic: bool) -> list[RowProblem]:
-    """Write the plans BATCH at a time; a batch that meets a concurrent change is retried row by row."""
-    late: list[RowProblem] = []
-    try:
-        for batch in _chunks(check.plans, BATCH):
-            try:
-                _write(session, actor, market_id, batch, check.known)
-                if not atomic:
-                    session.commit()
-            except (IntegrityError, _StallTaken):
-                session.rollback()
-                if atomic:
-                    raise
-                late += _write_one_by_one(session, actor, market_id, batch, check)
-        if atomic:
-            session.commit()
-    except (IntegrityError, _StallTaken) as exc:
-        raise ImportConflict("Trong lúc lưu, có người vừa đăng ký một sạp, số CCCD hoặc tài khoản trong tệp; "
-                             "không có gì được lưu. Hãy nhập lại tệp.") from exc
-    except Exception:
-        session.rollback()
-        raise
-    return late
-
-
-def _write_one_by_one(session: Session, actor: Viewer, market_id: int, batch: list[_Plan],
-                      check: _Check) -> list[RowProblem]:
-    late = []
-    for plan in batch:
-        try:
-            _write(session, actor, market_id, [plan], check.known)
-            session.commit()
-        except (IntegrityError, _StallTaken):
-            session.rollback()
-            late.append(RowProblem(plan.row, check.column("stalls"), CONFLICT))
-    return late
-
-
-class _StallTaken(Exception):
-    """A stall the checks saw free was taken before this batch claimed it."""
-
-
-def _insert(session: Session, model: type, rows: list[dict[str, Any]], *, ids: bool = False) -> list[int]:
-    """One multi-row INSERT (no ORM objects: building 90,000 of them costs more than the SQL); ids in row order."""
-    if not rows:
-        return []
-    table = model.__table__
-    if not ids:
-        session.exec(insert(table), params=rows)
-        return []
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(session.exec(stmt, params=rows).scalars())
-
-
-def _audit(actor: Viewer, action: str, household_id: int, at: datetime, **detail: Any) -> dict[str, Any]:
-    """An audit row exactly as ``audit.record`` writes it."""
-    return {"at": at, "user_id": actor.user_id, "action": action, "household_id": household_id,
-            "detail": json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True)}
-
-
-def _write(session: Session, actor: Viewer, market_id: int, plans: list[_Plan], known: _Known) -> None:
-    """The rows ``register_household`` leaves, for many households at once; the caller commits.
-
-    Every column is given here because table defaults live on the models, which bulk inserts bypass; a test
-    compares an imported household's rows with a form-registered one's, column by column.
-    """
-    now, user = utcnow(), actor.user_id
-    homes = []
-    for plan in plans:
-        status = st.REGISTERED
-        if plan.account:  # the moves register_household makes, checked the same way
-            status = st.check_transition(st.check_transition(status, st.ACCOUNT_OPENED), st.QR_ISSUED)
-        homes.append({"market_id": market_id, **plan.household, "status": status, "active": True,
-                      "needs_reprint": False, "qr_issued_on": vn_date(now) if plan.account else None, "version": 1,
-                      "created_at": now, "created_by_id": user, "updated_at": now,
-                      "search_text": search_text_for(SimpleNamespace(**plan.household),
-                                                  plan.account[1] if plan.account else None)})
-    home_ids = _insert(session, Household, homes, ids=True)
-    _attach_stalls(session, market_id, plans, home_ids, known)
-    audit = [_audit(actor, "household.create", hid, now, stalls=p.stall_codes,
-                    citizen_id=identity.mask_tail(p.household["citizen_id"]), source="import", row=p.row)
-             for p, hid in zip(plans, home_ids, strict=True)]
-    paired = [(p, hid) for p, hid in zip(plans, home_ids, strict=True) if p.account]
-    account_ids = _insert(session, BankAccount, [
-        {"household_id": hid, "bin": p.account[0], "account_number": p.account[1], "holder_name": p.account[2],
-         "active": True, "created_at": now, "created_by_id": user, "closed_at": None, "closed_reason": None}
-        for p, hid in paired], ids=True)
-    qr_ids = _insert(session, IssuedQR, [
-        {"household_id": hid, "bank_account_id": aid, "payload": p.payload, "modules": p.modules, "issued_at": now,
-         "issued_by_id": user, "revoked_at": None}
-        for (p, hid), aid in zip(paired, account_ids, strict=True)], ids=True)
-    events = []
-    for p, hid in paired:
-        audit.append(_audit(actor, "account.open", hid, now, bin=p.account[0],
-                            account=identity.mask_tail(p.account[1]), holder_name=p.account[2]))
-        events += [{"household_id": hid, "status": s, "at": now, "user_id": user}
-                   for s in (st.ACCOUNT_OPENED, st.QR_ISSUED)]
-    audit += [_audit(actor, "qr.issue", hid, now, qr_id=qid, revoked_placards=0)
-              for (_, hid), qid in zip(paired, qr_ids, strict=True)]
-    _insert(session, StatusEvent, events)
-    _insert(session, AuditLog, audit)
-
-
-def _attach_stalls(session: Session, market_id: int, plans: list[_Plan], home_ids: list[int],
-                   known: _Known) -> None:
-    """New stalls are created at their household; existing ones are claimed only if still free."""
-    claims, new = [], []
-    for plan, hid in zip(plans, home_ids, strict=True):
-        for code in plan.stall_codes:
-            if code.upper() in known.stalls:
-                claims.append({"sid": known.stalls[code.upper()][0], "hid": hid})
-            else:
-                new.append({"market_id": market_id, "code": code, "zone": plan.zone, "household_id": hid})
-    _insert(session, Stall, new)
-    if not claims:
-        return
-    table = Stall.__table__
-    session.exec(update(table).where(table.c.id == bindparam("sid"), table.c.household_id.is_(None))
-                 .values(household_id=bindparam("hid")), params=claims)
-    wanted = {c["sid"]: c["hid"] for c in claims}
-    for part in _chunks(list(wanted), 500):
-        for sid, hid in session.exec(select(Stall.id, Stall.household_id).where(Stall.id.in_(part))):
-            if wanted[sid] != hid:
-                raise _StallTaken(sid)
-
-
-def _record_import(session: Session, actor: Viewer, market_id: int, filename: str, created: int, skipped: int,
-                   problems: list[RowProblem]) -> None:
-    record(session, actor, "import.file", market_id=market_id, filename=filename[:200], created=created,
-           skipped=skipped, refused_rows=len({p.row for p in problems}))
-    session.commit()

@@ -1,0 +1,101 @@
+"""What an import works with: the report it returns and the plan of each row that passed its checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from merchants.errors import DomainError
+from merchants.spreadsheet import Table
+
+BATCH = 500
+POOL_MIN = 200  # fewer QRs than this are verified in-process: starting workers costs more than it saves
+STALL_CODE_MAX, ZONE_MAX = 20, 40
+CONFLICT = "Dữ liệu của dòng này vừa được người khác đăng ký trong lúc nhập; hãy nhập lại tệp để kiểm tra."
+# Which column a rule's field is reported under; holder and zone fall back to the column they came from.
+_COLUMN_OF = {"bin": "bank", "stalls": "stalls", "zone": "zone_area"}
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    column: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    row: int
+    household_id: int
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What happened to each row. ``ready`` rows passed every check; ``created`` of them were stored."""
+
+    filename: str
+    market_id: int
+    rows: int
+    ready: int
+    created: int
+    new_stalls: int
+    skipped: tuple[SkippedRow, ...]
+    refused: tuple[RowProblem, ...]
+    ignored_columns: tuple[str, ...]
+    dry_run: bool
+    all_or_nothing: bool
+    stored: bool
+
+    @property
+    def refused_rows(self) -> int:
+        return len({p.row for p in self.refused})
+
+
+class ImportConflict(DomainError):
+    """Under all-or-nothing, somebody registered a row's stall, CCCD or account while the file was stored."""
+
+
+@dataclass
+class Plan:
+    """A row that passed every check, cleaned exactly as ``register_household`` cleans the form."""
+
+    row: int
+    household: dict[str, str | None]
+    stall_codes: list[str]
+    zone: str
+    account: tuple[str, str, str] | None
+    payload: str | None = None
+    modules: str = ""
+
+
+@dataclass
+class Known:
+    """What the database already holds for this file: the market's stalls and the CCCDs and accounts named."""
+
+    stalls: dict[str, tuple[int, str, int | None]]  # CODE → (stall id, code, household id)
+    holders: dict[int, tuple[str, str | None, str]]  # household id → (name key, CCCD, owner name)
+    citizen_ids: dict[str, int]
+    accounts: dict[tuple[str, str], int]
+
+
+@dataclass
+class Check:
+    table: Table
+    known: Known
+    problems: list[RowProblem] = field(default_factory=list)
+    skipped: list[SkippedRow] = field(default_factory=list)
+    plans: list[Plan] = field(default_factory=list)
+    first_seen: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def column(self, field_name: str) -> str:
+        columns = self.table.columns
+        key = _COLUMN_OF.get(field_name, field_name)
+        if key == "zone_area" and key not in columns:
+            key = "zone_row"
+        return columns.get(key) or columns["owner_name"]
+
+
+def chunks(items: list, size: int) -> Iterable[list]:
+    """Consecutive slices of ``size`` items."""
+    return (items[i:i + size] for i in range(0, len(items), size))
