@@ -87,9 +87,9 @@ def placard_data(item: PrintItem, market: Market, serial: str) -> PlacardData:
 
 
 def record_prints(session: Session, actor: Viewer, market: Market, items: list[PrintItem],
-                  batch: PrintBatch | None = None, *, serials: list[str] | None = None) -> list[PlacardData]:
+                  batch: PrintBatch | None = None, *, serials: list[str] | None = None) -> list[str]:
     """Give each item a new serial (or the given ``serials``), revoke the previous placard of that stall,
-    move status; caller commits."""
+    move status; returns the serials in item order; caller commits."""
     if not actor.can("print"):
         raise Forbidden("Vai trò của bạn không được in bảng QR.")
     if serials is not None and len(serials) != len(items):
@@ -114,9 +114,9 @@ def record_prints(session: Session, actor: Viewer, market: Market, items: list[P
             move_status(session, actor, h, st.PLACARD_PRINTED)
         h.needs_reprint = False
         session.add(h)
-        out.append(placard_data(item, market, p.serial))
+        out.append(p.serial)
     record(session, actor, "placards.print", batch_id=batch.id if batch else None, market=market.code,
-           serials=[d.serial for d in out])
+           serials=out)
     return out
 
 
@@ -132,7 +132,8 @@ def single_placard_pdf(session: Session, actor: Viewer, household_id: int, *, la
     if not items:
         raise InvalidField("placard", "Hộ này chưa có mã QR hợp lệ để in.")
     try:
-        data = record_prints(session, actor, market, items)
+        serials = record_prints(session, actor, market, items)
+        data = [placard_data(item, market, serial) for item, serial in zip(items, serials, strict=True)]
         buf = io.BytesIO()
         render_placards(data, buf, layout=layout, title=f"{market.name} – {items[0].stall.code}")
         session.commit()

@@ -138,11 +138,12 @@ def household_history(session: Session, viewer: Viewer, household_id: int) -> tu
                                                                                      list[BankAccount]]:
     """Audit rows, status moves and every account the household ever had (newest first)."""
     household_view(session, viewer, household_id)  # scope check
-    names = dict(session.exec(select(User.id, User.full_name)).all())
-    entries = [HistoryEntry(a.at, names.get(a.user_id, "hệ thống"), a.action, a.detail)
-               for a in session.exec(select(AuditLog).where(AuditLog.household_id == household_id))]
-    entries += [HistoryEntry(e.at, names.get(e.user_id, "hệ thống"), "status", e.status)
-                for e in session.exec(select(StatusEvent).where(StatusEvent.household_id == household_id))]
+    audits = list(session.exec(select(AuditLog).where(AuditLog.household_id == household_id)))
+    events = list(session.exec(select(StatusEvent).where(StatusEvent.household_id == household_id)))
+    who = {r.user_id for r in audits + events if r.user_id}  # only the people in this history, not every user
+    names = dict(session.exec(select(User.id, User.full_name).where(User.id.in_(who))).all()) if who else {}
+    entries = [HistoryEntry(a.at, names.get(a.user_id, "hệ thống"), a.action, a.detail) for a in audits]
+    entries += [HistoryEntry(e.at, names.get(e.user_id, "hệ thống"), "status", e.status) for e in events]
     entries.sort(key=lambda e: e.at, reverse=True)
     accounts = list(session.exec(select(BankAccount).where(BankAccount.household_id == household_id)
                                  .order_by(BankAccount.id.desc())))
