@@ -16,8 +16,14 @@ _QUERY = re.compile(r"\?[^\s\"]*")
 _LONG_NUMBER = re.compile(r"\d(?:(?:%20|%2B|[.+\-])?\d){5,}")
 
 
+def _mask_param(param: str) -> str:
+    if param.startswith("v="):  # our own static-file version (a file time), not a person's number
+        return param
+    return _LONG_NUMBER.sub(lambda m: "•••" + re.sub(r"%20|%2B|\D", "", m.group())[-4:], param)
+
+
 def _mask_query(query: re.Match[str]) -> str:
-    return _LONG_NUMBER.sub(lambda m: "•••" + re.sub(r"%20|%2B|\D", "", m.group())[-4:], query.group())
+    return "?" + "&".join(_mask_param(p) for p in query.group()[1:].split("&"))
 
 
 def mask_numbers(text: str) -> str:

@@ -14,6 +14,7 @@ from merchants.logmask import MaskNumbers, mask_numbers
     ("GET /?q=0912.345.678", "GET /?q=•••5678"),
     ("GET /?q=%2B84912345678", "GET /?q=%2B•••5678"),
     ("10.0.0.123 - GET /markets/123456?page=2", "10.0.0.123 - GET /markets/123456?page=2"),
+    ("GET /static/app.css?v=1795305368 HTTP/1.1", "GET /static/app.css?v=1795305368 HTTP/1.1"),
     ("GET /households/12345/edit HTTP/1.1", "GET /households/12345/edit HTTP/1.1"),
     ("GET /markets/3/stalls/A-001 200 1532", "GET /markets/3/stalls/A-001 200 1532"),
 ])
