@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, BinaryIO
 
 from reportlab.lib.colors import HexColor
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+
+from .fonts import BOLD, REGULAR, register_fonts
 
 MM = 72 / 25.4
 PAGE = (210 * MM, 297 * MM)  # A4 portrait
 MARGIN = 15 * MM
-REGULAR, BOLD = "ChoQR-Report", "ChoQR-Report-Bold"
 INK, MUTED, LINE = HexColor("#1d2430"), HexColor("#5d6776"), HexColor("#d9dee6")
 BAND = {"good": "#0b6e4f", "fair": "#a15c00", "low": "#b3261e", "none": "#5d6776"}
 ROW_H, HEAD_SIZE, BODY_SIZE = 13.0, 7.5, 8.5
@@ -45,16 +44,6 @@ class ReportPage:
     footer: str
     note: str = ""
     figures: int = 7  # how many trailing columns hold numbers (right-aligned)
-
-
-@cache
-def register_fonts() -> None:
-    """Be Vietnam Pro from its installed package, on first use."""
-    import fontpkg_be_vietnam_pro
-
-    root = fontpkg_be_vietnam_pro.ROOT / "files"
-    pdfmetrics.registerFont(TTFont(REGULAR, str(root / "BeVietnamPro-Regular.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, str(root / "BeVietnamPro-Bold.ttf")))
 
 
 def _text(
