@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from merchants import db, roles
+from merchants.cli_common import fail, session
 from merchants.errors import DomainError
 
-
-def _session():  # noqa: ANN202
-    return db.session_scope(db.get_engine())
-
-
-def _fail(exc: DomainError) -> None:
-    click.echo(f"Lỗi: {exc.message}", err=True)
-    sys.exit(2)
+_session = session
+_fail = fail
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Create or upgrade the database schema (Alembic migrations)."""
+    """Create or upgrade the database schema (Alembic migrations); a new database gets the official units."""
+    from merchants.services.areas import load_shipped_if_empty
+
     db.upgrade(current_app.config["DATABASE_URL"])
+    with _session() as session:
+        loaded = load_shipped_if_empty(session)
+    if loaded:
+        click.echo(f"Đã nạp danh sách địa bàn chính thức: {loaded} xã/phường/đặc khu.")
     click.echo("Cơ sở dữ liệu đã sẵn sàng.")
 
 
@@ -161,9 +161,9 @@ def users_token(username: str, label: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from merchants import cli_imports, cli_placards
+    from merchants import cli_areas, cli_imports, cli_placards
     from qr.cli import qr_cli
 
     for command in (init_db, seed_demo, demo, coverage, users_group, qr_cli, *cli_placards.commands,
-                    *cli_imports.commands):
+                    *cli_imports.commands, *cli_areas.commands):
         app.cli.add_command(command)

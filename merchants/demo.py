@@ -14,10 +14,11 @@ from sqlmodel import Session, select
 
 from merchants import roles
 from merchants.clock import vn_today
-from merchants.models import Commune, Household, IssuedQR, Market, Province, Stall
+from merchants.models import Household, IssuedQR, Market, Stall
 from merchants.scope import SYSTEM
 from merchants.services import households as hs
 from merchants.services import users
+from merchants.services.areas import commune_by_code, load_shipped_if_empty
 from merchants.services.placards import printable_items, record_prints
 
 DEMO_PASSWORD = "choqr-demo"
@@ -53,10 +54,10 @@ class DemoMarket:
 
 
 MARKETS = (
-    DemoMarket("CAIRONG", "Chợ Cái Rồng", "VANDON", "Đặc khu Vân Đồn", "Huyện Vân Đồn (cũ)",
+    DemoMarket("CAIRONG", "Chợ Cái Rồng", "06994", "Đặc khu Vân Đồn", "Huyện Vân Đồn (cũ)",
                (("Nhà chợ chính", "A", 120), ("Dãy hải sản", "B", 96), ("Dãy rau quả", "C", 84),
                 ("Ki-ốt mặt đường", "K", 64)), uncovered=8, printed_share=0.9, free_stalls=6),
-    DemoMarket("HALONG1", "Chợ Hạ Long I", "HONGGAI", "Phường Hồng Gai", "TP Hạ Long (cũ)",
+    DemoMarket("HALONG1", "Chợ Hạ Long I", "06685", "Phường Hồng Gai", "TP Hạ Long (cũ)",
                (("Tầng 1", "T1", 40), ("Ki-ốt ngoài", "N", 20)), uncovered=19, printed_share=0.5, free_stalls=4),
 )
 
@@ -77,15 +78,11 @@ def seed(session: Session, *, seed_value: int = 2025) -> dict[str, int]:
     if session.exec(select(Market.id).where(Market.code == MARKETS[0].code)).first() is not None:
         return {}
     rng = random.Random(seed_value)
-    province = Province(code="22", name="Quảng Ninh")
-    session.add(province)
-    session.flush()
+    load_shipped_if_empty(session)  # the demo lives in the official units: Quảng Ninh 22, Vân Đồn 06994
     used_ids: set[str] = set()
     created = 0
     for dm in MARKETS:
-        commune = Commune(code=dm.commune_code, name=dm.commune_name, province_id=province.id)
-        session.add(commune)
-        session.flush()
+        commune = commune_by_code(session, dm.commune_code)
         market = Market(code=dm.code, name=dm.name, commune_id=commune.id, legacy_district=dm.legacy_district,
                         is_demo=True)
         session.add(market)
@@ -138,7 +135,7 @@ def _spread_onboarding(session: Session, market_id: int, rng: random.Random, wee
 def _demo_users(session: Session) -> None:
     users.create_user(session, username="admin", full_name="Quản trị ChoQR", password=DEMO_PASSWORD, role=roles.ADMIN)
     users.create_user(session, username="canbo.vandon", full_name="Phạm Thu Trang", password=DEMO_PASSWORD,
-                      role=roles.COMMUNE_OFFICER, commune_codes=["VANDON"])
+                      role=roles.COMMUNE_OFFICER, commune_codes=["06994"])
     users.create_user(session, username="nganhang.qn", full_name="Đỗ Minh Khoa", password=DEMO_PASSWORD,
                       role=roles.BANK_OFFICER, province_codes=["22"])
     users.create_user(session, username="in.an", full_name="Bùi Văn In", password=DEMO_PASSWORD,
@@ -146,7 +143,7 @@ def _demo_users(session: Session) -> None:
     users.create_user(session, username="bql.cairong", full_name="Ban quản lý chợ Cái Rồng", password=DEMO_PASSWORD,
                       role=roles.MARKET_MANAGER, market_codes=["CAIRONG"])
     users.create_user(session, username="canbo.honggai", full_name="Lê Văn Hòa", password=DEMO_PASSWORD,
-                      role=roles.COMMUNE_OFFICER, commune_codes=["HONGGAI"])
+                      role=roles.COMMUNE_OFFICER, commune_codes=["06685"])
 
 
 DEMO_LOGINS = (("admin", "quản trị"), ("canbo.vandon", "cán bộ đặc khu Vân Đồn"),

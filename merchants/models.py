@@ -18,18 +18,40 @@ def utcnow() -> datetime:
 
 
 class Province(SQLModel, table=True):
+    """A tỉnh or thành phố, identified by its statistics office code (2 digits: Quảng Ninh is 22)."""
+
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=20, unique=True)
     name: str = Field(max_length=80)
+    type: str = Field(default="Tỉnh", max_length=20)
+    search_text: str = Field(default="", max_length=200)
+    # Units that a newer official list no longer has are closed, never deleted: their markets and history stay.
+    closed_at: datetime | None = None
 
 
 class Commune(SQLModel, table=True):
-    """A xã, phường or đặc khu: since July 2025 directly under a province."""
+    """A xã, phường or đặc khu: since July 2025 directly under a province; code of 5 digits (Vân Đồn is 06994)."""
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=20, unique=True)
     name: str = Field(max_length=80)
+    type: str = Field(default="Xã", max_length=20)
+    search_text: str = Field(default="", max_length=200)
     province_id: int = Field(foreign_key="province.id", index=True)
+    closed_at: datetime | None = None
+
+
+class AreaRename(SQLModel, table=True):
+    """A unit's former name, kept when a newer official list renames or moves it."""
+
+    __tablename__ = "area_rename"
+    id: int | None = Field(default=None, primary_key=True)
+    level: str = Field(max_length=10)  # province | commune
+    code: str = Field(max_length=20, index=True)
+    old_name: str = Field(max_length=80)
+    new_name: str = Field(max_length=80)
+    at: datetime = Field(default_factory=utcnow)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
 
 
 class Market(SQLModel, table=True):
@@ -40,6 +62,11 @@ class Market(SQLModel, table=True):
     legacy_district: str | None = Field(default=None, max_length=80)
     address: str | None = Field(default=None, max_length=200)
     is_demo: bool = Field(default=False)
+    # None: the programme's default target (programme_settings).
+    target_percent: int | None = Field(default=None, ge=1, le=100)
+    target_date: date | None = None
+    closed_at: datetime | None = None
+    version: int = Field(default=1)
 
 
 class Stall(SQLModel, table=True):
@@ -51,6 +78,20 @@ class Stall(SQLModel, table=True):
     code: str = Field(max_length=20)
     zone: str = Field(default="", max_length=40)
     household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
+    # A closed stall takes no new household; one that ever held a household is closed, never deleted.
+    closed_at: datetime | None = None
+
+
+class ProgrammeSettings(SQLModel, table=True):
+    """The programme's own settings, one row (id 1), edited by its administrators."""
+
+    __tablename__ = "programme_settings"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(default="Chợ 4.0", max_length=120)
+    target_percent: int = Field(default=100, ge=1, le=100)
+    target_date: date | None = None
+    version: int = Field(default=1)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class Household(SQLModel, table=True):
@@ -187,6 +228,9 @@ class AuditLog(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="user.id")
     action: str = Field(max_length=40)
     household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
+    # What a set-up action touched, e.g. "market:CAIRONG", "user:canbo.x", "commune:06994", "settings".
+    subject: str = Field(default="", max_length=80, index=True)
+    source_ip: str | None = Field(default=None, max_length=45)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
@@ -200,6 +244,7 @@ class User(SQLModel, table=True):
     locale: str = Field(default="vi", max_length=5)
     session_version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow)
+    version: int = Field(default=1)
 
 
 class UserScope(SQLModel, table=True):
@@ -218,4 +263,20 @@ class ApiToken(SQLModel, table=True):
     label: str = Field(max_length=80)
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    last_used_at: datetime | None = None
+    expires_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class PasswordLink(SQLModel, table=True):
+    """A one-time set-password link an administrator hands to a user; only its hash is stored."""
+
+    __tablename__ = "password_link"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    expires_at: datetime
+    used_at: datetime | None = None

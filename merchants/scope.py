@@ -23,7 +23,13 @@ class Viewer:
 
     @property
     def sees_everything(self) -> bool:
-        return self.role == roles.ADMIN
+        """A programme-wide administrator: an admin with no area rows. An admin given provinces (a province's
+        programme team) manages only those, like any other role."""
+        return self.role == roles.ADMIN and not (self.province_ids or self.commune_ids or self.market_ids)
+
+    def serves_province(self, province_id: int) -> bool:
+        """Whether the viewer's whole scope covers this province (to set up its communes' markets and users)."""
+        return self.sees_everything or province_id in self.province_ids
 
     def can(self, capability: str) -> bool:
         return roles.can(self.role, capability)

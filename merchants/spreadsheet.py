@@ -1,4 +1,7 @@
-"""Read an uploaded household list (XLSX or CSV) into rows keyed by our field names: no database, no Flask.
+"""Read an uploaded list (XLSX or CSV) into rows keyed by our field names: no database, no Flask.
+
+Households, markets, stalls and users are each read by a ``TableSchema`` (which headers name which field);
+the rules for files — formats, size, merged cells, header row, encodings — are the same for all of them.
 
 Row numbers are the ones the spreadsheet shows (the header is row 1), so a report can send an officer to the
 exact line. Anything that is not a clean one-table sheet is refused as a whole with a message saying what to fix.
@@ -53,7 +56,34 @@ FIELD_LABELS: Final = {
     "bank": "Ngân hàng", "account_number": "Số tài khoản", "holder_name": "Tên chủ tài khoản",
     "goods": "Mặt hàng", "zone_area": "Khu", "zone_row": "Dãy",
 }
-_FIELD_BY_KEY: Final = {alias: field for field, aliases in ALIASES.items() for alias in aliases}
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """What one kind of list holds: header aliases (folded by ``header_key``) per field, labels, required fields.
+
+    ``pairs`` are fields that only make sense together (a bank without an account number); ``noun`` names a row
+    in messages ("hộ", "chợ", "sạp", "người dùng").
+    """
+
+    aliases: dict[str, tuple[str, ...]]
+    labels: dict[str, str]
+    required: tuple[str, ...]
+    noun: str
+    pairs: tuple[tuple[str, str], ...] = ()
+
+    def field_for(self, key: str) -> str | None:
+        """The field whose aliases hold this folded header text."""
+        index = _INDEXES.get(id(self))
+        if index is None:
+            index = _INDEXES[id(self)] = {a: f for f, aliases in self.aliases.items() for a in aliases}
+        return index.get(key)
+
+
+_INDEXES: dict[int, dict[str, str]] = {}  # schemas are module constants: indexed once per process
+
+
+HOUSEHOLDS: Final = TableSchema(ALIASES, FIELD_LABELS, REQUIRED, "hộ", (("bank", "account_number"),))
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _BRACKETS = re.compile(r"\(.*?\)|\[.*?\]")
 _MERGE_REF = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Z0-9:$]+)\"")
@@ -90,10 +120,9 @@ def header_key(text: str) -> str:
     return " ".join(_NON_ALNUM.sub(" ", search_key(text)).split())
 
 
-def field_for_header(text: str) -> str | None:
+def field_for_header(text: str, schema: TableSchema = HOUSEHOLDS) -> str | None:
     """The field a column header names, also when it carries a note: 'Số điện thoại (Zalo)'."""
-    key = header_key(text)
-    return _FIELD_BY_KEY.get(key) or _FIELD_BY_KEY.get(header_key(_BRACKETS.sub(" ", search_key(text))))
+    return schema.field_for(header_key(text)) or schema.field_for(header_key(_BRACKETS.sub(" ", search_key(text))))
 
 
 def _cell_text(value: Any) -> str:
@@ -121,7 +150,7 @@ def _values(cells: tuple[Any, ...], positions: dict[str, int]) -> tuple[dict[str
     return values, frozenset(numeric)
 
 
-def _map_header(cells: tuple[Any, ...]) -> tuple[dict[str, str], dict[str, int], list[str]]:
+def _map_header(cells: tuple[Any, ...], schema: TableSchema) -> tuple[dict[str, str], dict[str, int], list[str]]:
     columns: dict[str, str] = {}
     order: dict[str, int] = {}
     ignored = []
@@ -129,55 +158,56 @@ def _map_header(cells: tuple[Any, ...]) -> tuple[dict[str, str], dict[str, int],
         text = _cell_text(raw)
         if not text:
             continue
-        field = field_for_header(text)
+        field = field_for_header(text, schema)
         if field is None:
             ignored.append(text)
         elif field in columns:
-            raise SpreadsheetError(f"Hai cột '{columns[field]}' và '{text}' cùng là {FIELD_LABELS[field].lower()}; "
+            raise SpreadsheetError(f"Hai cột '{columns[field]}' và '{text}' cùng là {schema.labels[field].lower()}; "
                                    "hãy giữ lại một cột.")
         else:
             columns[field], order[field] = text, pos
     return columns, order, ignored
 
 
-def _check_columns(columns: dict[str, str], ignored: list[str]) -> None:
-    missing = [FIELD_LABELS[f] for f in REQUIRED if f not in columns]
+def _check_columns(columns: dict[str, str], ignored: list[str], schema: TableSchema) -> None:
+    missing = [schema.labels[f] for f in schema.required if f not in columns]
     if missing:
         seen = f" Dòng 1 có: {', '.join(repr(h) for h in ignored[:8])}." if ignored else ""
         raise SpreadsheetError("Không tìm thấy cột " + " và ".join(f"'{m}'" for m in missing) +
                                " ở dòng 1 (tiêu đề)." + seen)
-    if ("account_number" in columns) != ("bank" in columns):
-        have, need = ("account_number", "bank") if "account_number" in columns else ("bank", "account_number")
-        raise SpreadsheetError(f"Có cột '{columns[have]}' nhưng thiếu cột '{FIELD_LABELS[need]}'; "
-                               "cần cả ngân hàng và số tài khoản.")
+    for a, b in schema.pairs:
+        if (a in columns) != (b in columns):
+            have, need = (a, b) if a in columns else (b, a)
+            raise SpreadsheetError(f"Có cột '{columns[have]}' nhưng thiếu cột '{schema.labels[need]}'; "
+                                   f"cần cả {schema.labels[a].lower()} và {schema.labels[b].lower()}.")
 
 
-def _scan_below(it: Iterator[tuple[Any, ...]]) -> tuple[int | None, bool]:
+def _scan_below(it: Iterator[tuple[Any, ...]], schema: TableSchema) -> tuple[int | None, bool]:
     """When row 1 names no column: the first of the next rows that does, and whether anything is below."""
     content = False
     for number, cells in enumerate(it, start=2):
         texts = [t for t in map(_cell_text, cells) if t]
         content = content or bool(texts)
-        if any(field_for_header(t) for t in texts):
+        if any(field_for_header(t, schema) for t in texts):
             return number, True
         if number >= HEADER_SEARCH_ROWS:
             break
     return None, content
 
 
-def build_table(records: Iterable[tuple[Any, ...]]) -> Table:
+def build_table(records: Iterable[tuple[Any, ...]], schema: TableSchema = HOUSEHOLDS) -> Table:
     """Map the header (row 1) to fields and collect the non-empty data rows with their spreadsheet numbers."""
     it: Iterator[tuple[Any, ...]] = iter(records)
     header = next(it, None)
-    columns, order, ignored = _map_header(header or ())
+    columns, order, ignored = _map_header(header or (), schema)
     if not columns:
-        later, content = _scan_below(it)
+        later, content = _scan_below(it, schema)
         if later:
             raise SpreadsheetError(f"Tiêu đề cột phải nằm ở dòng 1 (tìm thấy ở dòng {later}); "
                                    "hãy xoá các dòng phía trên tiêu đề.")
         if not ignored and not content:
             raise SpreadsheetError("Tệp không có dữ liệu: trang tính đầu tiên trống.")
-    _check_columns(columns, ignored)
+    _check_columns(columns, ignored, schema)
     rows: list[Row] = []
     for number, cells in enumerate(it, start=2):
         values, numeric = _values(cells, order)
@@ -186,19 +216,19 @@ def build_table(records: Iterable[tuple[Any, ...]]) -> Table:
             if len(rows) > MAX_ROWS:
                 raise SpreadsheetError(f"Tệp có hơn {MAX_ROWS} dòng; hãy chia thành nhiều tệp nhỏ hơn.")
     if not rows:
-        raise SpreadsheetError("Tệp chỉ có dòng tiêu đề, không có hộ nào để nhập.")
+        raise SpreadsheetError(f"Tệp chỉ có dòng tiêu đề, không có {schema.noun} nào để nhập.")
     return Table(columns, order, rows, ignored)
 
 
-def read_table(data: bytes) -> Table:
+def read_table(data: bytes, schema: TableSchema = HOUSEHOLDS) -> Table:
     """Read XLSX or CSV, told apart by their bytes (a renamed file still works), into a ``Table``."""
     if not data:
         raise SpreadsheetError("Tệp trống (0 byte).")
     if data.startswith(XLSX_MAGIC):
-        return build_table(_xlsx_records(data))
+        return build_table(_xlsx_records(data), schema)
     if data.startswith(OLE_MAGIC):
         raise SpreadsheetError("Tệp Excel 97–2003 (.xls) không được hỗ trợ; hãy mở bằng Excel và lưu lại dạng .xlsx.")
-    return build_table(_csv_records(data))
+    return build_table(_csv_records(data), schema)
 
 
 def _broken_xlsx() -> SpreadsheetError:

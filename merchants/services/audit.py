@@ -12,10 +12,23 @@ from merchants.scope import Viewer
 from merchants.status import check_transition
 
 
-def record(session: Session, actor: Viewer, action: str, *, household_id: int | None = None, **detail: Any) -> None:
+def record(session: Session, actor: Viewer, action: str, *, household_id: int | None = None, subject: str = "",
+           source_ip: str | None = None, **detail: Any) -> None:
     """Append one audit row; the caller commits. Detail must already be masked where it holds PII."""
-    session.add(AuditLog(user_id=actor.user_id, action=action, household_id=household_id,
+    session.add(AuditLog(user_id=actor.user_id, action=action, household_id=household_id, subject=subject[:80],
+                         source_ip=source_ip,
                          detail=json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True)))
+
+
+def changed(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
+    """The fields that differ, as ``{field: [old, new]}``: what a set-up audit row stores for an edit."""
+    return {k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
+
+
+def record_change(session: Session, actor: Viewer, action: str, subject: str, old: dict[str, Any],
+                  new: dict[str, Any], **extra: Any) -> None:
+    """An audit row for creating or editing a set-up record: who, when, what, old → new (only what changed)."""
+    record(session, actor, action, subject=subject, changes=changed(old, new), **extra)
 
 
 def move_status(session: Session, actor: Viewer, household: Household, target: str) -> None:

@@ -35,14 +35,16 @@ def vn_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
 
 
 def init_web(app: Flask) -> None:
-    from merchants.views import api, auth, households, imports, markets, placards, reports
+    from merchants.views import (account, admin, admin_markets, admin_users, api, auth, households, imports, markets,
+                                 placards, reports)
 
     csrf.init_app(app)
     compress.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     auth.login_manager.init_app(app)
-    for bp in (auth.bp, markets.bp, households.bp, placards.bp, reports.bp, imports.bp, api.bp):
+    for bp in (auth.bp, account.bp, markets.bp, households.bp, placards.bp, reports.bp, imports.bp, admin.bp,
+               admin_markets.bp, admin_users.bp, api.bp):
         app.register_blueprint(bp)
     csrf.exempt(api.bp)
     app.jinja_env.filters["vn_time"] = vn_time

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache, wraps
 from typing import Any
 
-from flask import g
+from flask import current_app, g, request
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -18,6 +19,7 @@ from merchants import status as st
 from merchants.db import get_session
 from merchants.errors import DomainError, Forbidden
 from merchants.scope import Viewer, viewer_for
+from merchants.services.settings import Defaults
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention pybabel extracts by default
@@ -160,3 +162,16 @@ def paginate(total: int, page: int, size: int) -> Pager:
     page = min(max(page, 1), pages)
     start = (page - 1) * size
     return Pager(page, pages, start, min(start + size, total), total)
+
+
+def settings_defaults() -> Defaults:
+    """The programme settings an installation has before its administrators save their own (from the config)."""
+    by = current_app.config.get("COVERAGE_TARGET_DATE")
+    return Defaults(name=current_app.config.get("PROGRAMME_NAME", "Chợ 4.0"),
+                    target_percent=int(current_app.config["COVERAGE_TARGET_PERCENT"]),
+                    target_date=date.fromisoformat(by) if by else None)
+
+
+def client_ip() -> str | None:
+    """The address the request came from (behind a proxy: as ProxyFix, when configured, says)."""
+    return request.remote_addr

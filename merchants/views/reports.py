@@ -10,7 +10,7 @@ import io
 import re
 from datetime import date
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -20,7 +20,8 @@ from merchants.clock import vn_today
 from merchants.coverage import Coverage
 from merchants.db import get_session
 from merchants.services import reports as rs
-from merchants.views.helpers import requires, viewer
+from merchants.services.settings import target_for
+from merchants.views.helpers import requires, settings_defaults, viewer
 from printouts.report import ReportPage, render_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -35,9 +36,10 @@ def _today() -> date:
     return vn_today()
 
 
-def _target() -> rs.Target:
-    by = current_app.config.get("COVERAGE_TARGET_DATE")
-    return rs.Target(int(current_app.config["COVERAGE_TARGET_PERCENT"]), date.fromisoformat(by) if by else None)
+def _target(market_id: int | None = None) -> rs.Target:
+    """The programme's target (its settings page), or a market's own target on that market's pages."""
+    percent, by = target_for(get_session(), market_id, settings_defaults())
+    return rs.Target(percent, by)
 
 
 @bp.app_template_global()
@@ -82,7 +84,7 @@ def _target_text(progress: rs.Progress) -> str:
 
 
 def _respond(report: rs.Report, fmt: str) -> Response | str:
-    target = _target()
+    target = _target(report.id if report.level == "market" else None)
     progress = target.progress(report.coverage, _today())
     table = exports.report_table(report)
     trend = exports.trend_table(report.trend, report.coverage.total)
@@ -167,4 +169,4 @@ def missing(market_id: int, fmt: str = "html"):  # noqa: ANN201
     if fmt == "xlsx":
         return _download(exports.xlsx_bytes([table]), table.title, fmt)
     return render_template("reports/missing.html", result=result, table=table,
-                           band=result.coverage.band(_target().percent))
+                           band=result.coverage.band(_target(market_id).percent))
