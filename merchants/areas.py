@@ -69,8 +69,9 @@ class AreaChanges:
         return not (self.added or self.renamed or self.moved or self.retyped or self.reopened or self.closed)
 
     def counts(self) -> dict[str, int]:
-        return {name: len(getattr(self, name)) for name in ("added", "renamed", "moved", "retyped", "reopened",
-                                                            "closed")}
+        return {
+            name: len(getattr(self, name)) for name in ("added", "renamed", "moved", "retyped", "reopened", "closed")
+        }
 
 
 def province_type(name: str) -> str:

@@ -30,8 +30,11 @@ def areas_list(province_code: str | None, include_closed: bool, as_json: bool) -
 
     with session() as s:
         try:
-            rows = (area_service.list_communes(s, province_code, include_closed=include_closed)
-                    if province_code else area_service.list_provinces(s, include_closed=include_closed))
+            rows = (
+                area_service.list_communes(s, province_code, include_closed=include_closed)
+                if province_code
+                else area_service.list_provinces(s, include_closed=include_closed)
+            )
         except DomainError as exc:
             fail(exc)
     if as_json:
@@ -44,8 +47,10 @@ def areas_list(province_code: str | None, include_closed: bool, as_json: bool) -
 def change_lines(changes: areas.AreaChanges) -> list[str]:
     """What a load did (or would do), one line per change after the totals."""
     c = changes.counts()
-    lines = [f"Thêm {c['added']} · đổi tên {c['renamed']} · chuyển tỉnh {c['moved']} · đổi loại {c['retyped']} · "
-             f"mở lại {c['reopened']} · đóng {c['closed']}"]
+    lines = [
+        f"Thêm {c['added']} · đổi tên {c['renamed']} · chuyển tỉnh {c['moved']} · đổi loại {c['retyped']} · "
+        f"mở lại {c['reopened']} · đóng {c['closed']}"
+    ]
     level = {"province": "tỉnh", "commune": "xã"}
     lines += [f"+ {level[u.level]} {u.code} {u.name}" for u in changes.added[:200]]
     lines += [f"~ {level[r.level]} {r.code} {r.old_name} → {r.new_name}" for r in changes.renamed]
@@ -67,8 +72,9 @@ def areas_load(file: Path | None, dry_run: bool) -> None:
     path = file or areas.SHIPPED
     with session() as s:
         try:
-            changes = area_service.load_units(s, SYSTEM, areas.parse_units(path.read_bytes()),
-                                              dry_run=dry_run, source=path.name)
+            changes = area_service.load_units(
+                s, SYSTEM, areas.parse_units(path.read_bytes()), dry_run=dry_run, source=path.name
+            )
         except DomainError as exc:
             fail(exc)
     for line in change_lines(changes):

@@ -38,8 +38,9 @@ def clean_stall_code(text: str, *, field: str = "stall_code") -> str:
     bad = sorted({ch for ch in code if not (ch.isalnum() or ch in SEPARATORS)})
     if bad:
         shown = " ".join("dấu cách" if ch.isspace() else repr(ch) for ch in bad)
-        raise InvalidField(field, f"Mã sạp '{code}' có ký tự không dùng được ({shown}); "
-                                  "chỉ dùng chữ, số và các dấu - . /")
+        raise InvalidField(
+            field, f"Mã sạp '{code}' có ký tự không dùng được ({shown}); chỉ dùng chữ, số và các dấu - . /"
+        )
     if not code[0].isalnum():
         raise InvalidField(field, f"Mã sạp '{code}' phải bắt đầu bằng chữ hoặc số.")
     return code
@@ -69,8 +70,9 @@ def expand_range(text: str, *, field: str = "range") -> list[str]:
     if not a or not b:
         raise InvalidField(field, f"Dãy '{first}..{last}': cả hai đầu phải kết thúc bằng số (ví dụ A-001..A-120).")
     if a["prefix"] != b["prefix"]:
-        raise InvalidField(field, f"Dãy '{first}..{last}': hai đầu phải cùng phần đầu ('{a['prefix']}' khác "
-                                  f"'{b['prefix']}').")
+        raise InvalidField(
+            field, f"Dãy '{first}..{last}': hai đầu phải cùng phần đầu ('{a['prefix']}' khác '{b['prefix']}')."
+        )
     start, end = int(a["number"]), int(b["number"])
     if end < start:
         raise InvalidField(field, f"Dãy '{first}..{last}': số cuối nhỏ hơn số đầu.")

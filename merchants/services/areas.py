@@ -48,13 +48,15 @@ def known_units(session: Session) -> list[areas.Known]:
     provinces = {p.id: p for p in session.exec(select(Province))}
     out = [areas.Known("province", p.code, p.name, p.type, None, p.closed_at is not None) for p in provinces.values()]
     for c in session.exec(select(Commune)):
-        out.append(areas.Known("commune", c.code, c.name, c.type, provinces[c.province_id].code,
-                               c.closed_at is not None))
+        out.append(
+            areas.Known("commune", c.code, c.name, c.type, provinces[c.province_id].code, c.closed_at is not None)
+        )
     return out
 
 
-def load_units(session: Session, actor: Viewer, units: list[areas.Unit], *, dry_run: bool = False,
-               source: str = "") -> areas.AreaChanges:
+def load_units(
+    session: Session, actor: Viewer, units: list[areas.Unit], *, dry_run: bool = False, source: str = ""
+) -> areas.AreaChanges:
     """Bring the units in the database to ``units``: add, rename (former name kept), move, close, reopen.
 
     Only a programme-wide administrator loads the national list. A dry run reports and changes nothing.
@@ -68,14 +70,29 @@ def load_units(session: Session, actor: Viewer, units: list[areas.Unit], *, dry_
     listed = {(u.level, u.code): u for u in units}
     new_provinces = [u for u in changes.added if u.level == "province"]
     if new_provinces:
-        session.execute(insert(Province), [{"code": u.code, "name": u.name, "type": u.type,
-                                            "search_text": _unit_search_text(u.name, u.code)} for u in new_provinces])
+        session.execute(
+            insert(Province),
+            [
+                {"code": u.code, "name": u.name, "type": u.type, "search_text": _unit_search_text(u.name, u.code)}
+                for u in new_provinces
+            ],
+        )
     province_ids = dict(session.exec(select(Province.code, Province.id)).all())
     new_communes = [u for u in changes.added if u.level == "commune"]
     if new_communes:
-        session.execute(insert(Commune), [{"code": u.code, "name": u.name, "type": u.type,
-                                           "province_id": province_ids[u.province_code],
-                                           "search_text": _unit_search_text(u.name, u.code)} for u in new_communes])
+        session.execute(
+            insert(Commune),
+            [
+                {
+                    "code": u.code,
+                    "name": u.name,
+                    "type": u.type,
+                    "province_id": province_ids[u.province_code],
+                    "search_text": _unit_search_text(u.name, u.code),
+                }
+                for u in new_communes
+            ],
+        )
     touched = {(u.level, u.code) for u in changes.renamed + changes.retyped + changes.reopened}
     touched |= {("commune", m.code) for m in changes.moved}
     for level, code in touched:
@@ -106,8 +123,7 @@ def load_shipped_if_empty(session: Session) -> int:
     """On a new database, load the shipped official list; returns the number of communes loaded (0 if any exist)."""
     if session.exec(select(Commune.id).limit(1)).first() is not None:
         return 0
-    changes = load_units(session, SYSTEM, areas.parse_units(areas.SHIPPED.read_bytes()),
-                         source=areas.SHIPPED.name)
+    changes = load_units(session, SYSTEM, areas.parse_units(areas.SHIPPED.read_bytes()), source=areas.SHIPPED.name)
     return sum(1 for u in changes.added if u.level == "commune")
 
 
@@ -115,11 +131,20 @@ def _rows(session: Session, stmt) -> list[AreaRow]:  # noqa: ANN001 - a Select
     return [AreaRow(*r) for r in session.exec(stmt).all()]
 
 
-def list_provinces(session: Session, *, include_closed: bool = False,
-                   ids: frozenset[int] | None = None) -> list[AreaRow]:
+def list_provinces(
+    session: Session, *, include_closed: bool = False, ids: frozenset[int] | None = None
+) -> list[AreaRow]:
     """The provinces by code; ``ids`` limits them to those a province-scoped administrator serves."""
-    stmt = select(Province.id, literal("province"), Province.code, Province.name, Province.type, null(), null(),
-                  Province.closed_at.is_not(None)).order_by(Province.code)
+    stmt = select(
+        Province.id,
+        literal("province"),
+        Province.code,
+        Province.name,
+        Province.type,
+        null(),
+        null(),
+        Province.closed_at.is_not(None),
+    ).order_by(Province.code)
     if not include_closed:
         stmt = stmt.where(Province.closed_at.is_(None))
     if ids is not None:
@@ -128,9 +153,16 @@ def list_provinces(session: Session, *, include_closed: bool = False,
 
 
 def _commune_select():  # noqa: ANN202
-    return (select(Commune.id, literal("commune"), Commune.code, Commune.name, Commune.type, Province.code,
-                   Province.name, Commune.closed_at.is_not(None))
-            .join(Province, Province.id == Commune.province_id))
+    return select(
+        Commune.id,
+        literal("commune"),
+        Commune.code,
+        Commune.name,
+        Commune.type,
+        Province.code,
+        Province.name,
+        Commune.closed_at.is_not(None),
+    ).join(Province, Province.id == Commune.province_id)
 
 
 def list_communes(session: Session, province_code: str, *, include_closed: bool = False) -> list[AreaRow]:
@@ -144,8 +176,9 @@ def list_communes(session: Session, province_code: str, *, include_closed: bool 
     return _rows(session, stmt)
 
 
-def search_communes(session: Session, q: str, *, province_ids: frozenset[int] | None = None,
-                    limit: int = SEARCH_LIMIT) -> list[AreaRow]:
+def search_communes(
+    session: Session, q: str, *, province_ids: frozenset[int] | None = None, limit: int = SEARCH_LIMIT
+) -> list[AreaRow]:
     """Open communes whose name or code contains every word of ``q``, diacritics ignored: 'cam lo' → Xã Cam Lộ."""
     words = search_key(q).replace("%", "").replace("_", "").split()
     if not words:

@@ -52,8 +52,16 @@ def check_target_percent(value: int | None, *, field: str = "target_percent") ->
     return int(value)
 
 
-def update_settings(session: Session, actor: Viewer, *, name: str, target_percent: int, target_date: date | None,
-                    expected_version: int, defaults: Defaults = Defaults()) -> Settings:
+def update_settings(
+    session: Session,
+    actor: Viewer,
+    *,
+    name: str,
+    target_percent: int,
+    target_date: date | None,
+    expected_version: int,
+    defaults: Defaults = Defaults(),
+) -> Settings:
     """Save the programme's settings; a stale form (someone saved meanwhile) is a conflict, not an overwrite."""
     if not actor.sees_everything:
         raise Forbidden("Chỉ quản trị toàn chương trình được đổi cài đặt chương trình.")
@@ -72,14 +80,21 @@ def update_settings(session: Session, actor: Viewer, *, name: str, target_percen
     row.updated_at = utcnow()
     session.add(row)
     old = {k: v for k, v in asdict(before).items() if k != "version"}
-    audit.record_change(session, actor, "settings.update", "settings", old,
-                        {"name": name, "target_percent": target_percent, "target_date": target_date})
+    audit.record_change(
+        session,
+        actor,
+        "settings.update",
+        "settings",
+        old,
+        {"name": name, "target_percent": target_percent, "target_date": target_date},
+    )
     session.commit()
     return get_settings(session, defaults)
 
 
-def target_for(session: Session, market_id: int | None = None,
-               defaults: Defaults = Defaults()) -> tuple[int, date | None]:
+def target_for(
+    session: Session, market_id: int | None = None, defaults: Defaults = Defaults()
+) -> tuple[int, date | None]:
     """The coverage target that applies: a market's own when it has one, else the programme's."""
     programme = get_settings(session, defaults)
     market = session.get(Market, market_id) if market_id else None

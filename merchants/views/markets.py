@@ -24,6 +24,8 @@ def index():  # noqa: ANN201
     first_ids, total = market_page(session, v, q=q, limit=MARKETS_PER_PAGE)
     if total == 1 and not q:
         return redirect(url_for("markets.show", market_id=first_ids[0]))
+    if total == 0 and not q and v.can("users"):
+        return redirect(url_for("admin.home"))  # a new programme: the getting-started checklist, not an empty list
     pager = paginate(total, request.args.get("page", 1, type=int), MARKETS_PER_PAGE)
     ids = first_ids if pager.page == 1 else market_page(session, v, q=q, offset=pager.start,
                                                         limit=MARKETS_PER_PAGE)[0]
