@@ -35,8 +35,19 @@ def vn_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
 
 
 def init_web(app: Flask) -> None:
-    from merchants.views import (account, admin, admin_markets, admin_users, api, auth, households, imports, markets,
-                                 placards, reports)
+    from merchants.views import (
+        account,
+        admin,
+        admin_markets,
+        admin_users,
+        api,
+        auth,
+        households,
+        imports,
+        markets,
+        placards,
+        reports,
+    )
 
     csrf.init_app(app)
     compress.init_app(app)
