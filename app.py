@@ -51,6 +51,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         LOGIN_RATE_LIMIT="10 per 5 minutes",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,  # production over HTTPS: CHOQR_SESSION_COOKIE_SECURE=true (README)
+        PROXY_FIX=0,  # hops of trusted reverse proxies (CHOQR_PROXY_FIX=1 behind one nginx)
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         SEND_FILE_MAX_AGE_DEFAULT=30 * 24 * 3600,  # static URLs are versioned by mtime (see views.init_web)
@@ -66,6 +68,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
+    hops = int(app.config.get("PROXY_FIX", 0) or 0)
+    if hops:
+        # Behind a TLS-terminating reverse proxy: trust its X-Forwarded-For/-Proto/-Host for this many hops, so
+        # request.remote_addr is the tablet's address (sign-in throttling, audit) and HTTPS is recognised.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     from merchants import db, logmask
     from merchants.views import init_web

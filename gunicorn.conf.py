@@ -9,3 +9,12 @@ timeout = 120  # a 10,000-row spreadsheet import runs inside its request
 # No query strings in the access log: search boxes carry phone, CCCD and account numbers (merchants/logmask.py).
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
+
+def on_starting(server) -> None:  # noqa: ANN001 - gunicorn's Arbiter
+    """Mask long numbers and escape control characters (a forged line via %0A in a path) in the access log."""
+    import logging
+
+    from merchants.logmask import MaskNumbers
+
+    logging.getLogger("gunicorn.access").addFilter(MaskNumbers())

@@ -31,12 +31,20 @@ def mask_numbers(text: str) -> str:
     return _QUERY.sub(_mask_query, text)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """A URL with %0A in its path must not start a forged line in the log: control characters become \\xNN."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 class MaskNumbers(logging.Filter):
-    """A logging filter that applies ``mask_numbers`` to the formatted message."""
+    """A logging filter that applies ``mask_numbers`` and ``escape_controls`` to the formatted message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_numbers(message)
+        masked = escape_controls(mask_numbers(message))
         if masked != message:
             record.msg, record.args = masked, None
         return True

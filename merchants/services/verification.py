@@ -1,8 +1,10 @@
 """Verifying a placard hanging at a stall: is the QR on it the one we issued for the household trading there?
 
-Four outcomes, recorded as a ``PlacardCheck``: ``match`` (the stall household's live QR: the household moves
-to 'placard verified'), ``revoked`` (an old QR or placard of this stall), ``other_stall`` (a QR we issued for
-somebody else) and ``foreign`` (not ours at all: a sticker pasted over the real placard, possible fraud).
+Outcomes, recorded as a ``PlacardCheck``: ``match`` (the stall household's live QR: the household moves
+to 'placard verified'), ``older_print`` (an earlier print of the very same payload: it still pays this
+household, only the card was replaced), ``revoked`` (an old QR of this stall that pays something else now),
+``other_stall`` (a QR we issued for somebody else) and ``foreign`` (not ours at all: a sticker pasted over the
+real placard, possible fraud). The judgement is by what the QR pays, never by which card it was printed on.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from merchants.services.audit import move_status, record
 from merchants.services.registry_queries import get_market, stall_by_code
 from qr import VietQRError, decode_image, get_bank, parse_payload
 
-MATCH, REVOKED, OTHER_STALL, FOREIGN = "match", "revoked", "other_stall", "foreign"
-OUTCOMES = (MATCH, REVOKED, OTHER_STALL, FOREIGN)
+MATCH, OLDER_PRINT, REVOKED, OTHER_STALL, FOREIGN = "match", "older_print", "revoked", "other_stall", "foreign"
+OUTCOMES = (MATCH, OLDER_PRINT, REVOKED, OTHER_STALL, FOREIGN)
 # What a check did to the household's status, for the page to say.
 VERIFIED, UNVERIFIED, NOT_PRINTED, NO_HOUSEHOLD = "verified", "unverified", "not_printed", "no_household"
 
@@ -57,6 +59,7 @@ class CheckResult:
     scanned_bank: str = ""  # bank and account a foreign VietQR pays to, for the report to the market board
     scanned_account: str = ""
     status_change: str = ""  # VERIFIED, UNVERIFIED, NOT_PRINTED, NO_HOUSEHOLD or ""
+    replaced_by: str = ""  # for older_print: the serial of the stall's current placard
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,8 @@ def verify_placard(session: Session, actor: Viewer, market_id: int, stall_code: 
     """Classify a scanned payload at a stall, record the check, and on a match mark the household verified.
 
     A reprint keeps the QR when the account did not change, so only the serial printed on the card tells an
-    old placard from the new one: given ``serial``, a matching QR on a revoked placard reads as revoked.
+    old placard from the new one: given ``serial``, the live payload on a replaced card reads as an older print
+    that still pays this household (not as revoked: nothing is wrong with the money).
     """
     if not actor.can("verify"):
         raise Forbidden("Vai trò của bạn không được kiểm tra bảng QR.")
@@ -150,9 +154,12 @@ def verify_placard(session: Session, actor: Viewer, market_id: int, stall_code: 
     outcome = classify(payload, live=ctx.live_qr.payload if ctx.live_qr else None,
                        old_here=_old_payloads_here(session, ctx), ours=qr is not None)
     placard, elsewhere, bank, account = None, None, "", ""
+    replaced_by = ""
     if outcome == MATCH and serial.strip():
-        placard = _printed_placard(session, ctx, serial.strip().upper())
-        outcome = REVOKED if placard.revoked_at else MATCH
+        placard = _printed_placard(session, ctx, serial.strip().upper(), payload)
+        if placard.revoked_at:
+            outcome = OLDER_PRINT
+            replaced_by = ctx.live_placard.serial if ctx.live_placard else ""
     elif outcome == MATCH:
         placard = ctx.live_placard if ctx.live_placard and ctx.live_placard.qr_id == ctx.live_qr.id else None
     elif outcome == REVOKED:
@@ -168,15 +175,16 @@ def verify_placard(session: Session, actor: Viewer, market_id: int, stall_code: 
     record(session, actor, "placard.check", household_id=ctx.household.id if ctx.household else None,
            market=ctx.market.code, stall=ctx.stall.code, result=outcome, serial=placard.serial if placard else None)
     session.commit()
-    return CheckResult(outcome, payload, check, placard, elsewhere, bank, account, change)
+    return CheckResult(outcome, payload, check, placard, elsewhere, bank, account, change, replaced_by)
 
 
-def _printed_placard(session: Session, ctx: StallContext, serial: str) -> Placard:
-    """The placard of the stall household's live QR that carries ``serial``; a wrong serial is refused."""
+def _printed_placard(session: Session, ctx: StallContext, serial: str, payload: str) -> Placard:
+    """The household's placard that carries ``serial`` and prints ``payload``; a wrong serial is refused."""
     placard = session.exec(select(Placard).where(Placard.serial == serial)).first()
     if placard is None:
         raise InvalidField("serial", f"Không có bảng QR nào số phiếu '{serial}'. Hãy xem lại số phiếu.")
-    if placard.household_id != ctx.household.id or placard.qr_id != ctx.live_qr.id:
+    printed = session.get(IssuedQR, placard.qr_id)
+    if placard.household_id != ctx.household.id or printed is None or printed.payload != payload:
         raise InvalidField("serial", f"Bảng số phiếu '{serial}' không mang mã QR vừa quét. Hãy xem lại số phiếu.")
     return placard
 
@@ -185,6 +193,8 @@ def _move_status(session: Session, actor: Viewer, household: Household | None, o
     """A match verifies a printed placard; any other outcome undoes an earlier verification."""
     if household is None:
         return NO_HOUSEHOLD
+    if outcome == OLDER_PRINT:
+        return ""  # it pays the household; only hanging the current card verifies it
     if outcome == MATCH:
         if household.status == st.PLACARD_VERIFIED:
             return ""

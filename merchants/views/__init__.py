@@ -103,6 +103,13 @@ def init_web(app: Flask) -> None:
 
     @app.after_request
     def _headers(resp):  # noqa: ANN001, ANN202
+        if request.endpoint != "static":
+            # Pages, QR images, exports and the API carry names, CCCD, phones and account numbers: never kept
+            # by a shared tablet's browser cache or a proxy. Static files are versioned and cached (see above).
+            resp.headers["Cache-Control"] = "no-store"
+            resp.headers["Pragma"] = "no-cache"
+        if request.is_secure:
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Content-Security-Policy", CSP)
         resp.headers.setdefault("X-Frame-Options", "DENY")
