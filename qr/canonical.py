@@ -1,7 +1,9 @@
 """One-regex reader for the canonical transfer layout (what ChoQR and the banks write); None means 'not sure'.
 
 Every length the payload states is checked against what the match captured, so when this reader answers,
-the general TLV reader would have segmented the payload identically; anything else falls through to it.
+the general TLV reader would have segmented the payload identically; anything else falls through to it,
+including whatever the general reader would warn about (an unknown BIN, a sub-field of 62 over 25 characters),
+so this reader's answer never carries warnings.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from binascii import crc_hqx
 from .banks import get_bank
 from .crc import CRC_INIT
 from .parsed import ParsedPayload, make_parsed
-from .tags import ADDITIONAL, ADDITIONAL_NAMES
+from .tags import ADDITIONAL, ADDITIONAL_NAMES, MAX_SUBFIELD
 
 _CANONICAL = re.compile(
     r"000201"
@@ -39,8 +41,10 @@ def read_canonical(text: str) -> ParsedPayload | None:
         return None
     init, len38, len01, bin_, len_account, account, code, len54, amount, len62, extra, crc = match.groups()
     size = len(account)
+    bank = get_bank(bin_)
     if (
-        len_account != _TWO_DIGITS[size]
+        bank is None
+        or len_account != _TWO_DIGITS[size]
         or len01 != _TWO_DIGITS[size + 14]
         or len38 != _TWO_DIGITS[size + _NAPAS_FIXED]
         or (amount is not None and len54 != _TWO_DIGITS[len(amount)])
@@ -64,7 +68,7 @@ def read_canonical(text: str) -> ParsedPayload | None:
         {
             "scheme": "vietqr",
             "bin": bin_,
-            "bank": get_bank(bin_),
+            "bank": bank,
             "account": account,
             "service": _SERVICE[code],
             "initiation": _INITIATION[init],
@@ -80,19 +84,20 @@ def read_canonical(text: str) -> ParsedPayload | None:
             "objects": objects,
             "category": None,
             "merchant_id": None,
+            "warnings": (),
         }
     )
 
 
 def _additional(extra: str) -> dict[str, str] | None:
-    """Name object 62's standard sub-fields; None for anything unusual (unknown id, repeat, bad length)."""
+    """Name object 62's standard sub-fields; None for anything unusual (unknown id, repeat, bad or long length)."""
     named: dict[str, str] = {}
     pos = 0
     end = len(extra)
     while pos < end:
         name = ADDITIONAL_NAMES.get(extra[pos : pos + 2])
         length = _LENGTHS.get(extra[pos + 2 : pos + 4])
-        if name is None or length is None or name in named or pos + 4 + length > end:
+        if name is None or length is None or length > MAX_SUBFIELD or name in named or pos + 4 + length > end:
             return None
         pos += 4 + length
         named[name] = extra[pos - length : pos]

@@ -13,6 +13,7 @@ from .errors import FieldError, PayloadFormatError, VietQRError
 from .parse import parse_payload
 from .parsed import ParsedPayload
 from .payload import build_payload
+from .text import strip_edges
 
 EXIT_BAD_INPUT = 2
 EXIT_BAD_PAYLOAD = 1
@@ -60,14 +61,14 @@ def encode(bin_: str, account: str, card: bool, amount: int | None, purpose: str
 
 
 def _payloads(source: str) -> list[str]:
-    """Treat an existing file as an image to scan, anything else as the payload text itself."""
+    """Treat an existing file as an image to scan, anything else as the payload text (edges stripped)."""
     path = Path(source)
     try:
         is_file = path.is_file()
-    except OSError:  # a long payload can exceed the OS's file name limit
+    except (OSError, ValueError):  # a long payload can exceed the name limit; a NUL is no file name at all
         is_file = False
     if not is_file:
-        return [source.strip()]
+        return [strip_edges(source)]
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -79,10 +80,13 @@ def _payloads(source: str) -> list[str]:
 
 
 def _describe(parsed: ParsedPayload) -> str:
-    """Lay the fields out one per line, skipping the empty ones."""
+    """Lay the fields out one per line, skipping the empty ones, then each warning with its position."""
     data = parsed.to_dict()
     lines = [f"{name:<14} {data[name]}" for name in _SHOWN if data[name] is not None]
     lines += [f"62.{name:<11} {value}" for name, value in parsed.additional.items()]
+    lines += [
+        f"{'warning':<14} {w.code} at position {w.position} (object {w.tag}): {w.message}" for w in parsed.warnings
+    ]
     return "\n".join(lines)
 
 
@@ -90,7 +94,7 @@ def _describe(parsed: ParsedPayload) -> str:
 @click.argument("source")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per payload.")
 def decode(source: str, as_json: bool) -> None:
-    """Show what a payload (or each QR in an image file) says; exit 1 if malformed or its CRC is wrong."""
+    """Show what a payload (or each QR in an image file) says, warnings included; exit 1 if malformed or CRC wrong."""
     try:
         texts = _payloads(source)
         parsed = [parse_payload(text, strict_crc=False) for text in texts]

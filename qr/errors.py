@@ -29,3 +29,15 @@ class PayloadFormatError(VietQRError):
     def shifted(self, offset: int) -> PayloadFormatError:
         """Re-anchor an error found inside a template's value to a position in the whole payload."""
         return PayloadFormatError(self.position + offset, self.head, self.tail)
+
+
+class ImageError(VietQRError):
+    """An image was refused before or while decoding; code names the rule, the message says it in Vietnamese.
+
+    Codes are stable machine strings (not_bytes, too_many_bytes, too_many_pixels, not_an_image, unreadable),
+    so the web edge and the API can react to the rule without parsing the sentence back.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)

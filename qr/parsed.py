@@ -9,6 +9,24 @@ from .banks import Bank
 from .tags import ADDITIONAL_NAMES
 
 
+@dataclass(frozen=True, slots=True)
+class ParseWarning:
+    """Something a payload bends that does not decide who is paid: reported with its position, never refused.
+
+    position is the 0-based index in the payload once surrounding whitespace, NULs and BOM are dropped; tag is
+    the object path ("80", "62/08"); code is a stable machine string; message says it in Vietnamese.
+    """
+
+    position: int
+    tag: str
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Give a JSON-ready view, keys as the attribute names."""
+        return {"position": self.position, "tag": self.tag, "code": self.code, "message": self.message}
+
+
 @dataclass(frozen=True)
 class ParsedPayload:
     """What a payload says, in the API's names, with the raw top-level objects kept for display."""
@@ -31,6 +49,7 @@ class ParsedPayload:
     objects: tuple[tuple[str, str], ...]
     category: str | None = None
     merchant_id: str | None = None
+    warnings: tuple[ParseWarning, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Give a JSON-ready view: the bank by short name, objects as [id, value] pairs."""
@@ -53,6 +72,7 @@ class ParsedPayload:
             "crc": self.crc,
             "crc_ok": self.crc_ok,
             "objects": [list(pair) for pair in self.objects],
+            "warnings": [warning.to_dict() for warning in self.warnings],
         }
 
 

@@ -49,7 +49,6 @@ def _encoded(payload: str, ec: str) -> Matrix:
         raise VietQRError(f"payload does not fit in a QR code at level {ec}: {exc}") from exc
 
 
-
 def qr_image(payload: str, *, scale: int = 8, ec: str = "Q", border: int = QUIET_ZONE) -> Image.Image:
     """The symbol as a 1-bit PIL image, `scale` pixels per module, with a white quiet zone of `border` modules."""
     _check_render_args(ec, border, scale)
@@ -74,9 +73,11 @@ def png_bytes(payload: str, *, scale: int = 8, ec: str = "Q", border: int = QUIE
 
 
 def svg_text(payload: str, *, ec: str = "Q", border: int = QUIET_ZONE) -> str:
-    """Draw dark modules as one path of horizontal runs in module units, so it prints crisp at any size.
+    """Draw a white square over the whole viewBox (quiet zone included), then the dark modules as one path.
 
-    The white background is a style, not a shape, so the quiet zone stays light even on a dark page.
+    The background is a shape, not a CSS style, so the symbol and its quiet zone stay light wherever the SVG is
+    drawn: an image viewer, a PDF tool or a dark page ignore a style background and would show black on black.
+    Runs of modules are written in module units, so it prints crisp at any size.
     """
     _check_render_args(ec, border)
     matrix = qr_matrix(payload, ec=ec)
@@ -94,7 +95,7 @@ def svg_text(payload: str, *, ec: str = "Q", border: int = QUIET_ZONE) -> str:
             else:
                 x += 1
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
-        f'shape-rendering="crispEdges" style="background:#fff">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
+        f'<rect x="0" y="0" width="{size}" height="{size}" fill="#fff"/>'
         f'<path fill="#000" d="{"".join(runs)}"/></svg>'
     )

@@ -13,6 +13,7 @@ AMOUNT: Final = "54"
 COUNTRY: Final = "58"
 MERCHANT_NAME: Final = "59"
 MERCHANT_CITY: Final = "60"
+POSTAL_CODE: Final = "61"
 ADDITIONAL: Final = "62"
 CRC: Final = "63"
 

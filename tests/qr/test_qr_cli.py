@@ -114,4 +114,4 @@ def test_decode_exits_1_when_a_file_is_not_an_image(runner: CliRunner, tmp_path:
     text.write_text("hello")
     result = runner.invoke(qr_cli, ["decode", str(text)])
     assert result.exit_code == 1
-    assert "cannot read the image" in result.stderr
+    assert result.stderr == "Error: Tệp không phải ảnh PNG, JPEG hay WebP.\n"

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import io
 import re
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageDraw
 from qr_vectors import V2_DYNAMIC_ACCOUNT, V4_STATIC_ACCOUNT
 
-from qr import QUIET_ZONE, FieldError, VietQRError, build_payload, decode_image, png_bytes, qr_matrix, svg_text
+from qr import (
+    QUIET_ZONE,
+    FieldError,
+    ImageError,
+    VietQRError,
+    build_payload,
+    decode_image,
+    png_bytes,
+    qr_matrix,
+    svg_text,
+)
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_matrix_is_square_without_quiet_zone_and_has_finder_patterns() -> None:
@@ -89,13 +102,15 @@ def test_decode_image_returns_an_empty_list_for_a_blank_image() -> None:
 
 @pytest.mark.parametrize("data", [b"", b"not an image", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20])
 def test_decode_image_raises_vietqr_error_for_unreadable_bytes(data: bytes) -> None:
-    with pytest.raises(VietQRError, match="image"):
+    with pytest.raises(ImageError, match="không phải ảnh PNG, JPEG hay WebP") as caught:
         decode_image(data)
+    assert caught.value.code == "not_an_image" and isinstance(caught.value, VietQRError)
 
 
 def test_decode_image_rejects_what_is_neither_bytes_nor_an_image() -> None:
-    with pytest.raises(VietQRError, match="image"):
+    with pytest.raises(ImageError, match="không phải str") as caught:
         decode_image("payload.png")  # type: ignore[arg-type]
+    assert caught.value.code == "not_bytes"
 
 
 def test_svg_is_one_crisp_path_in_module_units_with_quiet_zone() -> None:
@@ -104,7 +119,34 @@ def test_svg_is_one_crisp_path_in_module_units_with_quiet_zone() -> None:
     assert svg.count("<path") == 1
     assert f'viewBox="0 0 {modules} {modules}"' in svg
     assert 'shape-rendering="crispEdges"' in svg
-    assert "background:#fff" in svg
+
+
+@pytest.mark.parametrize("border", [QUIET_ZONE, 2, 0])
+def test_svg_draws_a_white_square_over_the_whole_viewbox_before_the_dark_modules(border: int) -> None:
+    root = ElementTree.fromstring(svg_text(V4_STATIC_ACCOUNT, border=border))
+    size = len(qr_matrix(V4_STATIC_ACCOUNT)) + 2 * border
+    assert root.get("viewBox") == f"0 0 {size} {size}"
+    background, modules = list(root)
+    assert background.tag == f"{SVG}rect" and modules.tag == f"{SVG}path"
+    assert (background.get("x"), background.get("y")) == ("0", "0")
+    assert (background.get("width"), background.get("height"), background.get("fill")) == (str(size), str(size), "#fff")
+    assert modules.get("fill") == "#000"
+    assert root.get("style") is None  # the background is drawn, not a CSS style a viewer may ignore
+
+
+def test_svg_drawn_by_its_own_shapes_on_a_black_page_scans() -> None:
+    """Paint exactly what the SVG says (its rect, then its path runs) onto black, as a dark viewer would."""
+    root = ElementTree.fromstring(svg_text(V2_DYNAMIC_ACCOUNT))
+    background, modules = list(root)
+    scale, margin = 4, 40
+    size = int(background.get("width"))  # type: ignore[arg-type]
+    page = Image.new("L", (size * scale + 2 * margin, size * scale + 2 * margin), 0)
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((margin, margin, margin + size * scale - 1, margin + size * scale - 1), fill=255)
+    for x, y, width in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\d+z", modules.get("d")):  # type: ignore[arg-type]
+        left, top = margin + int(x) * scale, margin + int(y) * scale
+        draw.rectangle((left, top, left + int(width) * scale - 1, top + scale - 1), fill=0)
+    assert decode_image(page) == [V2_DYNAMIC_ACCOUNT]
 
 
 def test_svg_path_paints_exactly_the_dark_modules() -> None:

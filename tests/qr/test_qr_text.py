@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qr import fold_ascii
+from qr import fold_ascii, strip_edges
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,22 @@ def test_fold_ascii_always_returns_trimmed_single_spaced_uppercase_printable_asc
 @given(st.text())
 def test_fold_ascii_is_idempotent(text: str) -> None:
     assert fold_ascii(fold_ascii(text)) == fold_ascii(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "stripped"),
+    [
+        ("\ufeff000201\r\n", "000201"),
+        (" \t000201\x00", "000201"),
+        ("\x00\n\ufeff 0002 01 \u3000\x00", "0002 01"),
+        ("000201", "000201"),
+        ("\x00\ufeff \n", ""),
+    ],
+)
+def test_strip_edges_drops_whitespace_nul_and_bom_around_but_not_inside(text: str, stripped: str) -> None:
+    assert strip_edges(text) == stripped
+
+
+def test_strip_edges_knows_every_character_python_calls_whitespace() -> None:
+    spaces = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    assert strip_edges(f"{spaces}x{spaces}") == "x"
