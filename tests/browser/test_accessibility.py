@@ -1,0 +1,221 @@
+"""Every page a person can open, as each role that sees it, at both tablet sizes: axe-core finds no WCAG 2.2 AA
+violation. The pages come from the app's URL map, so a page is checked as soon as its route exists."""
+
+import re
+
+import pytest
+from conftest import TABLETS, accessibility_report, assert_accessible, assert_fits_width, shot, sign_in
+from factories import make_market, make_user
+from flask import Flask
+from werkzeug.routing import Rule
+
+from merchants.models import Commune, Market
+from merchants.scope import SYSTEM
+from merchants.services import batches as bs
+from qr import build_payload
+
+pytestmark = pytest.mark.browser
+
+ROLES = ("admin", "commune_officer", "print_staff", "market_manager")
+
+# GET routes that send a file or JSON, not a page: nothing for axe to read. (The reports' CSV/XLSX/PDF exports
+# share their page's endpoint; their rules end in /export.<fmt> and are left out by _is_page.)
+NOT_PAGES = {
+    "households.qr_image": "the QR code as PNG or SVG",
+    "households.search": "JSON for the duplicate hints on the register form",
+    "imports.template": "the XLSX template",
+    "placards.batch_progress": "JSON for the progress bar",
+    "placards.batch_pdf": "the batch's PDF",
+}
+
+# Rules of pages still being built that answer 500 today; the lead empties this list as they land.
+PAGES_UNDER_CONSTRUCTION: set[str] = set()
+
+# The same pages with a search, a filter or a zone chosen (they show more: counts, chips, search boxes).
+WITH_QUERIES = ("/?q=ch", "/markets/{market_id}?q=dao&status=qr_issued",
+                "/reports/markets/{market_id}/missing?zone=Nhà chợ chính")
+
+
+def _url_args(live, world) -> dict[str, object]:  # noqa: ANN001
+    """A value for every URL argument a page takes: the world's market, its first household and a printed batch."""
+    with live.session() as s:
+        market = s.get(Market, world.market_id)
+        commune = s.get(Commune, market.commune_id)
+        make_market(s, name="Chợ Đông Nhiều Sạp", commune_code="CAMPHA", stalls=101)  # a market with a pager
+        job = bs.start_batch(s, SYSTEM, market.id, bs.build_request(layout="a4-4up", selection="all"),
+                             batch_dir=live.app.config["BATCH_DIR"])
+        args = {"market_id": market.id, "household_id": world.household_id, "code": "A-001", "batch_id": job.batch_id,
+                "commune_id": commune.id, "province_id": commune.province_id}
+    bs.run_batch(live.app.extensions["choqr.engine"], job)
+    return args
+
+
+def _is_page(rule: Rule) -> bool:
+    return ("GET" in rule.methods and rule.endpoint not in NOT_PAGES and "/export." not in rule.rule
+            and not rule.rule.startswith(("/static/", "/api/")) and rule.rule not in PAGES_UNDER_CONSTRUCTION)
+
+
+def _pages(app: Flask, args: dict[str, object]) -> tuple[list[str], list[str]]:
+    """The paths of the app's pages filled in from ``args``, and the rules ``args`` has no value for."""
+    paths, unfilled = [], []
+    for rule in filter(_is_page, app.url_map.iter_rules()):
+        if missing := sorted(rule.arguments - args.keys()):
+            unfilled.append(f"{rule.rule} (needs {', '.join(missing)})")
+        else:
+            paths.append(re.sub(r"<(?:[^>]*:)?(\w+)>", lambda m: str(args[m[1]]), rule.rule))
+    return sorted(paths) + [q.format(**args) for q in WITH_QUERIES], unfilled
+
+
+def _username(live, world, role: str) -> str:  # noqa: ANN001
+    if role == "admin":
+        return world.admin
+    if role == "commune_officer":
+        return world.officer
+    with live.session() as s:
+        return make_user(s, role, markets=[s.get(Market, world.market_id)]).username
+
+
+def test_the_url_map_holds_no_page_this_file_cannot_open(live, world):
+    _, unfilled = _pages(live.app, _url_args(live, world))
+    assert not unfilled, ("New pages that test_accessibility.py cannot open: give their URL arguments a value in "
+                          "_url_args (or, if they send a file or JSON, add them to NOT_PAGES): " + "; ".join(unfilled))
+
+
+@pytest.mark.parametrize("size", TABLETS)
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_a_role_can_open_meets_wcag_22_aa(open_page, live, world, role, size):
+    paths, _ = _pages(live.app, _url_args(live, world))
+    page = open_page(TABLETS[size])
+    sign_in(page, _username(live, world, role))
+    found = []
+    for path in paths:
+        response = page.goto(path)
+        if response.status == 403:  # not this role's page; the 403 page itself is checked below
+            continue
+        kind = response.headers.get("content-type", "").split(";")[0]
+        if (response.status, kind) == (200, "text/html"):
+            found.append(accessibility_report(page, f"{path} as {role}"))
+        else:
+            found.append(f"{path} as {role}: {response.status} {kind} (a route that sends a file belongs in NOT_PAGES;"
+                         " a half-built page that fails, in PAGES_UNDER_CONSTRUCTION)")
+    assert not any(found), "\n".join(filter(None, found))
+
+
+def test_every_page_reflows_at_400_percent_zoom(open_page, live, world):
+    """WCAG 1.4.10: 1280 px at 400% is 320 CSS px; nothing but a wide table may scroll sideways."""
+    paths, _ = _pages(live.app, _url_args(live, world))
+    page = open_page({"width": 320, "height": 256})
+    sign_in(page, world.admin)
+    for path in paths:
+        page.goto(path)
+        assert_fits_width(page)
+
+
+@pytest.mark.parametrize("size", TABLETS)
+def test_sign_in_and_error_pages_meet_wcag_22_aa(open_page, live, world, size):
+    page = open_page(TABLETS[size])
+    page.goto("/login")
+    assert_accessible(page, "sign-in")
+    page.fill("#username", world.officer)
+    page.fill("#password", "not-the-password")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    assert page.locator(".flash.error").count() == 1
+    assert_accessible(page, "sign-in with a wrong password")
+    shot(page, f"a11y-login-error-{size}")
+    page.goto("/no-such-page")
+    assert_accessible(page, "404 signed out")
+    sign_in(page, _username(live, world, "market_manager"))
+    assert page.goto(f"/markets/{world.market_id}/register").status == 403
+    assert_accessible(page, "403")
+    shot(page, f"a11y-403-{size}")
+    assert page.goto("/households/9999").status == 404
+    assert_accessible(page, "404 of a household")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng xuất").click()
+    assert_accessible(page, "sign-in after signing out")
+
+
+def _submit(page, button: str) -> None:  # noqa: ANN001
+    with page.expect_navigation():
+        page.get_by_role("button", name=button, exact=True).click()
+
+
+@pytest.mark.parametrize("size", TABLETS)
+def test_forms_with_errors_meet_wcag_22_aa(open_page, world, size):
+    page = open_page(TABLETS[size])
+    sign_in(page, world.officer)
+    m, h = world.market_id, world.household_id
+    page.goto(f"/markets/{m}/register")
+    page.fill("#phone", "0212 345 678")
+    page.fill("#account_number", "12-34 ?")
+    _submit(page, "Lưu và cấp mã QR")
+    assert page.locator(".field.has-error").count() >= 2
+    assert_accessible(page, "register with errors")
+    page.goto(f"/households/{h}/edit")
+    page.fill("#owner_name", "")
+    _submit(page, "Lưu")
+    assert_accessible(page, "edit with errors")
+    page.goto(f"/households/{h}/account")
+    page.fill("#account_number", "12")
+    _submit(page, "Đổi tài khoản và cấp mã QR mới")
+    assert_accessible(page, "account change with errors")
+    page.goto(f"/markets/{m}/import")
+    _submit(page, "Kiểm tra và nhập")
+    assert_accessible(page, "import without a file")
+    page.goto(f"/markets/{m}/placards")
+    page.check("input[value=picked]")
+    _submit(page, "Tạo PDF và ghi nhận lô in")
+    assert_accessible(page, "print batch with errors")
+    page.goto(f"/markets/{m}/verify?stall=Z-999")
+    assert_accessible(page, "verify an unknown stall")
+    shot(page, f"a11y-verify-unknown-{size}")
+
+
+IMPORT_CSV = """Họ và tên,Số sạp,Số điện thoại,Ngân hàng,Số tài khoản
+Phạm Văn Toàn,B-001,0398765432,970422,0398765432
+,B-002,0398765433,970422,0398765433
+Nguyễn Thị Đào,A-001,0912000001,970436,0011001932418
+"""
+
+
+@pytest.mark.parametrize("size", TABLETS)
+def test_results_of_imports_prints_and_checks_meet_wcag_22_aa(open_page, world, size):
+    page = open_page(TABLETS[size])
+    sign_in(page, world.officer)
+    m = world.market_id
+    page.goto(f"/markets/{m}/import")
+    page.set_input_files("#file", files=[{"name": "danh-sach.csv", "mimeType": "text/csv",
+                                          "buffer": IMPORT_CSV.encode()}])
+    _submit(page, "Kiểm tra và nhập")
+    assert page.locator("h1").inner_text().startswith("Kết quả nhập")
+    assert_accessible(page, "import result")
+    shot(page, f"a11y-import-result-{size}")
+    page.goto(f"/markets/{m}/placards")
+    _submit(page, "Tạo PDF và ghi nhận lô in")
+    assert_accessible(page, "batch status while printing")
+    page.goto(f"/households/{world.household_id}")
+    ours, foreign = page.text_content("#payload"), build_payload(bin="970422", account="0301011234")
+    for stall, payload in [("A-001", ours), ("A-002", ours), ("A-003", foreign)]:  # match, other stall, foreign
+        page.goto(f"/markets/{m}/stalls/{stall}/verify")
+        page.fill("#payload", payload)
+        _submit(page, "Kiểm tra")
+        assert page.locator("#verdict").count() == 1
+        assert_accessible(page, f"verdict at {stall}")
+        shot(page, f"a11y-verdict-{stall}-{size}")
+    page.goto(f"/markets/{m}/verify")
+    assert_accessible(page, "recent checks")
+
+
+@pytest.mark.parametrize("size", TABLETS)
+def test_pages_in_english_meet_wcag_22_aa(open_page, world, size):
+    page = open_page(TABLETS[size])
+    sign_in(page, world.admin)
+    _submit(page, "English")
+    assert page.get_attribute("html", "lang") == "en"
+    m = world.market_id
+    for path in ["/", f"/markets/{m}", f"/households/{world.household_id}", f"/markets/{m}/register",
+                 f"/reports/markets/{m}", f"/markets/{m}/placards"]:
+        page.goto(path)
+        assert_accessible(page, f"{path} in English")
+    shot(page, f"a11y-en-placards-{size}")
