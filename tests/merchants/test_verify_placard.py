@@ -209,7 +209,7 @@ def test_classify_reads_the_outcome_from_what_the_stall_should_show(payload, exp
     assert vs.classify("LIVE", live=None, old_here=set(), ours=True) == "other_stall"
 
 
-def test_after_a_reprint_only_the_serial_tells_the_old_placard_from_the_new_one(client, session, stall):
+def test_after_a_reprint_with_the_same_payload_the_older_card_still_pays_the_household(client, session, stall):
     market, h, old_pdf = stall
     old = session.exec(select(Placard).where(Placard.household_id == h.id)).one()
     single_placard_pdf(session, SYSTEM, h.id)  # same account, so the same QR on a new serial
@@ -220,10 +220,12 @@ def test_after_a_reprint_only_the_serial_tells_the_old_placard_from_the_new_one(
     assert "Khớp" in _verify(client, market, photo=(io.BytesIO(photo), "a.jpg")).get_data(as_text=True)
     page = _verify(client, market, photo=(io.BytesIO(photo), "a.jpg"), serial=old.serial.lower()).get_data(
         as_text=True)
-    assert "Mã cũ đã thu hồi" in page and old.serial in page
+    # The same payload on a replaced card still pays this household: no alarm, just the older serial.
+    assert "Vẫn trả tiền cho hộ này" in page and old.serial in page and new.serial in page
+    assert "Mã cũ đã thu hồi" not in page
     assert "Khớp" in _verify(client, market, payload=_payload(session, h), serial=new.serial).get_data(as_text=True)
     assert [(c.result, c.placard_id) for c in _checks(session)] == [
-        ("match", new.id), ("revoked", old.id), ("match", new.id)]
+        ("match", new.id), ("older_print", old.id), ("match", new.id)]
     wrong = _verify(client, market, payload=_payload(session, h), serial=f"{market.code}-999999")
     assert wrong.status_code == 422 and "Không có bảng QR nào số phiếu" in wrong.get_data(as_text=True)
     assert len(_checks(session)) == 3
