@@ -77,6 +77,9 @@ def format_phone(stored: str | None) -> str:
 def validate_citizen_id(value: str, *, today: date | None = None) -> str:
     """A 12-digit CCCD with a real province-of-birth code and a century digit that fits a birth year."""
     digits = re.sub(r"\s", "", value or "")
+    if re.fullmatch(r"\d{9}", digits):
+        raise InvalidField("citizen_id", "Số 9 chữ số là CMND cũ; hãy ghi số CCCD 12 chữ số (trên thẻ CCCD "
+                                         "hoặc trong ứng dụng VNeID).")
     if not re.fullmatch(r"\d{12}", digits):
         raise InvalidField("citizen_id", "Số CCCD phải gồm đúng 12 chữ số.")
     if digits[:3] not in CCCD_PROVINCE_CODES:

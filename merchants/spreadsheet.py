@@ -15,7 +15,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
 from typing import Any, Final
@@ -25,7 +25,7 @@ import openpyxl
 
 from merchants.errors import DomainError, InvalidField
 from merchants.identity import search_key
-from qr import Bank, all_banks, get_bank, search_banks
+from qr import Bank, all_banks, bank_aliases, get_bank, search_banks
 
 MAX_ROWS: Final = 20_000
 MAX_SHEET_BYTES: Final = 200 * 1024 * 1024
@@ -105,6 +105,7 @@ class Row:
     number: int
     values: dict[str, str]
     numeric: frozenset[str] = frozenset()
+    dates: frozenset[str] = frozenset()  # cells Excel turned into dates: the text typed is lost
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ class Table:
     order: dict[str, int]  # field → column position, to list a row's problems left to right
     rows: list[Row]
     ignored: list[str]  # headers we did not recognise (left out of the import)
+    sheet: str = ""  # the worksheet read ('' for CSV)
+    sheets: tuple[str, ...] = ()  # every visible worksheet, so a page can offer the others
 
 
 def header_key(text: str) -> str:
@@ -137,17 +140,22 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _values(cells: tuple[Any, ...], positions: dict[str, int]) -> tuple[dict[str, str], frozenset[str]]:
-    values, numeric = {}, set()
+def _values(cells: tuple[Any, ...], positions: dict[str, int]) -> tuple[dict[str, str], frozenset[str],
+                                                                     frozenset[str]]:
+    values, numeric, dates = {}, set(), set()
     for field, pos in positions.items():
         raw = cells[pos] if pos < len(cells) else None
         text = _cell_text(raw)
         if isinstance(raw, int | float) and not isinstance(raw, bool):
             numeric.add(field)
-            if field == "citizen_id" and text.isdigit() and len(text) < 12:
-                text = text.zfill(12)  # a CCCD typed as a number lost its leading zero; every CCCD has 12 digits
+            if field == "citizen_id" and text.isdigit() and len(text) in (10, 11):
+                # A CCCD typed as a number lost its leading zero(s): every CCCD has 12 digits and starts with 0.
+                # Nine digits stay nine: that is an old CMND, named as such by the CCCD rule.
+                text = text.zfill(12)
+        elif isinstance(raw, datetime | date):
+            dates.add(field)
         values[field] = text
-    return values, frozenset(numeric)
+    return values, frozenset(numeric), frozenset(dates)
 
 
 def _map_header(cells: tuple[Any, ...], schema: TableSchema) -> tuple[dict[str, str], dict[str, int], list[str]]:
@@ -210,9 +218,9 @@ def build_table(records: Iterable[tuple[Any, ...]], schema: TableSchema = HOUSEH
     _check_columns(columns, ignored, schema)
     rows: list[Row] = []
     for number, cells in enumerate(it, start=2):
-        values, numeric = _values(cells, order)
+        values, numeric, dates = _values(cells, order)
         if any(values.values()):
-            rows.append(Row(number, values, numeric))
+            rows.append(Row(number, values, numeric, dates))
             if len(rows) > MAX_ROWS:
                 raise SpreadsheetError(f"Tệp có hơn {MAX_ROWS} dòng; hãy chia thành nhiều tệp nhỏ hơn.")
     if not rows:
@@ -220,12 +228,17 @@ def build_table(records: Iterable[tuple[Any, ...]], schema: TableSchema = HOUSEH
     return Table(columns, order, rows, ignored)
 
 
-def read_table(data: bytes, schema: TableSchema = HOUSEHOLDS) -> Table:
-    """Read XLSX or CSV, told apart by their bytes (a renamed file still works), into a ``Table``."""
+def read_table(data: bytes, schema: TableSchema = HOUSEHOLDS, *, sheet: str | None = None) -> Table:
+    """Read XLSX or CSV, told apart by their bytes (a renamed file still works), into a ``Table``.
+
+    Of a workbook only a visible sheet is read: ``sheet`` by name, else the first visible one.
+    """
     if not data:
         raise SpreadsheetError("Tệp trống (0 byte).")
     if data.startswith(XLSX_MAGIC):
-        return build_table(_xlsx_records(data), schema)
+        names = tuple(sheet_names(data))
+        table = build_table(_xlsx_records(data, sheet), schema)
+        return replace(table, sheet=sheet or (names[0] if names else ""), sheets=names)
     if data.startswith(OLE_MAGIC):
         raise SpreadsheetError("Tệp Excel 97–2003 (.xls) không được hỗ trợ; hãy mở bằng Excel và lưu lại dạng .xlsx.")
     return build_table(_csv_records(data), schema)
@@ -266,15 +279,46 @@ def _check_merged(archive: zipfile.ZipFile, path: str | None) -> None:
                            "và mỗi hộ trên một dòng, điền đủ giá trị từng ô.")
 
 
-def _xlsx_records(data: bytes) -> Iterator[tuple[Any, ...]]:
+def visible_sheets(book: Any) -> list[Any]:
+    """The sheets a person sees in Excel: hidden and 'very hidden' ones hold lookups and old copies, not the list."""
+    return [ws for ws in book.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
+
+
+def sheet_names(data: bytes) -> list[str]:
+    """The visible sheets of an XLSX file (empty for CSV), so a page can offer a choice when there are several."""
+    if not data.startswith(XLSX_MAGIC):
+        return []
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - a broken file is reported when it is read
+        return []
+    try:
+        return [ws.title for ws in visible_sheets(book)]
+    finally:
+        book.close()
+
+
+def _pick_sheet(book: Any, name: str | None) -> Any:
+    shown = visible_sheets(book)
+    if not shown:
+        raise SpreadsheetError("Tệp .xlsx không có trang tính nào đang hiện.")
+    if not name:
+        return shown[0]
+    for ws in shown:
+        if ws.title == name:
+            return ws
+    hidden = " (trang này đang bị ẩn)" if any(ws.title == name for ws in book.worksheets) else ""
+    raise SpreadsheetError(f"Không có trang tính '{name}'{hidden}; các trang đang hiện: "
+                           + ", ".join(f"'{ws.title}'" for ws in shown) + ".")
+
+
+def _xlsx_records(data: bytes, sheet_name: str | None = None) -> Iterator[tuple[Any, ...]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype"):
             raise SpreadsheetError("Tệp OpenDocument (.ods) không được hỗ trợ; hãy lưu lại dạng .xlsx hoặc .csv.")
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        if not book.worksheets:
-            raise SpreadsheetError("Tệp .xlsx không có trang tính nào.")
-        sheet = book.worksheets[0]
+        sheet = _pick_sheet(book, sheet_name)
         _check_merged(archive, _sheet_path(archive, sheet.title))
     except SpreadsheetError:
         raise
@@ -326,10 +370,11 @@ def _csv_records(data: bytes) -> Iterator[tuple[Any, ...]]:
 
 @cache
 def _compact_aliases() -> dict[str, tuple[Bank, ...]]:
-    """Every short name, code and full name without spaces or hyphens: 'MB Bank' and 'MBBank' meet."""
+    """Every short name, code, full name and former or everyday name without spaces or hyphens: 'MB Bank' and
+    'MBBank' meet, and 'Ngân hàng Công thương' names VietinBank exactly."""
     out: dict[str, list[Bank]] = {}
     for bank in all_banks():
-        for alias in {bank.code, bank.short_name, bank.name}:
+        for alias in {bank.code, bank.short_name, bank.name, *bank_aliases(bank.bin)}:
             out.setdefault(_compact(alias), []).append(bank)
     return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
 
