@@ -20,10 +20,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from merchants import identity
+from merchants import identity, stallcodes
 from merchants.errors import InvalidField
+from merchants.services.stalls import ZONE_MAX
 from merchants.views.helpers import translated
 from qr import all_banks
 
@@ -84,8 +85,15 @@ class AccountFields(FlaskForm):
 
 
 class RegisterForm(OwnerFields, AccountFields):
-    stall_ids = SelectMultipleField(_l("Sạp / ki-ốt"), coerce=int,
-                                    validators=[InputRequired(_l("Hãy chọn ít nhất một sạp."))])
+    stall_ids = SelectMultipleField(_l("Sạp / ki-ốt"), coerce=int)
+    # A stall not listed yet: created with the household, so a trader at an unlisted stall is not turned away.
+    new_stall_code = StringField(_l("Mã sạp chưa có trong danh sách"),
+                                 validators=[Optional(), rule(stallcodes.clean_stall_code)])
+    new_stall_zone = StringField(_l("Khu / dãy của sạp mới"), validators=[Optional(), too_long(ZONE_MAX)])
+
+    def validate_stall_ids(self, field) -> None:  # noqa: ANN001
+        if not field.data and not (self.new_stall_code.data or "").strip():
+            raise ValidationError(_l("Hãy chọn ít nhất một sạp."))
 
 
 class EditHouseholdForm(OwnerFields):

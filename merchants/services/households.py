@@ -13,6 +13,7 @@ from merchants import status as st
 from merchants.errors import Duplicate, EditConflict, Forbidden, InvalidField, NotFound
 from merchants.models import BankAccount, Household, Market, Stall, utcnow
 from merchants.scope import Viewer, market_column_visible
+from merchants.services import stalls as stall_service
 from merchants.services.audit import move_status, record
 from merchants.services.issuing import issue_qr
 from qr import get_bank
@@ -26,6 +27,14 @@ class HouseholdInput:
     phone: str = ""
     citizen_id: str = ""
     goods: str = ""
+
+
+@dataclass(frozen=True)
+class NewStall:
+    """A stall not listed yet that the officer adds on the registration form, so its trader is not turned away."""
+
+    code: str
+    zone: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,20 +124,33 @@ def search_text_for(h: Household, account_number: str | None) -> str:
 
 
 def register_household(session: Session, actor: Viewer, *, market_id: int, stall_ids: list[int],
-                       household: HouseholdInput, account: AccountInput | None) -> Household:
-    """Create a household at its stalls and, with an account, issue its verified QR: all or nothing."""
+                       household: HouseholdInput, account: AccountInput | None, new_stall: NewStall | None = None,
+                       source_ip: str | None = None) -> Household:
+    """Create a household at its stalls and, with an account, issue its verified QR: all or nothing.
+
+    ``new_stall`` is created in the same transaction (checked by ``stallcodes``, refused if the market has it).
+    A closed market or stall takes no new household.
+    """
     require(actor, "register")
     market = session.exec(select(Market).where(
         Market.id == market_id, market_column_visible(actor, Market.id))).first()
     if market is None:
         raise NotFound("Không tìm thấy chợ.")
+    if market.closed_at is not None:
+        raise InvalidField("market", f"Chợ {market.name} đã đóng; không nhận đăng ký hộ mới.")
     fields = clean_household(household)
-    stalls = session.exec(select(Stall).where(Stall.id.in_(stall_ids), Stall.market_id == market_id)).all()
-    if not stalls or len(stalls) != len(set(stall_ids)):
+    stalls = list(session.exec(select(Stall).where(Stall.id.in_(stall_ids), Stall.market_id == market_id)))
+    if len(stalls) != len(set(stall_ids)) or not (stalls or new_stall):
         raise InvalidField("stalls", "Hãy chọn ít nhất một sạp của chợ này.")
     for stall in stalls:
         if stall.household_id is not None:
             raise Duplicate("stalls", f"Sạp {stall.code} đã có hộ kinh doanh.", existing_id=stall.household_id)
+        if stall.closed_at is not None:
+            raise InvalidField("stalls", f"Sạp {stall.code} đã đóng; hãy chọn sạp khác.")
+    new_code = new_zone = None
+    if new_stall:
+        new_code = stall_service.check_new_code(session, market_id, new_stall.code, field="new_stall_code")
+        new_zone = stall_service.clean_zone(new_stall.zone, field="new_stall_zone")
     cleaned_account = clean_account(account, fields["owner_name"]) if account else None
     _check_citizen_id_free(session, fields["citizen_id"])
     if cleaned_account:
@@ -138,6 +160,9 @@ def register_household(session: Session, actor: Viewer, *, market_id: int, stall
         h.search_text = search_text_for(h, cleaned_account[1] if cleaned_account else None)
         session.add(h)
         session.flush()
+        if new_code:
+            stalls.append(stall_service.create_stall(session, actor, market, new_code, new_zone, source="register",
+                                                     source_ip=source_ip))
         _claim_stalls(session, h.id, stalls)
         record(session, actor, "household.create", household_id=h.id,
                stalls=[s.code for s in stalls], citizen_id=identity.mask_tail(h.citizen_id))
@@ -147,6 +172,8 @@ def register_household(session: Session, actor: Viewer, *, market_id: int, stall
     except IntegrityError:
         _explain_integrity_error(session, citizen_id=fields["citizen_id"],
                                  account=cleaned_account[:2] if cleaned_account else None)
+        if new_code:  # another tablet added the same stall a moment earlier
+            stall_service.check_new_code(session, market_id, new_code, field="new_stall_code")
         raise
     except Exception:
         session.rollback()

@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from sqlmodel import Session, select
 
-from merchants import identity
+from merchants import identity, stallcodes
 from merchants.errors import DomainError, InvalidField
 from merchants.models import BankAccount, Household, Stall
 from merchants.scope import Viewer
@@ -33,7 +33,6 @@ from merchants.services.import_store import new_stall_count, record_import
 from merchants.services.import_store import store as _store
 from merchants.services.import_types import (
     POOL_MIN,
-    STALL_CODE_MAX,
     ZONE_MAX,
     Check,
     ImportReport,
@@ -138,16 +137,23 @@ def _clean_row(row: Row) -> tuple[Plan | None, list[tuple[str, str]]]:
 
 
 def _stall_codes(text: str, errors: list[tuple[str, str]]) -> list[str]:
-    codes = [identity.clean_name(c) for c in text.replace(";", ",").split(",") if c.strip()]
+    """The row's stall codes by the one stall-code rule (``stallcodes``): cleaned, upper-cased, duplicates folded."""
+    try:
+        codes = stallcodes.split_codes(text, field="stalls")
+    except InvalidField as exc:
+        errors.append((exc.field or "stalls", exc.message))
+        return []
     if not codes:
         errors.append(("stalls", "Số sạp không được để trống."))
-    for code in codes:
-        if len(code) > STALL_CODE_MAX:
-            errors.append(("stalls", f"Mã sạp '{code}' dài quá {STALL_CODE_MAX} ký tự."))
-    unique: dict[str, str] = {}
-    for code in codes:
-        unique.setdefault(code.upper(), code)  # 'a-001, A-001' is one stall
-    return list(unique.values())
+    return codes
+
+
+def _codes_as_far_as_valid(text: str) -> list[str]:
+    """A refused row's codes, for the duplicate check against later rows (none when the codes are the fault)."""
+    try:
+        return stallcodes.split_codes(text, field="stalls")
+    except InvalidField:
+        return []
 
 
 def _zone(values: dict[str, str], errors: list[tuple[str, str]]) -> str:
@@ -206,7 +212,7 @@ def _duplicates_in_file(check: Check, row: Row, plan: Plan | None) -> list[tuple
         keys.append(("citizen_id", ("cccd", citizen_id), "Số CCCD"))
     if plan and plan.account:
         keys.append(("account_number", ("account", plan.account[0] + plan.account[1]), "Tài khoản ngân hàng"))
-    codes = plan.stall_codes if plan else [c.strip() for c in v.get("stalls", "").replace(";", ",").split(",")]
+    codes = plan.stall_codes if plan else _codes_as_far_as_valid(v.get("stalls", ""))
     keys += [("stalls", ("stall", c.upper()), f"Sạp {c}") for c in codes if c]
     errors = []
     for name, key, label in keys:

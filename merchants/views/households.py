@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
-from merchants import identity
+from merchants import identity, stallcodes
 from merchants.db import get_session
 from merchants.errors import DomainError, Duplicate, EditConflict, Forbidden, NotFound
 from merchants.forms import ChangeAccountForm, EditHouseholdForm, QRPhotoForm, RegisterForm
@@ -21,7 +21,7 @@ from merchants.services.registry_queries import (
     household_view,
     search_households,
 )
-from merchants.views.helpers import attach_error, requires, search_terms, translated, viewer
+from merchants.views.helpers import attach_error, client_ip, requires, search_terms, translated, viewer
 from qr import VietQRError, decode_image, get_bank, parse_payload, png_bytes, svg_text
 
 bp = Blueprint("households", __name__)
@@ -66,9 +66,9 @@ def register(market_id: int):  # noqa: ANN201
     info = get_market(session, v, market_id)
     form, photo_form = RegisterForm(), QRPhotoForm(prefix="qr")
     form.fill_banks()
-    stalls = free_stalls(session, v, market_id)
+    stalls = [s for s in free_stalls(session, v, market_id) if s.closed_at is None]  # a closed stall takes nobody
     form.stall_ids.choices = [SelectChoice(s.id, f"{s.code}" + (f" – {s.zone}" if s.zone else "")) for s in stalls]
-    duplicate_url = None
+    duplicate_url = stall_url = None
     if request.method == "GET" and request.args.get("stall"):
         form.stall_ids.data = [s.id for s in stalls if s.code == request.args["stall"]]
     if request.method == "POST" and request.form.get("action") == "prefill":
@@ -82,21 +82,31 @@ def register(market_id: int):  # noqa: ANN201
     if form.validate_on_submit():
         account = (hs.AccountInput(form.bin.data, form.account_number.data, form.holder_name.data or "")
                    if form.bin.data else None)
+        new_stall = (hs.NewStall(form.new_stall_code.data, form.new_stall_zone.data or "")
+                     if (form.new_stall_code.data or "").strip() else None)
         try:
             h = hs.register_household(
                 session, v, market_id=market_id, stall_ids=form.stall_ids.data,
                 household=hs.HouseholdInput(form.owner_name.data, form.phone.data or "",
                                             form.citizen_id.data or "", form.goods.data or ""),
-                account=account)
+                account=account, new_stall=new_stall, source_ip=client_ip())
         except DomainError as exc:
             attach_error(form, exc)
-            duplicate_url = _duplicate_link(exc)
+            stall_url = _existing_stall_link(exc, market_id, form.new_stall_code.data)
+            duplicate_url = None if stall_url else _duplicate_link(exc)
         else:
             flash(_("Đã đăng ký hộ %(name)s.", name=h.owner_name), "success")
             return redirect(url_for("households.show", household_id=h.id))
     status = 422 if request.method == "POST" else 200
     return render_template("households/register.html", form=form, photo_form=photo_form, info=info,
-                           duplicate_url=duplicate_url), status
+                           duplicate_url=duplicate_url, stall_url=stall_url), status
+
+
+def _existing_stall_link(exc: DomainError, market_id: int, typed: str | None) -> str | None:
+    """The stall an officer tried to add although the market lists it: its page (household or registration)."""
+    if not (isinstance(exc, Duplicate) and exc.field == "new_stall_code"):
+        return None
+    return url_for("markets.stall", market_id=market_id, code=stallcodes.clean_stall_code(typed or ""))
 
 
 @bp.get("/households/<int:household_id>")
