@@ -15,7 +15,8 @@ from merchants.scope import SYSTEM
 
 def summary_lines(report) -> list[str]:  # noqa: ANN001 - an ImportReport
     """The report as the terminal prints it: totals first, then one line per refused cell and skipped row."""
-    lines = [f"{report.filename}: {report.rows} dòng · {report.ready} hợp lệ · {len(report.skipped)} đã có "
+    sheet = f" (trang {report.sheet})" if len(report.sheets) > 1 else ""  # named when there was a choice
+    lines = [f"{report.filename}{sheet}: {report.rows} dòng · {report.ready} hợp lệ · {len(report.skipped)} đã có "
              f"(bỏ qua) · {report.refused_rows} dòng bị từ chối"]
     if report.stored:
         lines.append(f"Đã thêm {report.created} hộ, tạo {report.new_stalls} sạp mới.")
@@ -37,8 +38,9 @@ def summary_lines(report) -> list[str]:  # noqa: ANN001 - an ImportReport
 @click.option("--market", "market_code", required=True, help="Market code, e.g. CAIRONG.")
 @click.option("--dry-run", is_flag=True, help="Check every row and report, store nothing.")
 @click.option("--all-or-nothing", is_flag=True, help="Store nothing unless every row passes.")
+@click.option("--sheet", default=None, help="The worksheet to read (default: the first visible one).")
 @with_appcontext
-def import_file(file: Path, market_code: str, dry_run: bool, all_or_nothing: bool) -> None:
+def import_file(file: Path, market_code: str, dry_run: bool, all_or_nothing: bool, sheet: str | None) -> None:
     """Import households from FILE (.xlsx or .csv) into a market; exit 1 when rows were refused."""
     from merchants.services.importing import import_households
     from merchants.services.registry_queries import get_market_by_code
@@ -47,7 +49,8 @@ def import_file(file: Path, market_code: str, dry_run: bool, all_or_nothing: boo
         try:
             market_id = get_market_by_code(session, SYSTEM, market_code).market.id
             report = import_households(session, SYSTEM, market_id=market_id, data=file.read_bytes(),
-                                       filename=file.name, dry_run=dry_run, all_or_nothing=all_or_nothing)
+                                       filename=file.name, dry_run=dry_run, all_or_nothing=all_or_nothing,
+                                       sheet=sheet)
         except DomainError as exc:
             click.echo(f"Lỗi: {exc.message}", err=True)
             sys.exit(2)

@@ -152,6 +152,8 @@ def _values(cells: tuple[Any, ...], positions: dict[str, int]) -> tuple[dict[str
                 # A CCCD typed as a number lost its leading zero(s): every CCCD has 12 digits and starts with 0.
                 # Nine digits stay nine: that is an old CMND, named as such by the CCCD rule.
                 text = text.zfill(12)
+            elif field == "phone" and text.isdigit() and len(text) == 9:
+                text = "0" + text  # a mobile number typed as a number lost its leading 0 (they all have 10 digits)
         elif isinstance(raw, datetime | date):
             dates.add(field)
         values[field] = text

@@ -46,6 +46,8 @@ class ImportReport:
     dry_run: bool
     all_or_nothing: bool
     stored: bool
+    sheet: str = ""  # the worksheet read ('' for CSV)
+    sheets: tuple[str, ...] = ()  # every visible worksheet of the file
 
     @property
     def refused_rows(self) -> int:
@@ -77,6 +79,7 @@ class Known:
     holders: dict[int, tuple[str, str | None, str]]  # household id → (name key, CCCD, owner name)
     citizen_ids: dict[str, int]
     accounts: dict[tuple[str, str], int]
+    closed_stalls: frozenset[str] = frozenset()  # CODEs of closed stalls: they take no new household
 
 
 @dataclass

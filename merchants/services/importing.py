@@ -50,11 +50,17 @@ __all__ = ["ImportReport", "RowProblem", "SkippedRow", "import_households"]
 
 
 def import_households(session: Session, actor: Viewer, *, market_id: int, data: bytes, filename: str = "",
-                      dry_run: bool = False, all_or_nothing: bool = False, workers: int | None = None) -> ImportReport:
-    """Check every row of an XLSX/CSV household list, then store the good ones (unless told not to)."""
+                      dry_run: bool = False, all_or_nothing: bool = False, workers: int | None = None,
+                      sheet: str | None = None) -> ImportReport:
+    """Check every row of an XLSX/CSV household list, then store the good ones (unless told not to).
+
+    Of a workbook only a visible sheet is read: ``sheet`` by name, else the first visible one.
+    """
     require(actor, "register")
-    get_market(session, actor, market_id)
-    table = read_table(data)
+    market = get_market(session, actor, market_id).market
+    if market.closed_at is not None:
+        raise InvalidField("market", f"Chợ {market.name} đã đóng; không nhận đăng ký hộ mới.")
+    table = read_table(data, sheet=sheet)
     check = Check(table, _load_known(session, market_id, table.rows))
     for row in table.rows:
         _check_row(check, row)
@@ -68,7 +74,8 @@ def import_households(session: Session, actor: Viewer, *, market_id: int, data: 
         record_import(session, actor, market_id, filename, len(stored), len(check.skipped), problems)
     return ImportReport(filename, market_id, len(table.rows), len(check.plans), len(stored),
                         new_stall_count(stored if store else check.plans, check.known), tuple(check.skipped),
-                        tuple(problems), tuple(table.ignored), dry_run, all_or_nothing, store)
+                        tuple(problems), tuple(table.ignored), dry_run, all_or_nothing, store, table.sheet,
+                        table.sheets)
 
 
 def _position(table: Table, column: str) -> int:
@@ -93,7 +100,9 @@ def _load_known(session: Session, market_id: int, rows: list[Row]) -> Known:
         accounts.update({(b, n): hid for hid, b, n in session.exec(
             select(BankAccount.household_id, BankAccount.bin, BankAccount.account_number)
             .where(BankAccount.active, BankAccount.account_number.in_(part)))})
-    return Known(stalls, holders, citizen_ids, accounts)
+    closed = frozenset(code.upper() for code in session.exec(
+        select(Stall.code).where(Stall.market_id == market_id, Stall.closed_at.is_not(None))))
+    return Known(stalls, holders, citizen_ids, accounts, closed)
 
 
 def _account_like(text: str) -> bool:
@@ -116,6 +125,11 @@ def _attempt(errors: list[tuple[str, str]], name: str, fn: Callable[[], object])
 def _clean_row(row: Row) -> tuple[Plan | None, list[tuple[str, str]]]:
     """The row's values through the form's rules: a plan when all pass, else every (field, message)."""
     v, errors = row.values, []
+    if row.dates:
+        # Every household column is text: a date here is Excel's guess ('01/03' typed as a stall code),
+        # and the text typed is gone. Refused by column, saying how to fix the sheet.
+        return None, [(f, f"Excel đã đổi ô này thành ngày ({v.get(f, '')}); hãy định dạng cột là Văn bản (Text) "
+                          "rồi gõ lại đúng như trên giấy tờ.") for f in sorted(row.dates)]
     owner = _attempt(errors, "owner_name", lambda: clean_household(HouseholdInput(v.get("owner_name", "")))[
         "owner_name"])
     if v.get("phone"):
@@ -243,6 +257,8 @@ def _taken(known: Known, plan: Plan) -> list[tuple[str, str]]:
     """Stalls, CCCD or account already belonging to another household (the service's own messages)."""
     errors = [("stalls", f"Sạp {known.stalls[c.upper()][1]} đã có hộ kinh doanh.") for c in plan.stall_codes
               if c.upper() in known.stalls and known.stalls[c.upper()][2] is not None]
+    errors += [("stalls", f"Sạp {c} đã đóng; hãy chọn sạp khác.") for c in plan.stall_codes
+               if c.upper() in known.closed_stalls]
     if plan.household["citizen_id"] in known.citizen_ids:
         errors.append(("citizen_id", "Số CCCD này đã được đăng ký cho một hộ khác."))
     if plan.account and plan.account[:2] in known.accounts:

@@ -6,7 +6,8 @@ from flask import Blueprint, Response, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField
+from wtforms import BooleanField, StringField
+from wtforms.validators import Length, Optional
 
 from merchants.db import get_session
 from merchants.errors import DomainError
@@ -24,6 +25,7 @@ class ImportForm(FlaskForm):
     file = FileField(_l("Tệp danh sách (.xlsx hoặc .csv)"), validators=[FileRequired(_l("Hãy chọn tệp cần nhập."))])
     dry_run = BooleanField(_l("Chạy thử: chỉ kiểm tra, không lưu gì"))
     all_or_nothing = BooleanField(_l("Chỉ lưu khi mọi dòng đều hợp lệ"))
+    sheet = StringField(_l("Trang tính (khi tệp có nhiều trang)"), validators=[Optional(), Length(max=100)])
 
 
 @bp.route("/markets/<int:market_id>/import", methods=["GET", "POST"])
@@ -37,7 +39,8 @@ def upload(market_id: int):  # noqa: ANN201
         try:
             report = import_households(session, v, market_id=market_id, data=upload.read(),
                                        filename=upload.filename or "", dry_run=form.dry_run.data,
-                                       all_or_nothing=form.all_or_nothing.data)
+                                       all_or_nothing=form.all_or_nothing.data,
+                                       sheet=(form.sheet.data or "").strip() or None)
         except DomainError as exc:
             attach_error(form, exc)
         else:

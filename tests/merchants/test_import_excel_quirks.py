@@ -69,3 +69,39 @@ def test_a_cccd_typed_as_a_number_gets_back_its_leading_zero():
                                           ("Ngân hàng Chính sách Xã hội", "999888"), ("VietCapitalBank", "970454")])
 def test_banks_as_people_write_them_are_recognised(written, bin):
     assert resolve_bank(written).bin == bin
+
+
+def test_import_refuses_date_cells_by_row_and_column_and_reads_the_visible_sheet(session):
+    from factories import make_market
+
+    from merchants.scope import SYSTEM
+    from merchants.services.importing import import_households
+
+    market = make_market(session, stalls=0)
+    data = _book(("Cũ", "hidden", [HEADER, ["Người Cũ", "Z-1", "", "", ""]]),
+                 ("Danh sách", "visible", [HEADER, ["Nguyễn Thị Đào", datetime(2024, 3, 1), "", "", ""],
+                                           ["Lê Văn Hùng", "A-002", "", "", ""]]),
+                 ("Khu B", "visible", [HEADER, ["Trần Thị Mai", "B-001", "", "", ""]]))
+    report = import_households(session, SYSTEM, market_id=market.id, data=data, dry_run=True)
+    assert (report.sheet, report.sheets, report.ready) == ("Danh sách", ("Danh sách", "Khu B"), 1)
+    [problem] = report.refused
+    assert (problem.row, problem.column) == (2, "Số sạp") and "Excel đã đổi ô này thành ngày (01/03/2024)" in \
+        problem.problem
+    other = import_households(session, SYSTEM, market_id=market.id, data=data, dry_run=True, sheet="Khu B")
+    assert other.ready == 1 and other.sheet == "Khu B"
+
+
+def test_a_closed_market_takes_no_import(session):
+    from factories import make_market
+
+    from merchants.models import utcnow
+    from merchants.scope import SYSTEM
+    from merchants.services.importing import import_households
+
+    market = make_market(session)
+    market.closed_at = utcnow()
+    session.add(market)
+    session.commit()
+    data = _book(("Danh sách", "visible", [HEADER, ["Nguyễn Thị Đào", "A-001", "", "", ""]]))
+    with pytest.raises(InvalidField, match="đã đóng"):
+        import_households(session, SYSTEM, market_id=market.id, data=data)
