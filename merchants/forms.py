@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
+    BooleanField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -68,7 +69,9 @@ class OwnerFields(FlaskForm):
 
 class AccountFields(FlaskForm):
     bin = SelectField(_l("Ngân hàng"), choices=[], validate_choice=False)
-    account_number = StringField(_l("Số tài khoản"), validators=[Optional(), rule(identity.normalise_account_number)])
+    # Letters only with the alias tick: checked in validate_account_number with the tick's value.
+    account_number = StringField(_l("Số tài khoản"), validators=[Optional()])
+    account_alias = BooleanField(_l("Đây là tài khoản định danh có chữ do ngân hàng cấp (đã đối chiếu với chủ hộ)"))
     holder_name = StringField(_l("Tên chủ tài khoản"), validators=[Optional(), too_long(100),
                                                                     rule(identity.normalise_holder_name)])
 
@@ -78,6 +81,8 @@ class AccountFields(FlaskForm):
     def validate_account_number(self, field) -> None:  # noqa: ANN001
         if self.bin.data and not (field.data or "").strip():
             raise ValidationError(_l("Hãy nhập số tài khoản của ngân hàng đã chọn."))
+        if (field.data or "").strip():
+            rule(lambda v: identity.normalise_account_number(v, alias=bool(self.account_alias.data)))(self, field)
 
     def validate_bin(self, field) -> None:  # noqa: ANN001
         if (self.account_number.data or "").strip() and not field.data:

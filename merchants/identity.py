@@ -93,12 +93,22 @@ def validate_citizen_id(value: str, *, today: date | None = None) -> str:
     return digits
 
 
-def normalise_account_number(value: str) -> str:
-    """Bank account or card number without spaces: 1–19 letters and digits, as NAPAS allows."""
+ALIAS_CONFIRM_FIELD: Final = "account_alias"
+
+
+def normalise_account_number(value: str, *, alias: bool = False) -> str:
+    """Bank account or card number without spaces: 1–19 digits.
+
+    Letters are allowed only when the officer confirms that the bank issued an alias account (tài khoản định
+    danh such as 'NGUYENVANA'): otherwise one O typed for a 0 prints a placard whose money goes nowhere.
+    """
     compact = re.sub(r"[\s.\-]", "", value or "")
     if not _ACCOUNT_OK.match(compact):
         raise InvalidField("account_number", "Số tài khoản phải gồm 1–19 chữ số hoặc chữ cái, không dấu.")
-    return compact
+    if not compact.isdigit() and not alias:
+        raise InvalidField("account_number", "Số tài khoản chỉ gồm chữ số. Nếu ngân hàng đã cấp tài khoản định danh "
+                                             "có chữ, hãy đánh dấu ô xác nhận tài khoản định danh.")
+    return compact.upper() if alias else compact
 
 
 def mask_tail(value: str | None, keep: int = 4) -> str:

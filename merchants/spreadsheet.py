@@ -45,6 +45,7 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
                "sap ki ot", "so sap ki ot", "ma sap ki ot", "quay", "so quay", "so lo", "lo sap"),
     "bank": ("ngan hang", "ten ngan hang", "ngan hang thu huong", "ngan hang mo tai khoan", "ma ngan hang"),
     "account_number": ("so tai khoan", "stk", "so tk", "tai khoan", "so tai khoan ngan hang", "tai khoan ngan hang"),
+    "account_alias": ("tai khoan dinh danh", "tk dinh danh", "dinh danh", "tai khoan co chu", "alias"),
     "holder_name": ("ten chu tai khoan", "chu tai khoan", "ten tai khoan", "ten chu tk", "chu tk", "ten tk"),
     "goods": ("mat hang", "nganh hang", "mat hang kinh doanh", "nganh hang kinh doanh", "nganh nghe",
               "nganh nghe kinh doanh", "hang hoa", "loai hang"),
@@ -53,7 +54,7 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
 }
 FIELD_LABELS: Final = {
     "owner_name": "Họ và tên", "citizen_id": "Số CCCD", "phone": "Số điện thoại", "stalls": "Số sạp",
-    "bank": "Ngân hàng", "account_number": "Số tài khoản", "holder_name": "Tên chủ tài khoản",
+    "bank": "Ngân hàng", "account_number": "Số tài khoản", "account_alias": "Tài khoản định danh", "holder_name": "Tên chủ tài khoản",
     "goods": "Mặt hàng", "zone_area": "Khu", "zone_row": "Dãy",
 }
 

@@ -42,6 +42,7 @@ class AccountInput:
     bin: str
     account_number: str
     holder_name: str = ""
+    alias: bool = False  # the officer confirmed a bank-issued alias account with letters
 
 
 def require(actor: Viewer, capability: str) -> None:
@@ -78,7 +79,7 @@ def clean_account(data: AccountInput, owner_name: str) -> tuple[str, str, str]:
     """(BIN, account number, holder name) as stored; the holder defaults to the owner's name in bank form."""
     if get_bank(data.bin) is None:
         raise InvalidField("bin", "Hãy chọn ngân hàng trong danh sách NAPAS.")
-    number = identity.normalise_account_number(data.account_number)
+    number = identity.normalise_account_number(data.account_number, alias=data.alias)
     holder = identity.normalise_holder_name(data.holder_name or owner_name)
     return data.bin, number, holder
 

@@ -90,7 +90,7 @@ def _load_known(session: Session, market_id: int, rows: list[Row]) -> Known:
         select(Household.id, Household.owner_name, Household.citizen_id).where(Household.market_id == market_id))
         if hid in held}
     ids = sorted({r.values.get("citizen_id", "").replace(" ", "") for r in rows} - {""})
-    numbers = sorted({identity.normalise_account_number(n) for r in rows
+    numbers = sorted({identity.normalise_account_number(n, alias=True) for r in rows
                       if (n := r.values.get("account_number", "")) and _account_like(n)})
     citizen_ids, accounts = {}, {}
     for part in chunks(ids, 500):
@@ -105,9 +105,12 @@ def _load_known(session: Session, market_id: int, rows: list[Row]) -> Known:
     return Known(stalls, holders, citizen_ids, accounts, closed)
 
 
+YES = frozenset({"x", "co", "yes", "1", "true", "dung"})  # how a tick is written in a spreadsheet cell
+
+
 def _account_like(text: str) -> bool:
     try:
-        identity.normalise_account_number(text)
+        identity.normalise_account_number(text, alias=True)  # letters too: an alias row is looked up as well
     except InvalidField:
         return False
     return True
@@ -184,6 +187,7 @@ def _zone(values: dict[str, str], errors: list[tuple[str, str]]) -> str:
 
 def _account_parts(row: Row, owner: object, errors: list[tuple[str, str]]) -> AccountInput | None:
     bank_text, number = row.values.get("bank", ""), row.values.get("account_number", "")
+    alias = identity.search_key(row.values.get("account_alias", "")) in YES
     if not bank_text and not number:
         return None
     bank = _attempt(errors, "bin", lambda: resolve_bank(bank_text)) if bank_text else None
@@ -195,11 +199,11 @@ def _account_parts(row: Row, owner: object, errors: list[tuple[str, str]]) -> Ac
         errors.append(("account_number", "Số tài khoản đang ở dạng số trong Excel nên có thể đã mất số 0 ở đầu; "
                                          "hãy định dạng cột là Văn bản (Text) rồi nhập lại số."))
     else:
-        _attempt(errors, "account_number", lambda: identity.normalise_account_number(number))
+        _attempt(errors, "account_number", lambda: identity.normalise_account_number(number, alias=alias))
     holder = row.values.get("holder_name", "")
     if holder or owner:
         _attempt(errors, "holder_name", lambda: identity.normalise_holder_name(holder or str(owner)))
-    return AccountInput(bank.bin, number, holder) if bank else None
+    return AccountInput(bank.bin, number, holder, alias=alias) if bank else None
 
 
 def _check_row(check: Check, row: Row) -> None:

@@ -53,7 +53,8 @@ def admin_only(fn: Callable) -> Callable:
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int)
+    """The page asked for, within what any list can hold (a huge number would overflow the SQL offset)."""
+    return max(1, min(request.args.get("page", 1, type=int), 1_000_000))
 
 
 @bp.get("/")

@@ -80,8 +80,8 @@ def register(market_id: int):  # noqa: ANN201
                 flash(_("Đã điền ngân hàng và số tài khoản từ mã QR. Hãy xác nhận tên chủ tài khoản."), "success")
         return render_template("households/register.html", form=form, photo_form=photo_form, info=info)
     if form.validate_on_submit():
-        account = (hs.AccountInput(form.bin.data, form.account_number.data, form.holder_name.data or "")
-                   if form.bin.data else None)
+        account = (hs.AccountInput(form.bin.data, form.account_number.data, form.holder_name.data or "",
+                                   alias=bool(form.account_alias.data)) if form.bin.data else None)
         new_stall = (hs.NewStall(form.new_stall_code.data, form.new_stall_zone.data or "")
                      if (form.new_stall_code.data or "").strip() else None)
         try:
@@ -200,7 +200,8 @@ def change_account(household_id: int):  # noqa: ANN201
         try:
             hs.change_account(session, v, household_id, expected_version=_form_version(form),
                               account=hs.AccountInput(form.bin.data or "", form.account_number.data or "",
-                                                      form.holder_name.data or ""), reason=form.reason.data)
+                                                      form.holder_name.data or "",
+                                                      alias=bool(form.account_alias.data)), reason=form.reason.data)
         except EditConflict as exc:
             attach_error(form, exc)
             current = hv = household_view(session, v, household_id)

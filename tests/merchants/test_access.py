@@ -183,7 +183,9 @@ def test_market_page_hides_buttons_the_role_cannot_use(client, session):
     page = client.get(f"/markets/{world.own_market}").get_data(as_text=True)
     assert f"/markets/{world.own_market}/register" not in page
     page = client.get(f"/households/{world.own_household}").get_data(as_text=True)
-    assert "/edit" not in page and "/account" not in page and "/placard" not in page
+    hid = world.own_household
+    assert f"/households/{hid}/edit" not in page and f"/households/{hid}/account" not in page
+    assert f"/households/{hid}/placard" not in page
 
 
 def test_an_administrator_sees_every_commune(client, session):
