@@ -54,7 +54,8 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
 }
 FIELD_LABELS: Final = {
     "owner_name": "Họ và tên", "citizen_id": "Số CCCD", "phone": "Số điện thoại", "stalls": "Số sạp",
-    "bank": "Ngân hàng", "account_number": "Số tài khoản", "account_alias": "Tài khoản định danh", "holder_name": "Tên chủ tài khoản",
+    "bank": "Ngân hàng", "account_number": "Số tài khoản", "account_alias": "Tài khoản định danh",
+    "holder_name": "Tên chủ tài khoản",
     "goods": "Mặt hàng", "zone_area": "Khu", "zone_row": "Dãy",
 }
 
