@@ -60,6 +60,7 @@ class CheckResult:
     scanned_account: str = ""
     status_change: str = ""  # VERIFIED, UNVERIFIED, NOT_PRINTED, NO_HOUSEHOLD or ""
     replaced_by: str = ""  # for older_print: the serial of the stall's current placard
+    warnings: tuple[str, ...] = ()  # what in the scanned payload did not follow the standard (shown, not used)
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,8 @@ def verify_placard(session: Session, actor: Viewer, market_id: int, stall_code: 
     record(session, actor, "placard.check", household_id=ctx.household.id if ctx.household else None,
            market=ctx.market.code, stall=ctx.stall.code, result=outcome, serial=placard.serial if placard else None)
     session.commit()
-    return CheckResult(outcome, payload, check, placard, elsewhere, bank, account, change, replaced_by)
+    return CheckResult(outcome, payload, check, placard, elsewhere, bank, account, change, replaced_by,
+                       _warnings(payload))
 
 
 def _printed_placard(session: Session, ctx: StallContext, serial: str, payload: str) -> Placard:
@@ -206,6 +208,15 @@ def _move_status(session: Session, actor: Viewer, household: Household | None, o
         move_status(session, actor, household, st.PLACARD_PRINTED)
         return UNVERIFIED
     return ""
+
+
+def _warnings(payload: str) -> tuple[str, ...]:
+    """The reader's warnings for a scanned payload, with their positions, for the page to show."""
+    try:
+        parsed = parse_payload(payload)
+    except VietQRError as exc:
+        return (str(exc),)
+    return tuple(f"{w.message} (vị trí {w.position}, trường {w.tag})" for w in parsed.warnings)
 
 
 def _scanned_account(payload: str) -> tuple[str, str]:

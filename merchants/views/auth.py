@@ -72,13 +72,19 @@ def login():  # noqa: ANN201
             form.form_errors.append(_("Sai tên đăng nhập hoặc mật khẩu."))
             return render_template("auth/login.html", form=form), 401
         next_url = _safe_next(request.args.get("next"))
-        chosen = session.get("locale")  # picked on the sign-in page just now: keep it as the user's choice
-        session.clear()  # a fresh session on sign-in: nothing from before survives (no fixation)
-        if chosen in LOCALES and chosen != user.locale:
-            users.set_locale(get_session(), user, chosen)
-        login_user(SignedIn(user))
+        start_session(user)
         return redirect(next_url)
     return render_template("auth/login.html", form=form)
+
+
+def start_session(user: User) -> None:
+    """Sign the user in on a fresh session (sign-in, a set-password link, a password change): nothing from
+    before survives (no fixation), except a language picked just now, kept as the user's choice."""
+    chosen = session.get("locale")
+    session.clear()
+    if chosen in LOCALES and chosen != user.locale:
+        users.set_locale(get_session(), user, chosen)
+    login_user(SignedIn(user))
 
 
 @bp.post("/logout")

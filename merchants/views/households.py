@@ -53,6 +53,13 @@ def _prefill_from_photo(form: RegisterForm, photo_form: QRPhotoForm) -> str | No
             form.bin.data, form.account_number.data = parsed.bin, parsed.account
             if parsed.merchant_name and not (form.holder_name.data or "").strip():
                 form.holder_name.data = identity.holder_name_from(parsed.merchant_name)
+            if not parsed.account.isdigit():
+                flash(_("Tài khoản trong mã QR có chữ (tài khoản định danh). Hãy đối chiếu với chủ hộ rồi đánh "
+                        "dấu ô xác nhận tài khoản định danh."), "warning")
+            if parsed.warnings:
+                # Read whole (the CRC is right); what did not follow the standard is only shown, never used.
+                flash(_("Mã QR có trường không đúng chuẩn, đã bỏ qua: %(w)s",
+                        w="; ".join(w.message for w in parsed.warnings[:5])), "info")
             return None
     if not texts:
         return _("Không tìm thấy mã QR trong ảnh. Hãy chụp gần hơn, đủ sáng, không lóa.")
