@@ -26,9 +26,13 @@ def _mask_query(query: re.Match[str]) -> str:
     return "?" + "&".join(_mask_param(p) for p in query.group()[1:].split("&"))
 
 
+# A set-password link's token is the key to an account until it is used: never written to a log.
+_LINK_TOKEN = re.compile(r"(/set-password/)[^\s\"?/]+")
+
+
 def mask_numbers(text: str) -> str:
     """'?q=022185001234' → '?q=•••1234': enough to follow a log, not enough to identify anyone."""
-    return _QUERY.sub(_mask_query, text)
+    return _LINK_TOKEN.sub(r"\1•••", _QUERY.sub(_mask_query, text))
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")

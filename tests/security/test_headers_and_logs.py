@@ -53,3 +53,10 @@ def test_a_crafted_path_cannot_write_a_forged_line_into_the_log():
     MaskNumbers().filter(record)
     line = record.getMessage()
     assert "\n" not in line and "\\x0a" in line
+
+
+def test_a_set_password_token_never_reaches_the_log():
+    from merchants.logmask import mask_numbers
+
+    line = mask_numbers('1.2.3.4 "GET /set-password/abcDEF_123-xyz HTTP/1.1" 200')
+    assert "abcDEF" not in line and "/set-password/•••" in line
