@@ -7,11 +7,13 @@ import pytest
 from conftest import TABLETS, accessibility_report, assert_accessible, assert_fits_width, shot, sign_in
 from factories import make_market, make_user
 from flask import Flask
+from sqlmodel import select
 from werkzeug.routing import Rule
 
-from merchants.models import Commune, Market
+from merchants.models import Commune, Market, Stall, User
 from merchants.scope import SYSTEM
 from merchants.services import batches as bs
+from merchants.services import users
 from qr import build_payload
 
 pytestmark = pytest.mark.browser
@@ -26,6 +28,7 @@ NOT_PAGES = {
     "imports.template": "the XLSX template",
     "placards.batch_progress": "JSON for the progress bar",
     "placards.batch_pdf": "the batch's PDF",
+    "admin_users.import_template": "the XLSX template of a user list",
 }
 
 # Rules of pages still being built that answer 500 today; the lead empties this list as they land.
@@ -44,8 +47,12 @@ def _url_args(live, world) -> dict[str, object]:  # noqa: ANN001
         make_market(s, name="Chợ Đông Nhiều Sạp", commune_code="CAMPHA", stalls=101)  # a market with a pager
         job = bs.start_batch(s, SYSTEM, market.id, bs.build_request(layout="a4-4up", selection="all"),
                              batch_dir=live.app.config["BATCH_DIR"])
+        stall_id = s.exec(select(Stall.id).where(Stall.market_id == market.id).order_by(Stall.id)).first()
+        officer = s.exec(select(User).where(User.username == world.officer)).one()
+        token = users.create_password_link(s, world.officer).token
         args = {"market_id": market.id, "household_id": world.household_id, "code": "A-001", "batch_id": job.batch_id,
-                "commune_id": commune.id, "province_id": commune.province_id}
+                "commune_id": commune.id, "province_id": commune.province_id, "stall_id": stall_id,
+                "user_id": officer.id, "token": token}
     bs.run_batch(live.app.extensions["choqr.engine"], job)
     return args
 
