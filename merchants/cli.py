@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from merchants import db, roles
+from merchants import db
 from merchants.cli_common import fail, session
 from merchants.errors import DomainError
 
@@ -49,13 +49,20 @@ def seed_demo() -> None:
 @click.pass_context
 @with_appcontext
 def demo(ctx: click.Context, host: str, port: int) -> None:
-    """Initialise the database, load demo data and serve the app."""
+    """Initialise the database, load demo data and serve the app, with one job worker in this same process."""
     ctx.invoke(init_db)
     ctx.invoke(seed_demo)
     from werkzeug.serving import run_simple  # Flask's app.run refuses to start inside its own CLI
 
+    from merchants import jobs
+
+    app = current_app._get_current_object()
+    worker = jobs.start_in_process(app)  # print batches need a consumer; the demo stays one command
     click.echo(f"ChoQR đang chạy tại http://{host}:{port}  (Ctrl+C để dừng)")
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        jobs.stop_in_process(worker)
 
 
 @click.command("coverage")
@@ -85,85 +92,10 @@ def coverage(market_code: str | None, as_json: bool) -> None:
         click.echo(f"{r.code:<12} {r.name:<28} {r.coverage.label()}")
 
 
-@click.group("users")
-def users_group() -> None:
-    """Manage user accounts (administrators)."""
-
-
-@users_group.command("add")
-@click.argument("username")
-@click.option("--name", "full_name", required=True, help="Full name shown in the app.")
-@click.option("--role", type=click.Choice(roles.ROLES), required=True)
-@click.option("--province", "provinces", multiple=True, help="Province code served (repeatable).")
-@click.option("--commune", "communes", multiple=True, help="Commune code served (repeatable).")
-@click.option("--market", "markets", multiple=True, help="Market code served (repeatable).")
-@click.password_option("--password", help="Prompted for when omitted.")
-@with_appcontext
-def users_add(username: str, full_name: str, role: str, provinces: tuple[str, ...], communes: tuple[str, ...],
-              markets: tuple[str, ...], password: str) -> None:
-    """Create a user scoped to provinces, communes or markets."""
-    from merchants.services import users
-
-    with _session() as session:
-        try:
-            user = users.create_user(session, username=username, full_name=full_name, password=password, role=role,
-                                     province_codes=list(provinces), commune_codes=list(communes),
-                                     market_codes=list(markets))
-        except DomainError as exc:
-            _fail(exc)
-    click.echo(f"Đã tạo người dùng {user.username} ({roles.LABELS_VI[role]}).")
-
-
-@users_group.command("disable")
-@click.argument("username")
-@with_appcontext
-def users_disable(username: str) -> None:
-    """Disable a user; their open sessions stop working at once."""
-    from merchants.services import users
-
-    with _session() as session:
-        try:
-            users.disable_user(session, username)
-        except DomainError as exc:
-            _fail(exc)
-    click.echo(f"Đã khóa {username}.")
-
-
-@users_group.command("reset-password")
-@click.argument("username")
-@click.password_option("--password", help="Prompted for when omitted.")
-@with_appcontext
-def users_reset(username: str, password: str) -> None:
-    """Set a new password; the user's open sessions end."""
-    from merchants.services import users
-
-    with _session() as session:
-        try:
-            users.reset_password(session, username, password)
-        except DomainError as exc:
-            _fail(exc)
-    click.echo(f"Đã đặt lại mật khẩu cho {username}.")
-
-
-@users_group.command("token")
-@click.argument("username")
-@click.option("--label", default="api", help="What the token is for.")
-@with_appcontext
-def users_token(username: str, label: str) -> None:
-    """Create an API token for /api/v1 (printed once)."""
-    from merchants.services import users
-
-    with _session() as session:
-        try:
-            click.echo(users.create_api_token(session, username, label))
-        except DomainError as exc:
-            _fail(exc)
-
-
 def register_commands(app: Flask) -> None:
-    from merchants import cli_areas, cli_imports, cli_placards
+    from merchants import cli_areas, cli_imports, cli_jobs, cli_placards, cli_setup, cli_users
     from qr.cli import qr_cli
 
-    for command in (init_db, seed_demo, demo, coverage, users_group, qr_cli, *cli_placards.commands,
-                    *cli_imports.commands, *cli_areas.commands):
+    for command in (init_db, seed_demo, demo, coverage, qr_cli, *cli_placards.commands, *cli_users.commands,
+                    *cli_imports.commands, *cli_areas.commands, *cli_setup.commands, *cli_jobs.commands):
         app.cli.add_command(command)

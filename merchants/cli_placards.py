@@ -1,4 +1,7 @@
-"""`choqr placards`: print a market's placards to one PDF, recorded as a batch exactly like the web does."""
+"""`choqr placards`: print a market's placards to one PDF, recorded as a batch exactly like the web does.
+
+The command runs the batch itself, in this process, through the same runner the job queue's workers use.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from merchants import db
+from merchants.cli_common import fail
 from merchants.errors import DomainError
 from merchants.scope import SYSTEM
 
@@ -27,7 +31,9 @@ from merchants.scope import SYSTEM
 def placards(market_code: str, layout: str, only_needed: bool, zone: str, stalls: tuple[str, ...],
              output: Path) -> None:
     """Print a batch of placards for one market to a PDF, as the system user; reprints revoke old serials."""
+    from merchants.services import batch_queries as bq
     from merchants.services import batches as bs
+    from merchants.services.placards import batch_serial
     from merchants.services.registry_queries import get_market_by_code
 
     engine = db.get_engine()
@@ -38,16 +44,15 @@ def placards(market_code: str, layout: str, only_needed: bool, zone: str, stalls
             market_id = get_market_by_code(session, SYSTEM, market_code).market.id
             job = bs.start_batch(session, SYSTEM, market_id, req, batch_dir=current_app.config["BATCH_DIR"])
         except DomainError as exc:
-            click.echo(f"Lỗi: {exc.message}", err=True)
-            sys.exit(2)
+            fail(exc)
     click.echo(f"Lô in #{job.batch_id}: {len(job.stall_codes)} bảng, khổ {layout}…", err=True)
     batch = bs.run_batch(engine, job)
     if batch is None or batch.status != bs.DONE:
         click.echo(f"Lỗi: {batch.error if batch else 'lô in không hoàn tất.'}", err=True)
         sys.exit(1)
     shutil.copyfile(bs.pdf_path(job.batch_dir, job.batch_id), output)
-    click.echo(f"Đã in {batch.total} bảng ({bs.sheets(layout, batch.total)} tờ, {layout}) vào {output} "
-               f"– lô #{batch.id}, số phiếu {market_code}-{batch.id:04d}-0001…")
+    click.echo(f"Đã in {batch.total} bảng ({bq.sheets(layout, batch.total)} tờ, {layout}) vào {output} "
+               f"– lô #{batch.id}, số phiếu {batch_serial(market_code, batch.id, 1)}…")
 
 
 commands: list[click.Command] = [placards]

@@ -175,16 +175,27 @@ class IssuedQR(SQLModel, table=True):
 
 
 class PrintBatch(SQLModel, table=True):
+    """A market's placards rendered by the job queue: queued → running → done or failed (with its reason).
+
+    The row holds everything a worker needs, so a batch whose worker died is picked up again from here alone.
+    """
+
     id: int | None = Field(default=None, primary_key=True)
     market_id: int = Field(foreign_key="market.id", index=True)
     layout: str = Field(max_length=10)
     selection: str = Field(max_length=200)
     status: str = Field(default="queued", max_length=10)
     total: int = 0
-    done: int = 0
+    done: int = 0  # placards in the chunks rendered so far; a resumed batch continues after them
     error: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    # The exact stalls chosen when the batch was queued (a JSON list of codes): a retry prints these, no others.
+    stall_codes: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # Written with every committed chunk; a running batch whose heartbeat is old lost its worker.
+    heartbeat_at: datetime | None = None
+    worker: str | None = Field(default=None, max_length=80)  # host:pid of the process rendering it
+    attempts: int = Field(default=0)  # runs started; a batch whose worker died this often fails with the reason
 
 
 class Placard(SQLModel, table=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import BinaryIO
 
 from reportlab import rl_config
@@ -15,7 +16,7 @@ from .fonts import register_fonts
 from .layouts import LAYOUTS, MIN_MODULE, MM, Layout
 from .marks import cut_marks
 from .placard import QrPainter, define_frame, draw_placard
-from .qrpath import module_count, paint_qr
+from .qrpath import module_count, paint_qr, qr_path, stored_painter
 
 Progress = Callable[[int, int], None]
 
@@ -55,20 +56,21 @@ def render_batch(
     on_progress: Progress | None = None,
     painter: QrPainter = paint_qr,
 ) -> int:
-    """render_placards with the QR drawing swappable, so the benchmark can compare another QR renderer."""
+    """render_placards with the QR drawing swappable, so the benchmark can compare another QR renderer.
+
+    With the default painter each placard draws its own stored symbol (``qr_modules``), bound to that card:
+    no cache keyed on anything else can put another symbol of the same payload on the page.
+    """
     spec = get_layout(layout)
-    cards = list(placards)
-    if not cards:
-        raise PlacardFieldError("placards", cards, "at least one placard is needed")
-    for card in cards:
-        if not isinstance(card, PlacardData):
-            raise PlacardFieldError("placards", card, "every item must be a PlacardData")
+    cards = _checked_cards(placards)
     if painter is paint_qr:
         # encode (or unpack) and check every symbol before writing a byte
-        modules = [module_count(card.payload, card.qr_modules) for card in cards]
+        paths = [qr_path(card.payload, card.qr_modules) for card in cards]
+        modules = [total for total, _ in paths]
         _check_modules(spec, cards, modules)
+        painters = [stored_painter(path) for path in paths]
     else:
-        modules = [0] * len(cards)
+        modules, painters = [0] * len(cards), [painter] * len(cards)
     register_fonts()
     canv = Canvas(stream, pagesize=spec.sheet, pageCompression=1, lang="vi-VN")
     canv.setTitle(title or "ChoQR – bảng mã VietQR")
@@ -85,7 +87,7 @@ def render_batch(
             if frame is None:
                 frame = frames[id(design)] = f"ChoQRFrame{len(frames)}"
                 define_frame(canv, design, frame)
-            draw_placard(canv, design, frame, card, x, y, painter)
+            draw_placard(canv, design, frame, card, x, y, painters[start + offset])
             if on_progress is not None:
                 on_progress(start + offset + 1, total)
         if spec.imposed:
@@ -98,13 +100,50 @@ def render_batch(
 
 def _save_binary(canv: Canvas) -> None:
     """Save without ASCII85 stream wrapping: reportlab 5 encodes it in pure Python, a third of the run time,
-    and makes the file 25 % larger; printers and viewers read binary streams."""
-    previous = rl_config.useA85
+    and makes the file 25 % larger; printers and viewers read binary streams.
+
+    reportlab reads the switch from its process-wide ``rl_config`` while saving. It is set once and never put
+    back, so batches saving at the same time in worker threads cannot switch it under each other.
+    """
     rl_config.useA85 = 0
-    try:
-        canv.save()
-    finally:
-        rl_config.useA85 = previous
+    canv.save()
+
+
+def check_placards(placards: Sequence[PlacardData], *, layout: str) -> None:
+    """Refuse, before anything is drawn, what ``render_placards`` would refuse: a bad card, layout or QR size.
+
+    A batch rendered in chunks calls this once for all its placards, so it fails before its first chunk.
+    """
+    spec = get_layout(layout)
+    cards = _checked_cards(placards)
+    _check_modules(spec, cards, [module_count(card.payload, card.qr_modules) for card in cards])
+
+
+def join_pdfs(parts: Sequence[Path], stream: BinaryIO, *, title: str = "") -> int:
+    """Write the PDFs ``parts`` (chunks of one batch, in order) to ``stream`` as one; returns the page count."""
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, TextStringObject
+
+    if not parts:
+        raise PlacardFieldError("parts", parts, "at least one PDF is needed")
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(str(part))
+    writer.add_metadata({"/Title": title or "ChoQR – bảng mã VietQR", "/Author": "ChoQR",
+                         "/Creator": "ChoQR printouts"})
+    writer.root_object[NameObject("/Lang")] = TextStringObject("vi-VN")
+    writer.write(stream)
+    return len(writer.pages)
+
+
+def _checked_cards(placards: Sequence[PlacardData]) -> list[PlacardData]:
+    cards = list(placards)
+    if not cards:
+        raise PlacardFieldError("placards", cards, "at least one placard is needed")
+    for card in cards:
+        if not isinstance(card, PlacardData):
+            raise PlacardFieldError("placards", card, "every item must be a PlacardData")
+    return cards
 
 
 def _check_modules(spec: Layout, cards: list[PlacardData], modules: list[int]) -> None:

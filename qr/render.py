@@ -40,9 +40,13 @@ def qr_matrix(payload: str, *, ec: str = "Q") -> Matrix:
     return _encoded(payload, ec)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _encoded(payload: str, ec: str) -> Matrix:
-    """The cache behind ``qr_matrix``, keyed positionally so every caller's spelling shares one entry."""
+    """The cache behind ``qr_matrix``, keyed positionally so every caller's spelling shares one entry.
+
+    Small on purpose (a symbol is about 13 KB as tuples): placards print their stored symbol, so this only
+    spares the issue step and the screen from encoding the same payload twice in a row.
+    """
     try:
         return build_matrix(payload, EC_LEVELS[ec])
     except (ValueError, qrcode.exceptions.DataOverflowError) as exc:

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
 from wtforms import SelectField
 from wtforms.fields import SelectChoice
 
-from merchants.db import get_engine, get_session
+from merchants import jobs
+from merchants.db import get_session
 from merchants.errors import DomainError
 from merchants.forms import PrintForm, VerifyForm
+from merchants.services import batch_queries as bq
 from merchants.services import batches as bs
 from merchants.services import verification as vs
 from merchants.services.registry_queries import get_market, stall_by_code
 from merchants.views.helpers import attach_error, requires, translated, viewer
 
 bp = Blueprint("placards", __name__)
+log = logging.getLogger(__name__)
 
 
 def _select_choices(unbound):  # noqa: ANN001, ANN202 - a WTForms UnboundField
@@ -50,13 +54,21 @@ def batch(market_id: int):  # noqa: ANN201
         except DomainError as exc:
             attach_error(form, exc)
         else:
-            bs.dispatch(get_engine(), job, sync=bool(current_app.config.get("BATCH_SYNC")))
+            _enqueue(job.batch_id)
             return redirect(url_for(".batch_status", market_id=market_id, batch_id=job.batch_id))
     status = 422 if request.method == "POST" else 200
     return render_template("placards/batch.html", info=info, form=form,
-                           counts=bs.printable_counts(session, v, market_id),
-                           rows=bs.list_batches(session, v, market_id, batch_dir=_batch_dir()),
-                           label=bs.selection_label), status
+                           counts=bq.printable_counts(session, v, market_id),
+                           rows=bq.list_batches(session, v, market_id, batch_dir=_batch_dir()),
+                           label=bq.selection_label), status
+
+
+def _enqueue(batch_id: int) -> None:
+    """Hand the batch to the job queue; if the queue is down the batch stays queued and the reaper resends it."""
+    try:
+        jobs.enqueue_batch(current_app._get_current_object(), batch_id)
+    except Exception:  # the batch row is committed; its page shows it waiting
+        log.exception("could not queue print batch %s", batch_id)
 
 
 @bp.get("/markets/<int:market_id>/placards/batches/<int:batch_id>")
@@ -64,22 +76,22 @@ def batch(market_id: int):  # noqa: ANN201
 def batch_status(market_id: int, batch_id: int):  # noqa: ANN201
     session, v = get_session(), viewer()
     info = get_market(session, v, market_id)
-    b = bs.get_batch(session, v, market_id, batch_id)
+    b = bq.get_batch(session, v, market_id, batch_id)
     state = bs.state_of(b)
-    placards = bs.batch_placards(session, b.id) if state == bs.DONE else []
+    placards = bq.batch_placards(session, b.id) if state == bs.DONE else []
     return render_template("placards/status.html", info=info, b=b, state=state, placards=placards,
-                           percent=bs.percent(b.done, b.total), sheets=bs.sheets(b.layout, b.total),
-                           label=bs.selection_label, who=bs.creator_name(session, b),
+                           percent=bq.percent(b.done, b.total), sheets=bq.sheets(b.layout, b.total),
+                           label=bq.selection_label, who=bq.creator_name(session, b),
                            has_file=bs.pdf_path(_batch_dir(), b.id).exists())
 
 
 @bp.get("/markets/<int:market_id>/placards/batches/<int:batch_id>.json")
 @requires("print")
 def batch_progress(market_id: int, batch_id: int):  # noqa: ANN201
-    b = bs.get_batch(get_session(), viewer(), market_id, batch_id)
+    b = bq.get_batch(get_session(), viewer(), market_id, batch_id)
     state = bs.state_of(b)
     done = state == bs.DONE
-    return jsonify(id=b.id, status=state, done=b.done, total=b.total, percent=bs.percent(b.done, b.total),
+    return jsonify(id=b.id, status=state, done=b.done, total=b.total, percent=bq.percent(b.done, b.total),
                    error=b.error if state == bs.FAILED else None,
                    download=url_for(".batch_pdf", market_id=market_id, batch_id=b.id) if done else None)
 
@@ -89,7 +101,7 @@ def batch_progress(market_id: int, batch_id: int):  # noqa: ANN201
 def batch_pdf(market_id: int, batch_id: int):  # noqa: ANN201
     session, v = get_session(), viewer()
     code = get_market(session, v, market_id).market.code
-    b = bs.get_batch(session, v, market_id, batch_id)
+    b = bq.get_batch(session, v, market_id, batch_id)
     path = bs.pdf_path(_batch_dir(), b.id)
     if bs.state_of(b) != bs.DONE or not path.exists():
         abort(404)

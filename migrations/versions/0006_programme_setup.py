@@ -27,7 +27,7 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as b:
             b.add_column(sa.Column("type", S(length=20), nullable=False, server_default=default))
             b.add_column(sa.Column("search_text", S(length=200), nullable=False, server_default=""))
-            b.add_column(sa.Column("closed_at", sa.DateTime(), nullable=True))
+            b.add_column(sa.Column("closed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     op.create_table(
         "area_rename",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -35,17 +35,17 @@ def upgrade() -> None:
         sa.Column("code", S(length=20), nullable=False),
         sa.Column("old_name", S(length=80), nullable=False),
         sa.Column("new_name", S(length=80), nullable=False),
-        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("user.id"), nullable=True),
     )
     op.create_index("ix_area_rename_code", "area_rename", ["code"])
     with op.batch_alter_table("market") as b:
         b.add_column(sa.Column("target_percent", sa.Integer(), nullable=True))
         b.add_column(sa.Column("target_date", sa.Date(), nullable=True))
-        b.add_column(sa.Column("closed_at", sa.DateTime(), nullable=True))
+        b.add_column(sa.Column("closed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         b.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
     with op.batch_alter_table("stall") as b:
-        b.add_column(sa.Column("closed_at", sa.DateTime(), nullable=True))
+        b.add_column(sa.Column("closed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     op.create_table(
         "programme_settings",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -53,24 +53,24 @@ def upgrade() -> None:
         sa.Column("target_percent", sa.Integer(), nullable=False),
         sa.Column("target_date", sa.Date(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     )
     with op.batch_alter_table("user") as b:
         b.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
     with op.batch_alter_table("apitoken") as b:
         b.add_column(sa.Column("created_by_id", sa.Integer(), nullable=True))
-        b.add_column(sa.Column("last_used_at", sa.DateTime(), nullable=True))
-        b.add_column(sa.Column("expires_at", sa.DateTime(), nullable=True))
+        b.add_column(sa.Column("last_used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        b.add_column(sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         b.create_foreign_key("fk_apitoken_created_by", "user", ["created_by_id"], ["id"])
     op.create_table(
         "password_link",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("user.id"), nullable=False),
         sa.Column("token_hash", S(length=64), nullable=False, unique=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), sa.ForeignKey("user.id"), nullable=True),
-        sa.Column("expires_at", sa.DateTime(), nullable=False),
-        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     )
     op.create_index("ix_password_link_user_id", "password_link", ["user_id"])
     # audit_log refuses UPDATE through its triggers; adding columns is DDL and leaves rows as they were.

@@ -64,7 +64,7 @@ def live(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     """The app as deployed (CSRF on), served by werkzeug on 127.0.0.1 with a free port, in a thread."""
     monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     app = create_app({"SECRET_KEY": "browser-tests", "DATABASE_URL": database_url, "RATELIMIT_ENABLED": False,
-                      "BATCH_DIR": str(tmp_path / "batches")})
+                      "BATCH_DIR": str(tmp_path / "batches"), "JOBS_IMMEDIATE": True})
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

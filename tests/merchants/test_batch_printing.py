@@ -1,9 +1,10 @@
-"""Batch printing through the web: what gets printed, what is recorded, and how a batch runs and fails."""
+"""Batch printing through the web: what gets printed, what is recorded, and how a batch runs and fails.
+
+The test config runs jobs immediately (JOBS_IMMEDIATE): a print request renders its batch before it answers.
+"""
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,9 +14,11 @@ from factories import login, make_household, make_market, make_user
 from sqlmodel import select
 
 import printouts
+from merchants import jobs
 from merchants import status as st
 from merchants.models import AuditLog, Household, IssuedQR, Placard, PrintBatch, Stall, utcnow
 from merchants.scope import SYSTEM
+from merchants.services import batch_queries as bq
 from merchants.services import batches as bs
 from merchants.services import households as hs
 from merchants.services import users
@@ -25,12 +28,6 @@ from merchants.services.placards import single_placard_pdf
 @pytest.fixture(autouse=True)
 def cheap_passwords(monkeypatch):
     monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
-@pytest.fixture
-def sync(app):
-    app.config["BATCH_SYNC"] = True
-    return app
 
 
 def _market_with_households(session, n=4, **kw):
@@ -50,7 +47,7 @@ def _placards(session):
     return list(session.exec(select(Placard).order_by(Placard.id)))
 
 
-def test_printing_all_stalls_records_the_batch_with_one_serial_per_stall(client, session, sync):
+def test_printing_all_stalls_records_the_batch_with_one_serial_per_stall(client, session):
     market, households = _market_with_households(session, 4)
     staff = make_user(session, "print_staff", provinces=["22"])
     login(client, staff)
@@ -72,7 +69,7 @@ def test_printing_all_stalls_records_the_batch_with_one_serial_per_stall(client,
     assert f'"batch_id": {batch.id}' in audit.detail and placards[0].serial in audit.detail
 
 
-def test_the_finished_batch_page_offers_the_download_and_the_pdf_has_one_page_per_sheet(client, session, sync):
+def test_the_finished_batch_page_offers_the_download_and_the_pdf_has_one_page_per_sheet(client, session):
     market, _ = _market_with_households(session, 5)
     login(client, make_user(session, "print_staff", provinces=["22"]))
     page = client.get(_print(client, market).headers["Location"]).get_data(as_text=True)
@@ -87,7 +84,7 @@ def test_the_finished_batch_page_offers_the_download_and_the_pdf_has_one_page_pe
     assert f"#{batch.id}" in listing and "Cán Bộ Thử" in listing and "a4-4up" in listing
 
 
-def test_a_reprint_revokes_the_previous_serial_of_the_stall(client, session, sync):
+def test_a_reprint_revokes_the_previous_serial_of_the_stall(client, session):
     market, (h,) = _market_with_households(session, 1)
     login(client, make_user(session, "print_staff", provinces=["22"]))
     _print(client, market)
@@ -99,7 +96,7 @@ def test_a_reprint_revokes_the_previous_serial_of_the_stall(client, session, syn
     assert h.status == st.PLACARD_PRINTED
 
 
-def test_only_needed_prints_new_stalls_and_those_whose_placard_was_revoked(client, session, sync):
+def test_only_needed_prints_new_stalls_and_those_whose_placard_was_revoked(client, session):
     market, households = _market_with_households(session, 4)
     login(client, make_user(session, "print_staff", provinces=["22"]))
     single_placard_pdf(session, SYSTEM, households[0].id)
@@ -119,7 +116,7 @@ def test_only_needed_prints_new_stalls_and_those_whose_placard_was_revoked(clien
     assert again.status_code == 422 and "Không có sạp nào để in" in again.get_data(as_text=True)
 
 
-def test_a_zone_and_a_hand_picked_list_print_only_those_stalls(client, session, sync):
+def test_a_zone_and_a_hand_picked_list_print_only_those_stalls(client, session):
     market, _ = _market_with_households(session, 3)
     session.add(Stall(market_id=market.id, code="B-001", zone="Dãy B"))
     session.commit()
@@ -142,7 +139,7 @@ def test_a_zone_and_a_hand_picked_list_print_only_those_stalls(client, session, 
     ({"selection": "zone", "zone": "Dãy Không Có"}, "Không có sạp nào để in với lựa chọn này."),
     ({"layout": "a3"}, "Not a valid choice"),
 ])
-def test_bad_print_requests_are_refused_and_nothing_is_recorded(client, session, sync, form, field_message):
+def test_bad_print_requests_are_refused_and_nothing_is_recorded(client, session, form, field_message):
     market, _ = _market_with_households(session, 1)
     login(client, make_user(session, "print_staff", provinces=["22"]))
     resp = _print(client, market, **form)
@@ -151,12 +148,11 @@ def test_bad_print_requests_are_refused_and_nothing_is_recorded(client, session,
     assert session.exec(select(PrintBatch)).all() == [] and _placards(session) == []
 
 
-def test_a_failed_render_marks_the_batch_failed_and_records_no_serial(client, session, sync, monkeypatch, app):
+def test_a_failed_render_marks_the_batch_failed_and_records_no_serial(client, session, monkeypatch, app):
     market, households = _market_with_households(session, 3)
     login(client, make_user(session, "print_staff", provinces=["22"]))
 
-    def broken(placards, stream, *, layout, title, on_progress):
-        on_progress(1, len(placards))
+    def broken(placards, stream, **_options):
         stream.write(b"%PDF-half")
         raise OSError("đĩa đầy")
 
@@ -191,7 +187,8 @@ def test_a_qr_revoked_while_rendering_fails_the_batch_instead_of_recording_a_sta
     assert not bs.pdf_path(app.config["BATCH_DIR"], job.batch_id).exists()
 
 
-def test_the_web_batch_runs_in_a_background_thread_and_the_status_json_follows_it(client, session, app):
+def test_the_web_request_only_queues_and_the_status_json_follows_the_worker(client, session, app, tmp_path):
+    app.config.update(JOBS_IMMEDIATE=False, JOBS_URL=f"sqlite:///{tmp_path / 'jobs.db'}")
     market, _ = _market_with_households(session, 6)
     login(client, make_user(session, "print_staff", provinces=["22"]))
     resp = _print(client, market, layout="a6")
@@ -199,24 +196,18 @@ def test_the_web_batch_runs_in_a_background_thread_and_the_status_json_follows_i
     batch_id = session.exec(select(PrintBatch.id)).one()
     progress_url = f"/markets/{market.id}/placards/batches/{batch_id}.json"
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
-    assert progress_url in page or "Đã tạo xong" in page  # the page polls while running
-    deadline, seen = time.monotonic() + 20, []
-    while time.monotonic() < deadline:
-        state = client.get(progress_url).get_json()
-        seen.append(state["status"])
-        if state["status"] in ("done", "failed"):
-            break
-        time.sleep(0.05)
-    assert state == {"id": batch_id, "status": "done", "done": 6, "total": 6, "percent": 100, "error": None,
-                     "download": f"/markets/{market.id}/placards/batches/{batch_id}/pdf"}
+    assert progress_url in page and "Đang chuẩn bị 6 mã QR…" in page  # the page polls while queued
+    assert client.get(progress_url).get_json()["status"] == "queued" and _placards(session) == []
+    huey = jobs.queue(app).huey
+    assert huey.pending_count() == 1
+    huey.execute(huey.dequeue())  # what a worker does with the message
+    assert client.get(progress_url).get_json() == {
+        "id": batch_id, "status": "done", "done": 6, "total": 6, "percent": 100, "error": None,
+        "download": f"/markets/{market.id}/placards/batches/{batch_id}/pdf"}
     assert len(_placards(session)) == 6
-    for thread in threading.enumerate():
-        if thread.name == f"print-batch-{batch_id}":
-            thread.join(timeout=10)
-            assert not thread.is_alive()
 
 
-def test_the_progress_page_polls_with_script_and_refreshes_without_it(client, session, sync, app):
+def test_the_progress_page_polls_with_script_and_refreshes_without_it(client, session, app):
     market, _ = _market_with_households(session, 2)
     user = make_user(session, "print_staff", provinces=["22"])
     job = bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"])
@@ -234,7 +225,7 @@ def test_the_progress_page_polls_with_script_and_refreshes_without_it(client, se
     assert "Đang tạo 1/2 bảng (50%)" in page and 'data-template="Đang tạo {done}/{total} bảng ({percent}%)"' in page
 
 
-def test_a_second_batch_waits_until_the_first_of_the_market_is_finished(client, session, sync, app):
+def test_a_second_batch_waits_until_the_first_of_the_market_is_finished(client, session, app):
     market, _ = _market_with_households(session, 2)
     bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"])
     login(client, make_user(session, "print_staff", provinces=["22"]))
@@ -242,7 +233,7 @@ def test_a_second_batch_waits_until_the_first_of_the_market_is_finished(client, 
     assert resp.status_code == 422 and "Đang có một lô in khác" in resp.get_data(as_text=True)
 
 
-def test_print_staff_of_another_province_gets_404_and_a_market_manager_403(client, session, sync):
+def test_print_staff_of_another_province_gets_404_and_a_market_manager_403(client, session):
     market, _ = _market_with_households(session, 1)
     make_market(session, province_code="01")
     other = make_user(session, "print_staff", provinces=["01"])
@@ -258,7 +249,7 @@ def test_print_staff_of_another_province_gets_404_and_a_market_manager_403(clien
     assert client.get(base).status_code == 403
 
 
-def test_a_batch_of_another_market_is_not_found_under_this_market(client, session, sync, app):
+def test_a_batch_of_another_market_is_not_found_under_this_market(client, session, app):
     market, _ = _market_with_households(session, 1)
     other, _ = _market_with_households(session, 1)
     job = bs.start_batch(session, SYSTEM, other.id, bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"])
@@ -267,11 +258,11 @@ def test_a_batch_of_another_market_is_not_found_under_this_market(client, sessio
 
 
 def test_stored_selections_read_as_words():
-    assert bs.selection_label("needed|zone:Dãy A") == "Chỉ sạp cần in · Dãy A"
-    assert bs.selection_label("picked:A-001,A-002") == "Chọn tay: A-001, A-002"
+    assert bq.selection_label("needed|zone:Dãy A") == "Chỉ sạp cần in · Dãy A"
+    assert bq.selection_label("picked:A-001,A-002") == "Chọn tay: A-001, A-002"
     assert bs.BatchRequest(stall_codes=tuple(f"A-{i:03d}" for i in range(100))).describe().endswith("…")
-    assert (bs.percent(0, 0), bs.percent(1, 3), bs.percent(3, 3)) == (0, 33, 100)
-    assert (bs.sheets("a4-8up", 17), bs.sheets("a6", 3)) == (3, 3)
+    assert (bq.percent(0, 0), bq.percent(1, 3), bq.percent(3, 3)) == (0, 33, 100)
+    assert (bq.sheets("a4-8up", 17), bq.sheets("a6", 3)) == (3, 3)
 
 
 def test_the_single_household_print_still_works_with_placard_id_serials(session):
