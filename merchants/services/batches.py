@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from merchants.errors import DomainError, Forbidden, InvalidField
-from merchants.models import PrintBatch, utcnow
+from merchants.models import Placard, PrintBatch, utcnow
 from merchants.scope import Viewer
 from merchants.services.batch_files import pdf_path
 from merchants.services.placards import PrintItem, parse_stall_codes, printable_items
@@ -106,6 +106,16 @@ def select_items(session: Session, viewer: Viewer, market_id: int, req: BatchReq
         needed = {i.stall.id for i in printable_items(session, viewer, market_id, selection="needed")}
         items = [i for i in items if i.stall.id in needed]
     return items
+
+
+def hanging_placards(session: Session, viewer: Viewer, market_id: int, req: BatchRequest) -> int:
+    """How many of the selected stalls have a live placard that printing this batch would revoke (the page asks
+    before a one-tap 'all stalls' reprint takes down every placard already hung)."""
+    stall_ids = [i.stall.id for i in select_items(session, viewer, market_id, req)]
+    if not stall_ids:
+        return 0
+    return len(set(session.exec(select(Placard.stall_id).where(Placard.stall_id.in_(stall_ids),
+                                                                Placard.revoked_at.is_(None)))))
 
 
 def start_batch(session: Session, actor: Viewer, market_id: int, req: BatchRequest, *,

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 from wtforms.fields import SelectChoice
 
 from merchants import jobs
@@ -34,6 +34,7 @@ class _PrintForm(PrintForm):
 
     layout = _select_choices(PrintForm.layout)
     selection = _select_choices(PrintForm.selection)
+    confirm_replace = BooleanField()  # ticked on the confirmation step: yes, revoke the placards now hanging
 
 
 def _batch_dir() -> Path:
@@ -50,10 +51,16 @@ def batch(market_id: int):  # noqa: ANN201
         try:
             req = bs.build_request(layout=form.layout.data, selection=form.selection.data,
                                    zone=form.zone.data or "", stall_codes=form.stall_codes.data or "")
-            job = bs.start_batch(session, v, market_id, req, batch_dir=_batch_dir())
+            replacing = 0 if form.confirm_replace.data else bs.hanging_placards(session, v, market_id, req)
+            job = None if replacing else bs.start_batch(session, v, market_id, req, batch_dir=_batch_dir())
         except DomainError as exc:
             attach_error(form, exc)
         else:
+            if job is None:  # ask first: how many placards hanging in the market this batch would revoke
+                return render_template("placards/batch.html", info=info, form=form, replacing=replacing,
+                                       counts=bq.printable_counts(session, v, market_id),
+                                       rows=bq.list_batches(session, v, market_id, batch_dir=_batch_dir()),
+                                       label=bq.selection_label), 409
             _enqueue(job.batch_id)
             return redirect(url_for(".batch_status", market_id=market_id, batch_id=job.batch_id))
     status = 422 if request.method == "POST" else 200

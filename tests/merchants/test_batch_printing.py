@@ -84,11 +84,23 @@ def test_the_finished_batch_page_offers_the_download_and_the_pdf_has_one_page_pe
     assert f"#{batch.id}" in listing and "Cán Bộ Thử" in listing and "a4-4up" in listing
 
 
-def test_a_reprint_revokes_the_previous_serial_of_the_stall(client, session):
+def test_a_reprint_asks_first_saying_how_many_hanging_placards_it_replaces(client, session):
+    market, _households = _market_with_households(session, 3)
+    login(client, make_user(session, "print_staff", provinces=["22"]))
+    _print(client, market, selection="picked", stall_codes="A-001, A-002")
+    asked = _print(client, market)  # "all stalls": two of them already have a placard hanging
+    assert asked.status_code == 409
+    assert "Lô in này sẽ thay 2 bảng QR đang treo" in asked.get_data(as_text=True)
+    assert len(_placards(session)) == 2 and all(p.revoked_at is None for p in _placards(session))
+    assert _print(client, market, selection="needed").status_code == 302  # nothing hanging is replaced: no question
+    assert len(_placards(session)) == 3
+
+
+def test_a_confirmed_reprint_revokes_the_previous_serial_of_the_stall(client, session):
     market, (h,) = _market_with_households(session, 1)
     login(client, make_user(session, "print_staff", provinces=["22"]))
     _print(client, market)
-    _print(client, market)
+    _print(client, market, confirm_replace="y")
     first, second = _placards(session)
     assert first.stall_id == second.stall_id and first.serial != second.serial
     assert first.revoked_at is not None and second.revoked_at is None
