@@ -19,7 +19,7 @@ from merchants.models import Household, IssuedQR, Market, Placard, PlacardCheck,
 from merchants.scope import Viewer, market_column_visible
 from merchants.services.audit import move_status, record
 from merchants.services.registry_queries import get_market, stall_by_code
-from qr import VietQRError, decode_image, get_bank, parse_payload
+from qr import VietQRError, decode_image, get_bank, parse_payload, strip_edges
 
 MATCH, OLDER_PRINT, REVOKED, OTHER_STALL, FOREIGN = "match", "older_print", "revoked", "other_stall", "foreign"
 OUTCOMES = (MATCH, OLDER_PRINT, REVOKED, OTHER_STALL, FOREIGN)
@@ -147,7 +147,7 @@ def verify_placard(session: Session, actor: Viewer, market_id: int, stall_code: 
     """
     if not actor.can("verify"):
         raise Forbidden("Vai trò của bạn không được kiểm tra bảng QR.")
-    payload = payload.strip()
+    payload = strip_edges(payload)  # a BOM, NUL or newline from a scanner app is not part of the payload
     if not payload:
         raise InvalidField("payload", "Hãy chụp ảnh bảng QR hoặc dán nội dung mã đã quét.")
     ctx = stall_context(session, actor, market_id, stall_code)

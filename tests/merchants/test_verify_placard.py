@@ -229,3 +229,10 @@ def test_after_a_reprint_with_the_same_payload_the_older_card_still_pays_the_hou
     wrong = _verify(client, market, payload=_payload(session, h), serial=f"{market.code}-999999")
     assert wrong.status_code == 422 and "Không có bảng QR nào số phiếu" in wrong.get_data(as_text=True)
     assert len(_checks(session)) == 3
+
+
+def test_a_scanned_payload_with_a_newline_or_bom_from_the_scanner_still_matches(client, session, stall):
+    market, h, _pdf = stall
+    login(client, make_user(session, "print_staff", provinces=["22"]))
+    page = _verify(client, market, payload="\ufeff" + _payload(session, h) + "\r\n").get_data(as_text=True)
+    assert "Khớp" in page

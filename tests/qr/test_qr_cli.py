@@ -115,3 +115,16 @@ def test_decode_exits_1_when_a_file_is_not_an_image(runner: CliRunner, tmp_path:
     result = runner.invoke(qr_cli, ["decode", str(text)])
     assert result.exit_code == 1
     assert result.stderr == "Error: Tệp không phải ảnh PNG, JPEG hay WebP.\n"
+
+
+def test_encode_issues_a_qr_for_a_viettel_money_wallet_and_decode_reads_it_back(tmp_path):
+    from click.testing import CliRunner
+
+    from qr.cli import qr_cli
+
+    runner = CliRunner()
+    encoded = runner.invoke(qr_cli, ["encode", "--bin", "971005", "--account", "0912345678"])
+    assert encoded.exit_code == 0, encoded.output
+    payload = encoded.output.strip().splitlines()[0]
+    decoded = runner.invoke(qr_cli, ["decode", payload, "--json"])
+    assert decoded.exit_code == 0 and '"971005"' in decoded.output and '"warnings": []' in decoded.output
