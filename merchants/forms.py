@@ -25,6 +25,8 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from merchants import identity, stallcodes
 from merchants.errors import InvalidField
+from merchants.limits import max_length
+from merchants.models import BankAccount, Household
 from merchants.services.stalls import ZONE_MAX
 from merchants.views.helpers import translated
 from qr import all_banks
@@ -61,10 +63,11 @@ class LoginForm(FlaskForm):
 
 
 class OwnerFields(FlaskForm):
-    owner_name = StringField(_l("Họ tên chủ hộ"), validators=[DataRequired(REQUIRED), too_long(100)])
+    owner_name = StringField(_l("Họ tên chủ hộ"), validators=[DataRequired(REQUIRED),
+                                                               too_long(max_length(Household, "owner_name"))])
     phone = StringField(_l("Số điện thoại"), validators=[Optional(), rule(identity.normalise_phone)])
     citizen_id = StringField(_l("Số CCCD"), validators=[Optional(), rule(identity.validate_citizen_id)])
-    goods = StringField(_l("Mặt hàng kinh doanh"), validators=[Optional(), too_long(120)])
+    goods = StringField(_l("Mặt hàng kinh doanh"), validators=[Optional(), too_long(max_length(Household, "goods"))])
 
 
 class AccountFields(FlaskForm):
@@ -72,7 +75,8 @@ class AccountFields(FlaskForm):
     # Letters only with the alias tick: checked in validate_account_number with the tick's value.
     account_number = StringField(_l("Số tài khoản"), validators=[Optional()])
     account_alias = BooleanField(_l("Đây là tài khoản định danh có chữ do ngân hàng cấp (đã đối chiếu với chủ hộ)"))
-    holder_name = StringField(_l("Tên chủ tài khoản"), validators=[Optional(), too_long(100),
+    holder_name = StringField(_l("Tên chủ tài khoản"), validators=[Optional(),
+                                                                    too_long(max_length(BankAccount, "holder_name")),
                                                                     rule(identity.normalise_holder_name)])
 
     def fill_banks(self) -> None:

@@ -7,6 +7,8 @@ from datetime import date
 from typing import Final
 
 from merchants.errors import InvalidField
+from merchants.limits import max_length
+from merchants.models import BankAccount
 from qr import fold_ascii
 
 _SPACES = re.compile(r"\s+")
@@ -40,8 +42,9 @@ def normalise_holder_name(value: str) -> str:
         raise InvalidField("holder_name", "Tên chủ tài khoản không được để trống.")
     if not _HOLDER_OK.match(folded):
         raise InvalidField("holder_name", "Tên chủ tài khoản chỉ gồm chữ cái và dấu cách (như ngân hàng hiển thị).")
-    if len(folded) > 70:
-        raise InvalidField("holder_name", "Tên chủ tài khoản dài quá 70 ký tự.")
+    limit = max_length(BankAccount, "holder_name")
+    if len(folded) > limit:
+        raise InvalidField("holder_name", f"Tên chủ tài khoản dài quá {limit} ký tự.")
     return folded
 
 

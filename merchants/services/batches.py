@@ -19,8 +19,9 @@ from merchants.errors import DomainError, Forbidden, InvalidField
 from merchants.models import Placard, PrintBatch, utcnow
 from merchants.scope import Viewer
 from merchants.services.batch_files import pdf_path
-from merchants.services.placards import PrintItem, parse_stall_codes, printable_items
+from merchants.services.placards import PrintItem, printable_items
 from merchants.services.registry_queries import get_market
+from merchants.stallcodes import split_codes
 
 __all__ = ["pdf_path"]  # re-exported: pages, the CLI and tests find the download here
 
@@ -73,7 +74,7 @@ def build_request(*, layout: str, selection: str, zone: str = "", stall_codes: s
             raise InvalidField("zone", "Hãy nhập dãy / khu cần in.")
         return BatchRequest(layout, zone=zone.strip())
     if selection == "picked":
-        codes = tuple(dict.fromkeys(parse_stall_codes(stall_codes)))
+        codes = tuple(split_codes(stall_codes.replace(" ", ","), field="stall_codes"))  # the one stall-code rule
         if not codes:
             raise InvalidField("stall_codes", "Hãy nhập ít nhất một mã sạp, ví dụ: A-001, A-002.")
         return BatchRequest(layout, stall_codes=codes)

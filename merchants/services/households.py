@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from merchants import identity
 from merchants import status as st
 from merchants.errors import Duplicate, EditConflict, Forbidden, InvalidField, NotFound
+from merchants.limits import max_length
 from merchants.models import BankAccount, Household, Market, Stall, utcnow
 from merchants.scope import Viewer, market_column_visible
 from merchants.services import stalls as stall_service
@@ -65,13 +66,16 @@ def clean_household(data: HouseholdInput) -> dict[str, str | None]:
     owner = identity.clean_name(data.owner_name)
     if not owner:
         raise InvalidField("owner_name", "Họ tên chủ hộ không được để trống.")
-    if len(owner) > 100:
-        raise InvalidField("owner_name", "Họ tên chủ hộ dài quá 100 ký tự.")
+    if len(owner) > (limit := max_length(Household, "owner_name")):
+        raise InvalidField("owner_name", f"Họ tên chủ hộ dài quá {limit} ký tự.")
+    goods = identity.clean_name(data.goods)
+    if len(goods) > (limit := max_length(Household, "goods")):
+        raise InvalidField("goods", f"Mặt hàng dài quá {limit} ký tự.")  # refused, never silently cut
     return {
         "owner_name": owner,
         "phone": identity.normalise_phone(data.phone) if data.phone.strip() else None,
         "citizen_id": identity.validate_citizen_id(data.citizen_id) if data.citizen_id.strip() else None,
-        "goods": identity.clean_name(data.goods)[:120],
+        "goods": goods,
     }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -67,10 +66,6 @@ def printable_items(session: Session, viewer: Viewer, market_id: int, *, selecti
     elif selection != "all":
         raise InvalidField("selection", f"Lựa chọn in '{selection}' không tồn tại.")
     return [PrintItem(*row) for row in session.exec(stmt)]
-
-
-def parse_stall_codes(text: str) -> list[str]:
-    return [c for c in (p.strip() for p in re.split(r"[,;\s]+", text or "")) if c]
 
 
 def placard_data(item: PrintItem, market: Market, serial: str) -> PlacardData:
