@@ -26,4 +26,5 @@ def register_fonts() -> None:
 def em_width(text: str, font: str) -> float:
     """Advance width of `text` at 1 pt; cached because labels, market names and words repeat in a batch."""
     register_fonts()
-    return pdfmetrics.stringWidth(text, font, 1.0)
+    width: float = pdfmetrics.stringWidth(text, font, 1.0)  # reportlab is untyped
+    return width

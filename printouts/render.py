@@ -129,8 +129,9 @@ def join_pdfs(parts: Sequence[Path], stream: BinaryIO, *, title: str = "") -> in
     writer = PdfWriter()
     for part in parts:
         writer.append(str(part))
-    writer.add_metadata({"/Title": title or "ChoQR – bảng mã VietQR", "/Author": "ChoQR",
-                         "/Creator": "ChoQR printouts"})
+    writer.add_metadata(
+        {"/Title": title or "ChoQR – bảng mã VietQR", "/Author": "ChoQR", "/Creator": "ChoQR printouts"}
+    )
     writer.root_object[NameObject("/Lang")] = TextStringObject("vi-VN")
     writer.write(stream)
     return len(writer.pages)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol, TypeAlias
 
-from reportlab.lib.colors import HexColor
+from reportlab.lib.colors import Color, HexColor
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from .fonts import BOLD, REGULAR, register_fonts
+
+if TYPE_CHECKING:  # annotations only (postponed), so no runtime dependency on typing_extensions
+    from typing_extensions import TypeIs
 
 MM = 72 / 25.4
 PAGE = (210 * MM, 297 * MM)  # A4 portrait
@@ -24,6 +27,69 @@ INK, MUTED, LINE = HexColor("#1d2430"), HexColor("#5d6776"), HexColor("#d9dee6")
 BAND = {"good": "#0b6e4f", "fair": "#a15c00", "low": "#b3261e", "none": "#5d6776"}
 ROW_H, HEAD_SIZE, BODY_SIZE = 13.0, 7.5, 8.5
 FIGURE_W, CODE_W = 45.0, 48.0
+
+
+# The chart's shapes, as read here: merchants.charts.Rect, Line, Text and ChartLayout satisfy these structurally
+# (read-only properties, so frozen dataclasses fit), and printouts keeps no import of merchants.
+class ChartRect(Protocol):
+    """A filled rectangle, y growing downwards."""
+
+    @property
+    def x(self) -> float: ...
+    @property
+    def y(self) -> float: ...
+    @property
+    def w(self) -> float: ...
+    @property
+    def h(self) -> float: ...
+    @property
+    def fill(self) -> str: ...
+
+
+class ChartLine(Protocol):
+    """A polyline through ``points``, optionally dashed."""
+
+    @property
+    def points(self) -> Sequence[tuple[float, float]]: ...
+    @property
+    def stroke(self) -> str: ...
+    @property
+    def width(self) -> float: ...
+    @property
+    def dashed(self) -> bool: ...
+
+
+class ChartText(Protocol):
+    """A label anchored at (x, y): anchor is start, middle or end, as in SVG."""
+
+    @property
+    def x(self) -> float: ...
+    @property
+    def y(self) -> float: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def size(self) -> float: ...
+    @property
+    def anchor(self) -> str: ...
+    @property
+    def fill(self) -> str: ...
+    @property
+    def bold(self) -> bool: ...
+
+
+ChartShape: TypeAlias = ChartRect | ChartLine | ChartText
+
+
+class ChartLayout(Protocol):
+    """Shapes in drawing order inside a ``width`` × ``height`` box (merchants.charts.ChartLayout)."""
+
+    @property
+    def width(self) -> float: ...
+    @property
+    def height(self) -> float: ...
+    @property
+    def shapes(self) -> Sequence[ChartShape]: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +103,7 @@ class ReportPage:
     headline: str  # '356/364 hộ đã có mã QR'
     target: str
     funnel: tuple[tuple[str, int], ...]
-    chart: Any  # merchants.charts.ChartLayout: width, height and shapes (rects, polylines, texts) in order
+    chart: ChartLayout  # merchants.charts.ChartLayout: width, height and shapes (rects, polylines, texts) in order
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     total: tuple[str, ...] | None
@@ -47,7 +113,15 @@ class ReportPage:
 
 
 def _text(
-    c: Canvas, x: float, y: float, s: str, size: float, *, font: str = REGULAR, color: Any = INK, anchor: str = "start"
+    c: Canvas,
+    x: float,
+    y: float,
+    s: str,
+    size: float,
+    *,
+    font: str = REGULAR,
+    color: Color = INK,
+    anchor: str = "start",
 ) -> None:
     c.setFont(font, size)
     c.setFillColor(color)
@@ -64,12 +138,20 @@ def _wrap(s: str, width: float, size: float, font: str = BOLD) -> list[str]:
     return lines or [""]
 
 
-def _chart(c: Canvas, chart: Any, x0: float, top: float, width: float) -> float:
+def _is_text(s: ChartShape) -> TypeIs[ChartText]:
+    return hasattr(s, "text")
+
+
+def _is_line(s: ChartShape) -> TypeIs[ChartLine]:
+    return hasattr(s, "points")
+
+
+def _chart(c: Canvas, chart: ChartLayout, x0: float, top: float, width: float) -> float:
     """Draw the shared chart layout scaled to ``width`` (shapes: rects, polylines, texts); returns its height."""
     k = width / chart.width
     c.saveState()
     for s in chart.shapes:
-        if hasattr(s, "text"):
+        if _is_text(s):
             _text(
                 c,
                 x0 + s.x * k,
@@ -80,7 +162,7 @@ def _chart(c: Canvas, chart: Any, x0: float, top: float, width: float) -> float:
                 color=HexColor(s.fill),
                 anchor=s.anchor,
             )
-        elif hasattr(s, "points"):
+        elif _is_line(s):
             c.setStrokeColor(HexColor(s.stroke))
             c.setLineWidth(s.width * k)
             c.setDash(4, 3) if s.dashed else c.setDash()

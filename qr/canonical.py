@@ -52,10 +52,16 @@ def read_canonical(text: str) -> ParsedPayload | None:
         or crc_hqx(text[:-4].encode(), CRC_INIT) != int(crc, 16)
     ):
         return None
-    head = (("00", "01"), ("01", init), ("38", text[16 : 16 + size + _NAPAS_FIXED]), ("53", "704"))
+    head: tuple[tuple[str, str], ...] = (
+        ("00", "01"),
+        ("01", init),
+        ("38", text[16 : 16 + size + _NAPAS_FIXED]),
+        ("53", "704"),
+    )
     if amount is not None:
         head += (("54", amount),)
     additional: dict[str, str] = {}
+    objects: tuple[tuple[str, str], ...]
     if extra is None:
         objects = (*head, ("58", "VN"), ("63", crc))
     else:

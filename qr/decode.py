@@ -29,6 +29,8 @@ MAX_IMAGE_PIXELS: Final = MAX_MEGAPIXELS * 1_000_000
 # Photos are reduced by the largest whole factor that keeps their long side at least this many pixels: a placard
 # QR filling a fifth of a 4000-pixel photo keeps about 7 pixels a module, and zxing needs 2 or 3.
 DECODE_SIDE: Final = 2000
+# Only QR symbols are looked for (what zxing-cpp would convert a bare BarcodeFormat to, done once and typed).
+_QR_ONLY: Final = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 # What Pillow's decoders raise on damaged data; all of them become one ImageError.
 _DECODE_FAILURES: Final = (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, struct.error, zlib.error)
 
@@ -48,7 +50,7 @@ def decode_image(data: bytes | bytearray | memoryview | PILImage) -> list[str]:
         image = _shrink(_on_white(image))
     except _DECODE_FAILURES as exc:  # a mode Pillow cannot convert to grey
         raise _unreadable() from exc
-    barcodes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.Plain)
+    barcodes = zxingcpp.read_barcodes(image, formats=_QR_ONLY, text_mode=zxingcpp.TextMode.Plain)
     return [strip_edges(barcode.text) for barcode in barcodes]
 
 

@@ -12,6 +12,7 @@ result is qrcode's own symbol with the standard's mask choice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import qrcode
@@ -25,7 +26,7 @@ from qrcode import util as qrutil
 FINDER_LIKE = ((1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0), (0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 1))
 
 
-def _to_int(modules: list[list[bool | None]] | tuple[tuple[bool, ...], ...]) -> int:
+def _to_int(modules: Sequence[Sequence[bool | None]]) -> int:
     n = len(modules)
     return sum(1 << (r * n + c) for r, row in enumerate(modules) for c, dark in enumerate(row) if dark)
 
@@ -108,7 +109,7 @@ def _layout(version: int, ec: int) -> tuple[tuple[int, ...], tuple[int, ...], tu
 def _placement(is_data: list[list[bool]]) -> tuple[int, ...]:
     """Bit index (r*n + c) of each data bit in order: the two-column zigzag, skipping function modules."""
     n = len(is_data)
-    order = []
+    order: list[int] = []
     upward = True
     col = n - 1
     while col > 0:

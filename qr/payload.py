@@ -20,6 +20,7 @@ from .tags import (
     STATIC,
     VIETNAM,
     VND,
+    Service,
 )
 
 # Everything before object 38 and between 38 and 54 is constant for a transfer QR.
@@ -41,7 +42,7 @@ class TransferData:
 
     bin: str
     account: str
-    service: Literal["account", "card"] = "account"
+    service: Service = "account"
     amount: int | None = None
     purpose: str | None = None
     bill_number: str | None = None
@@ -102,7 +103,7 @@ def transfer_data(
     data = TransferData(
         bin=check_bin(bin),
         account=check_account(account),
-        service=check_service(service),  # type: ignore[arg-type]
+        service=check_service(service),
         amount=check_amount(amount),
         purpose=check_folded("purpose", purpose),
         bill_number=check_ascii("bill_number", bill_number),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from .banks import get_bank
 from .errors import FieldError
-from .tags import MAX_AMOUNT_DIGITS, MAX_SUBFIELD, SERVICE_CODES
+from .tags import MAX_AMOUNT_DIGITS, MAX_SUBFIELD, SERVICE_CODES, Service
 from .text import fold_ascii
 
 MAX_ACCOUNT = 19
@@ -18,6 +20,8 @@ TEXT_RULE = "must be text"
 ASCII_RULE = "must be printable ASCII (space to ~)"
 LENGTH_RULE = f"must be at most {MAX_SUBFIELD} characters"
 FOLDED_LENGTH_RULE = f"must be at most {MAX_SUBFIELD} characters after folding to ASCII"
+
+_SERVICES: Final[dict[str, Service]] = {name: name for name in SERVICE_CODES}  # a str lookup giving the literal
 
 
 def check_bin(value: object) -> str:
@@ -34,11 +38,12 @@ def check_account(value: object) -> str:
     return value
 
 
-def check_service(value: object) -> str:
+def check_service(value: object) -> Service:
     """Accept the two transfer services; the parser alone knows push and cash."""
-    if type(value) is not str or value not in SERVICE_CODES:
+    service = _SERVICES.get(value) if type(value) is str else None
+    if service is None:
         raise FieldError("service", value, SERVICE_RULE)
-    return value  # type: ignore[return-value]
+    return service
 
 
 def check_amount(value: object) -> int | None:

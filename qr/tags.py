@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal, TypeAlias
 
 PAYLOAD_FORMAT: Final = "00"
 INITIATION: Final = "01"
@@ -33,7 +33,8 @@ VND: Final = "704"
 VIETNAM: Final = "VN"
 CRC_HEADER: Final = "6304"
 
-SERVICE_CODES: Final = {"account": "QRIBFTTA", "card": "QRIBFTTC"}
+Service: TypeAlias = Literal["account", "card"]  # the transfer services a builder writes into 38/02
+SERVICE_CODES: Final[dict[Service, str]] = {"account": "QRIBFTTA", "card": "QRIBFTTC"}
 SERVICE_NAMES: Final = {"QRIBFTTA": "account", "QRIBFTTC": "card", "QRPUSH": "push", "QRCASH": "cash"}
 INITIATION_NAMES: Final = {STATIC: "static", DYNAMIC: "dynamic"}
 
