@@ -8,7 +8,7 @@ from flask_login import login_required
 from merchants import status as st
 from merchants.db import get_session
 from merchants.services.coverage_queries import market_coverage, market_page
-from merchants.services.registry_queries import get_market, stall_by_code, stall_rows
+from merchants.services.registry_queries import get_market, stall_by_code, stall_page
 from merchants.views.helpers import paginate, search_terms, viewer
 
 bp = Blueprint("markets", __name__)
@@ -41,9 +41,14 @@ def show(market_id: int):  # noqa: ANN201
     q, status = request.args.get("q", "")[:100], request.args.get("status", "")
     status = status if status in st.ORDER else ""
     cov = market_coverage(session, v, [market_id])[0]
-    rows = stall_rows(session, v, market_id, q=search_terms(q), status=status, show_pii=v.can("pii"))
-    pager = paginate(len(rows), request.args.get("page", 1, type=int), STALLS_PER_PAGE)
-    return render_template("markets/show.html", info=info, cov=cov, rows=rows[pager.start:pager.end], pager=pager,
+    filters = {"q": search_terms(q), "status": status, "show_pii": v.can("pii")}
+    page = max(1, min(request.args.get("page", 1, type=int), 1_000_000))
+    rows, total = stall_page(session, v, market_id, offset=(page - 1) * STALLS_PER_PAGE, limit=STALLS_PER_PAGE,
+                             **filters)
+    pager = paginate(total, page, STALLS_PER_PAGE)
+    if pager.start != (page - 1) * STALLS_PER_PAGE:  # asked past the last page: show the last one
+        rows, total = stall_page(session, v, market_id, offset=pager.start, limit=STALLS_PER_PAGE, **filters)
+    return render_template("markets/show.html", info=info, cov=cov, rows=rows, pager=pager,
                            q=q, status=status, statuses=st.ORDER)
 
 
