@@ -34,6 +34,25 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _secure_cookies(app: Flask) -> None:
+    """Cookie settings that follow SESSION_COOKIE_SECURE, so one switch protects both cookies.
+
+    Flask-Login's remember cookie (unused today, but never less protected than the session) takes the session
+    cookie's Secure flag unless set on its own. Over HTTPS both get the ``__Host-`` prefix (ASVS 3.3.1): a browser
+    then accepts them only with Secure, Path=/ and no Domain, so neither plain HTTP nor a sibling subdomain can
+    plant or overwrite them. A configured cookie domain or name is left as it is.
+    """
+    config = app.config
+    config.setdefault("REMEMBER_COOKIE_SECURE", config["SESSION_COOKIE_SECURE"])
+    if not config["SESSION_COOKIE_SECURE"] or config.get("SESSION_COOKIE_DOMAIN"):
+        return
+    if config["SESSION_COOKIE_NAME"] == "session":
+        config["SESSION_COOKIE_NAME"] = "__Host-session"
+    if config.get("REMEMBER_COOKIE_NAME", "remember_token") == "remember_token" and not config.get(
+            "REMEMBER_COOKIE_DOMAIN"):
+        config["REMEMBER_COOKIE_NAME"] = "__Host-remember_token"
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then environment (or the test config), then extensions and blueprints."""
     app = Flask(__name__, instance_relative_config=True, template_folder=str(ROOT / "templates"),
@@ -47,11 +66,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         COVERAGE_TARGET_PERCENT=100,
         COVERAGE_TARGET_DATE="2026-12-31",
         BATCH_DIR=str(instance / "batches"),
-        RATELIMIT_STORAGE_URI="memory://",
-        LOGIN_RATE_LIMIT="10 per 5 minutes",
+        # Sign-in throttling, counted in the database (merchants/services/signin.py): failures per window.
+        LOGIN_WINDOW_MINUTES=15,
+        LOGIN_MAX_FAILURES_ACCOUNT_IP=5,
+        LOGIN_MAX_FAILURES_ACCOUNT=20,
+        LOGIN_MAX_FAILURES_IP=100,  # generous: a market's tablets may share one carrier-NAT address
+        # Server-side sessions (merchants/services/sessions.py says why these defaults).
+        SESSION_IDLE_MINUTES=8 * 60,
+        SESSION_ABSOLUTE_HOURS=7 * 24,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=False,  # production over HTTPS: CHOQR_SESSION_COOKIE_SECURE=true (README)
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
         PROXY_FIX=0,  # hops of trusted reverse proxies (CHOQR_PROXY_FIX=1 behind one nginx)
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
@@ -66,6 +93,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
     else:
         app.config.update(test_config)
+    _secure_cookies(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
     hops = int(app.config.get("PROXY_FIX", 0) or 0)

@@ -4,8 +4,8 @@
 
 bind = "127.0.0.1:8000"
 workers = 2
-threads = 4  # print batches render in a background thread of the worker that started them
-timeout = 120  # a 10,000-row spreadsheet import runs inside its request
+threads = 4  # requests only; print batches render in `choqr worker` (merchants/jobs.py)
+timeout = 120  # a 10,000-row spreadsheet import still runs inside its request (about 7 s)
 # No query strings in the access log: search boxes carry phone, CCCD and account numbers (merchants/logmask.py).
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'

@@ -253,7 +253,7 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=20)
     active: bool = Field(default=True)
     locale: str = Field(default="vi", max_length=5)
-    session_version: int = Field(default=1)
+    session_version: int = Field(default=1)  # unused since sessions are rows (user_session, migration 0009)
     created_at: datetime = Field(default_factory=utcnow)
     version: int = Field(default=1)
 
@@ -291,3 +291,33 @@ class PasswordLink(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     expires_at: datetime
     used_at: datetime | None = None
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds only a random id whose hash is stored here, so signing out,
+    disabling or a new password ends it for good (a copied cookie is worth nothing once its row has ended)."""
+
+    __tablename__ = "user_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)  # written at most once a minute
+    ip: str | None = Field(default=None, max_length=45)
+    user_agent: str = Field(default="", max_length=120)
+    ended_at: datetime | None = None
+    end_reason: str | None = Field(default=None, max_length=20)  # signed_out, disabled, password, idle, expired
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One sign-in attempt, kept for a day: failures counted per account, per account and address, and per
+    address decide throttling in every worker alike (an in-memory counter would give each worker its own)."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),
+                      Index("ix_login_attempt_ip_at", "ip", "at"))
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    username: str = Field(max_length=80)  # as typed, folded to lowercase: also names that do not exist
+    ip: str = Field(default="", max_length=45)
+    success: bool = Field(default=False)

@@ -23,6 +23,7 @@ from xml.etree import ElementTree
 
 import openpyxl
 
+from merchants import xlsx_guard
 from merchants.errors import DomainError, InvalidField
 from merchants.identity import search_key
 from qr import Bank, all_banks, bank_aliases, get_bank, search_banks
@@ -240,12 +241,24 @@ def read_table(data: bytes, schema: TableSchema = HOUSEHOLDS, *, sheet: str | No
     if not data:
         raise SpreadsheetError("Tệp trống (0 byte).")
     if data.startswith(XLSX_MAGIC):
+        check_package(data)
         names = tuple(sheet_names(data))
         table = build_table(_xlsx_records(data, sheet), schema)
         return replace(table, sheet=sheet or (names[0] if names else ""), sheets=names)
     if data.startswith(OLE_MAGIC):
         raise SpreadsheetError("Tệp Excel 97–2003 (.xls) không được hỗ trợ; hãy mở bằng Excel và lưu lại dạng .xlsx.")
     return build_table(_csv_records(data), schema)
+
+
+def check_package(data: bytes) -> None:
+    """Refuse a zip bomb or a DOCTYPE in an XLSX before openpyxl inflates or parses anything (``xlsx_guard``)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            xlsx_guard.check_archive(archive)
+    except xlsx_guard.UnsafeArchive as exc:
+        raise SpreadsheetError(exc.message) from exc
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise _broken_xlsx() from exc
 
 
 def _broken_xlsx() -> SpreadsheetError:
@@ -293,6 +306,7 @@ def sheet_names(data: bytes) -> list[str]:
     if not data.startswith(XLSX_MAGIC):
         return []
     try:
+        check_package(data)
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - a broken file is reported when it is read
         return []

@@ -105,7 +105,10 @@ def _account_view(acc: BankAccount | None, show_pii: bool) -> AccountView | None
 
 def households_page(session: Session, viewer: Viewer, *, market: str = "", status: str = "", page: int = 1,
                     per_page: int = 50, show_pii: bool = False) -> tuple[list[HouseholdItem], int]:
-    """One page of households (by id) and the total; CCCD and account numbers masked unless ``show_pii``."""
+    """One page of households (by id) and the total; phone, CCCD and account numbers masked unless ``show_pii``.
+
+    No payload: a list of them would be every account number in the viewer's scope in one call.
+    """
     where = [market_column_visible(viewer, Household.market_id)]
     if market:
         where.append(Household.market_id == visible_market(session, viewer, market).id)
@@ -121,7 +124,7 @@ def households_page(session: Session, viewer: Viewer, *, market: str = "", statu
     for hid, code in session.exec(select(Stall.household_id, Stall.code).where(Stall.household_id.in_(ids))
                                   .order_by(Stall.code)):
         stalls[hid].append(code)
-    items = [HouseholdItem(h.id, code, h.owner_name, h.phone,
+    items = [HouseholdItem(h.id, code, h.owner_name, h.phone if show_pii else identity.mask_tail(h.phone) or None,
                            h.citizen_id if show_pii else identity.mask_tail(h.citizen_id) or None, h.goods, h.status,
                            h.active, h.needs_reprint, h.qr_issued_on, stalls[h.id],
                            _account_view(accounts.get(h.id), show_pii)) for h, code in rows]

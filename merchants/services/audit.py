@@ -38,3 +38,16 @@ def move_status(session: Session, actor: Viewer, household: Household, target: s
     session.add(household)
     session.flush()
     session.add(StatusEvent(household_id=household.id, status=target, user_id=actor.user_id))
+
+
+def record_denial(session: Session, actor: Viewer, *, status: int, method: str, path: str,
+                  source_ip: str | None) -> None:
+    """A refused request (403, or 404 for a record outside the viewer's areas) in the trail, committed at once.
+
+    The request changes nothing, so whatever it had pending is rolled back first. Only the path is kept, never
+    the query string: search boxes put phone and CCCD numbers there.
+    """
+    session.rollback()
+    record(session, actor, "access.denied", subject=f"path:{path}", source_ip=source_ip, status=status,
+           method=method, path=path[:300])
+    session.commit()

@@ -28,7 +28,7 @@ def work_dir(batch_dir: Path | str, batch_id: int) -> Path:
 
 def temp_beside(path: Path) -> Path:
     """A new empty file in ``path``'s folder to write into, then ``os.replace`` onto ``path`` (atomic there)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # batch PDFs carry names: private to the app
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     return Path(name)

@@ -237,7 +237,10 @@ def _message(exc: Exception) -> str:
     elif isinstance(exc, ModuleTooSmall):
         text = f"Mã QR sẽ in quá nhỏ ở khổ {exc.layout} ({exc.module_mm:.2f} mm/ô). Hãy chọn khổ lớn hơn."
     else:
-        text = f"Lỗi khi tạo PDF ({type(exc).__name__}: {exc}). Chưa bảng nào được ghi nhận."
+        # The exception's text is for the server log (logged where it was caught), never for the page: it can hold
+        # object reprs and paths. The page gets what happened and what to do.
+        why = f" ({exc.strerror})" if isinstance(exc, OSError) and exc.strerror else ""  # e.g. the disk is full
+        text = f"Lỗi khi tạo PDF{why}; chưa bảng nào được ghi nhận. Hãy thử lại; nếu vẫn lỗi, báo quản trị viên."
     return text[:300]
 
 

@@ -15,7 +15,7 @@ from merchants.limits import max_length
 from merchants.models import BankAccount, Household, Market, Stall, utcnow
 from merchants.scope import Viewer, market_column_visible
 from merchants.services import stalls as stall_service
-from merchants.services.audit import move_status, record
+from merchants.services.audit import changed, move_status, record
 from merchants.services.issuing import issue_qr
 from qr import get_bank
 
@@ -169,10 +169,10 @@ def register_household(session: Session, actor: Viewer, *, market_id: int, stall
             stalls.append(stall_service.create_stall(session, actor, market, new_code, new_zone, source="register",
                                                      source_ip=source_ip))
         _claim_stalls(session, h.id, stalls)
-        record(session, actor, "household.create", household_id=h.id,
+        record(session, actor, "household.create", household_id=h.id, source_ip=source_ip,
                stalls=[s.code for s in stalls], citizen_id=identity.mask_tail(h.citizen_id))
         if cleaned_account:
-            _open_account(session, actor, h, *cleaned_account)
+            _open_account(session, actor, h, *cleaned_account, source_ip=source_ip)
         session.commit()
     except IntegrityError:
         _explain_integrity_error(session, citizen_id=fields["citizen_id"],
@@ -186,13 +186,14 @@ def register_household(session: Session, actor: Viewer, *, market_id: int, stall
     return h
 
 
-def _open_account(session: Session, actor: Viewer, h: Household, bin: str, number: str, holder: str) -> BankAccount:
+def _open_account(session: Session, actor: Viewer, h: Household, bin: str, number: str, holder: str, *,
+                  source_ip: str | None = None) -> BankAccount:
     acc = BankAccount(household_id=h.id, bin=bin, account_number=number, holder_name=holder,
                       created_by_id=actor.user_id)
     session.add(acc)
     session.flush()
-    record(session, actor, "account.open", household_id=h.id, bin=bin, account=identity.mask_tail(number),
-           holder_name=holder)
+    record(session, actor, "account.open", household_id=h.id, source_ip=source_ip, bin=bin,
+           account=identity.mask_tail(number), holder_name=holder)
     if h.status == st.REGISTERED:
         move_status(session, actor, h, st.ACCOUNT_OPENED)
     issue_qr(session, actor, h, acc)
@@ -216,23 +217,34 @@ def _bump_version(session: Session, h: Household, expected_version: int) -> None
     session.refresh(h)
 
 
+PERSONAL_FIELDS = ("citizen_id", "phone")  # masked in the audit trail: its readers need not have the pii right
+
+
+def _masked(values: dict[str, str | None]) -> dict[str, str | None]:
+    """Owner fields as the audit trail keeps them: CCCD and phone to their last four digits."""
+    return {k: (identity.mask_tail(v) or None) if k in PERSONAL_FIELDS else v for k, v in values.items()}
+
+
 def update_household(session: Session, actor: Viewer, household_id: int, *, expected_version: int,
-                     household: HouseholdInput) -> Household:
-    """Edit owner details; a stale form is refused with EditConflict instead of overwriting."""
+                     household: HouseholdInput, source_ip: str | None = None) -> Household:
+    """Edit owner details; a stale form is refused with EditConflict instead of overwriting.
+
+    The audit row keeps each changed field as old → new (``{field: [old, new]}``), CCCD and phone masked.
+    """
     require(actor, "edit")
     h = get_household(session, actor, household_id)
     fields = clean_household(household)
     _check_citizen_id_free(session, fields["citizen_id"], own_id=h.id)
     try:
         _bump_version(session, h, expected_version)
-        changed = {k: identity.mask_tail(v) if k == "citizen_id" else v
-                   for k, v in fields.items() if getattr(h, k) != v}
+        before = {k: getattr(h, k) for k in fields}
         for k, v in fields.items():
             setattr(h, k, v)
         acc = active_account(session, h.id)
         h.search_text = search_text_for(h, acc.account_number if acc else None)
         session.add(h)
-        record(session, actor, "household.update", household_id=h.id, changed=sorted(changed), values=changed)
+        record(session, actor, "household.update", household_id=h.id, source_ip=source_ip,
+               changes=changed(_masked(before), _masked(fields)))
         session.commit()
     except EditConflict:
         raise
@@ -246,7 +258,7 @@ def update_household(session: Session, actor: Viewer, household_id: int, *, expe
 
 
 def change_account(session: Session, actor: Viewer, household_id: int, *, expected_version: int,
-                   account: AccountInput, reason: str) -> BankAccount:
+                   account: AccountInput, reason: str, source_ip: str | None = None) -> BankAccount:
     """Replace the active account: needs a reason, keeps history, revokes the old QR and placards."""
     require(actor, "edit")
     h = get_household(session, actor, household_id)
@@ -265,10 +277,10 @@ def change_account(session: Session, actor: Viewer, household_id: int, *, expect
             old.active, old.closed_at, old.closed_reason = False, utcnow(), reason[:300]
             session.add(old)
             session.flush()
-        record(session, actor, "account.change", household_id=h.id, reason=reason,
+        record(session, actor, "account.change", household_id=h.id, source_ip=source_ip, reason=reason,
                old_bin=old.bin if old else None, old_account=identity.mask_tail(old.account_number if old else None),
                new_bin=bin, new_account=identity.mask_tail(number), holder_name=holder)
-        acc = _open_account(session, actor, h, bin, number, holder)
+        acc = _open_account(session, actor, h, bin, number, holder, source_ip=source_ip)
         h.needs_reprint = h.needs_reprint or had_qr  # the old QR may be on paper or a screen somewhere
         h.search_text = search_text_for(h, number)
         session.add(h)

@@ -37,7 +37,8 @@ def verified_qr(bin: str, account_number: str) -> VerifiedQR:
         raise InvalidField(field, f"Không tạo được mã VietQR: {exc}") from exc
     decoded = decode_image(qr_image(payload, scale=2))
     if decoded != [payload]:
-        raise QRNotVerified(f"Mã QR đọc lại không khớp nội dung (đọc được {decoded!r}); mã chưa được cấp.")
+        # What was read back stays out of the message: it is a Python list, and it holds an account number.
+        raise QRNotVerified("Mã QR đọc lại không khớp nội dung; mã chưa được cấp.")
     return VerifiedQR(payload, pack_matrix(qr_matrix(payload)))
 
 

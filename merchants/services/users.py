@@ -32,7 +32,7 @@ from merchants.errors import DomainError, Duplicate, EditConflict, Forbidden, In
 from merchants.identity import search_key
 from merchants.models import ApiToken, Commune, Market, PasswordLink, Province, User, UserScope
 from merchants.scope import SYSTEM, Viewer
-from merchants.services import audit
+from merchants.services import audit, sessions
 
 _hasher = PasswordHasher()
 # Verified against when the username does not exist (or has no password yet), so such a name costs as long as a
@@ -454,7 +454,8 @@ def _set_active(session: Session, actor: Viewer, username: str, active: bool, so
     if user.active == active:
         return user
     user.active = active
-    user.session_version += 1  # disabling ends every open session at once; enabling starts from none
+    if not active:
+        sessions.end_user_sessions(session, user.id, reason=sessions.DISABLED)  # every browser, at once
     session.add(user)
     audit.record(session, actor, "user.enable" if active else "user.disable", subject=f"user:{user.username}",
                  source_ip=source_ip)
@@ -463,7 +464,7 @@ def _set_active(session: Session, actor: Viewer, username: str, active: bool, so
 
 
 def disable_user(session: Session, username: str, *, actor: Viewer = SYSTEM, source_ip: str | None = None) -> User:
-    """Disable a user; bumping the session version logs out every browser they are signed in on."""
+    """Disable a user; every browser they are signed in on is signed out at its next request."""
     return _set_active(session, actor, username, False, source_ip)
 
 
@@ -490,7 +491,9 @@ def _aware(value: datetime) -> datetime:
 
 def _store_password(session: Session, user: User, password: str) -> None:
     user.password_hash = _hasher.hash(password)
-    user.session_version += 1  # a new password ends the sessions opened with the old one
+    # A new password ends every session opened with the old one; the view then opens a fresh one for the
+    # browser that changed it (``auth.start_session``), so only that browser stays signed in.
+    sessions.end_user_sessions(session, user.id, reason=sessions.PASSWORD)
     session.add(user)
 
 

@@ -166,7 +166,9 @@ def verify_placard(session: Session, actor: Viewer, market_id: int, stall_code: 
     elif outcome == REVOKED:
         placard = _placard_for(session, qr.id, ctx.stall.id) if qr else None
     elif outcome == OTHER_STALL:
-        placard, elsewhere = _placard_for(session, qr.id), _where_else(session, actor, qr)
+        elsewhere = _where_else(session, actor, qr)
+        # Another market's placard is not the viewer's to know of: no serial on the page or in this stall's history.
+        placard = _placard_for(session, qr.id) if elsewhere.visible else None
     else:
         bank, account = _scanned_account(payload)
     check = PlacardCheck(stall_id=ctx.stall.id, placard_id=placard.id if placard else None, result=outcome,

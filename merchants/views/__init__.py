@@ -13,8 +13,8 @@ from flask_wtf.csrf import CSRFError
 from merchants import roles
 from merchants.clock import to_vn
 from merchants.errors import DomainError, Forbidden, NotFound
-from merchants.views.extensions import babel, compress, csrf, limiter
-from merchants.views.helpers import role_text, status_text, translated
+from merchants.views.extensions import babel, compress, csrf
+from merchants.views.helpers import audit_denial, role_text, status_text, translated
 
 LOCALES = ("vi", "en")
 # Scripts only from our own files (there are no inline scripts); photos are shrunk in the browser via blob URLs.
@@ -52,8 +52,8 @@ def init_web(app: Flask) -> None:
     csrf.init_app(app)
     compress.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    limiter.init_app(app)
     auth.login_manager.init_app(app)
+    app.session_interface = auth.SessionCookies()
     for bp in (auth.bp, account.bp, markets.bp, households.bp, placards.bp, reports.bp, imports.bp, admin.bp,
                admin_markets.bp, admin_users.bp, api.bp):
         app.register_blueprint(bp)
@@ -66,6 +66,8 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound):  # noqa: ANN202
+        """A record that does not exist or lies outside the viewer's areas (the same answer): audited."""
+        audit_denial(404)
         return render_template("error.html", code=404, message=exc.message), 404
 
     @app.errorhandler(404)
@@ -81,6 +83,7 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(Forbidden)
     def _forbidden(exc: Forbidden):  # noqa: ANN202
+        audit_denial(403)
         return render_template("error.html", code=403, message=exc.message), 403
 
     @app.errorhandler(CSRFError)

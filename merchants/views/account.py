@@ -20,9 +20,8 @@ from flask_login import current_user, login_required
 from merchants.db import get_session
 from merchants.errors import DomainError, NotFound
 from merchants.forms_users import ChangePasswordForm, SetPasswordForm, password_hint
-from merchants.services import users
+from merchants.services import signin, users
 from merchants.views.auth import start_session
-from merchants.views.extensions import limiter
 from merchants.views.helpers import attach_error, client_ip
 
 bp = Blueprint("account", __name__)
@@ -93,16 +92,19 @@ def set_password(token: str) -> Response:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
-               deduct_when=lambda resp: resp.status_code != 302)
-def password() -> Response | str:
+def password() -> Response | str | tuple[str, int]:
     """Change one's own password; every other session of the user ends, this one continues signed in."""
     form = ChangePasswordForm()
     form.rule_username = current_user.username
     if form.validate_on_submit():
         try:
-            user = users.change_password(get_session(), current_user.db_id, form.current_password.data,
-                                         form.password.data, source_ip=client_ip())
+            user = signin.change_password(get_session(), current_user.user, form.current_password.data,
+                                          form.password.data, ip=client_ip(),
+                                          limits=signin.Limits.from_config(current_app.config))
+        except signin.Throttled as exc:
+            attach_error(form, exc)
+            return render_template("account/password.html", form=form, max_password=users.MAX_PASSWORD,
+                                   password_hint=password_hint()), 429
         except DomainError as exc:
             attach_error(form, exc)
         else:

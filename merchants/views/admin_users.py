@@ -19,6 +19,7 @@ from merchants.scope import Viewer
 from merchants.services import user_import, users
 from merchants.services.areas import list_provinces, search_communes
 from merchants.views.account import set_password_url
+from merchants.views.downloads import download
 from merchants.views.helpers import attach_error, client_ip, paginate, requires, translated, viewer
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
@@ -256,6 +257,5 @@ def import_file() -> Response | tuple[str, int]:
 @bp.get("/import/mau-nguoi-dung.xlsx")
 @requires("users")
 def import_template() -> Response:
-    return Response(user_import.template_xlsx(), mimetype=XLSX_MIME,
-                    headers={"Content-Disposition": 'attachment; filename="mau-nguoi-dung.xlsx"'})
+    return download(user_import.template_xlsx(), "mau-nguoi-dung.xlsx", XLSX_MIME)
 

@@ -19,6 +19,7 @@ from merchants.scope import viewer_for
 from merchants.services import api_queries as aq
 from merchants.services.registry_queries import stall_rows
 from merchants.services.users import user_for_token
+from merchants.views.helpers import audit_denial
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
@@ -52,17 +53,20 @@ def _authenticate() -> Response | None:
         return _error(401, "invalid_token", "Mã truy cập không hợp lệ, đã bị thu hồi, hoặc người dùng đã bị khóa.")
     g.api_viewer = viewer_for(session, user)
     if not g.api_viewer.can("view"):
+        audit_denial(403, g.api_viewer)
         return _error(403, "forbidden", "Vai trò của bạn không được xem dữ liệu này.")
     return None
 
 
 @bp.errorhandler(NotFound)
 def _not_found(exc: NotFound) -> Response:
+    audit_denial(404, g.get("api_viewer"))
     return _error(404, "not_found", exc.message)
 
 
 @bp.errorhandler(Forbidden)
 def _forbidden(exc: Forbidden) -> Response:
+    audit_denial(403, g.get("api_viewer"))
     return _error(403, "forbidden", exc.message)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,13 +14,17 @@ from flask import current_app, g, request
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import SQLAlchemyError
 
 from merchants import roles
 from merchants import status as st
 from merchants.db import get_session
 from merchants.errors import DomainError, Forbidden
 from merchants.scope import Viewer, viewer_for
+from merchants.services import audit
 from merchants.services.settings import Defaults
+
+log = logging.getLogger(__name__)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention pybabel extracts by default
@@ -175,3 +180,20 @@ def settings_defaults() -> Defaults:
 def client_ip() -> str | None:
     """The address the request came from (behind a proxy: as ProxyFix, when configured, says)."""
     return request.remote_addr
+
+
+NOBODY = Viewer(user_id=None, role="")
+
+
+def audit_denial(status: int, actor: Viewer | None = None) -> None:
+    """Note a refused request (who, from where, which page) in the audit trail; a failure to write it is logged
+    and never turns the refusal into a server error."""
+    if actor is None:
+        actor = viewer() if getattr(current_user, "is_authenticated", False) else NOBODY
+    session = get_session()
+    try:
+        audit.record_denial(session, actor, status=status, method=request.method, path=request.path,
+                            source_ip=client_ip())
+    except SQLAlchemyError:
+        session.rollback()
+        log.exception("could not audit a refused request to %s", request.path)

@@ -21,6 +21,7 @@ from merchants.services.registry_queries import (
     household_view,
     search_households,
 )
+from merchants.views.downloads import download
 from merchants.views.helpers import attach_error, client_ip, requires, search_terms, translated, viewer
 from qr import VietQRError, decode_image, get_bank, parse_payload, png_bytes, svg_text
 
@@ -150,8 +151,7 @@ def placard(household_id: int):  # noqa: ANN201
     except DomainError as exc:
         flash(translated(exc.message), "error")
         return redirect(url_for("households.show", household_id=household_id))
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return download(pdf, filename, "application/pdf")
 
 
 @bp.route("/households/<int:household_id>/edit", methods=["GET", "POST"])
@@ -169,7 +169,8 @@ def edit(household_id: int):  # noqa: ANN201
         try:
             hs.update_household(session, v, household_id, expected_version=_form_version(form),
                                 household=hs.HouseholdInput(form.owner_name.data, form.phone.data or "",
-                                                            form.citizen_id.data or "", form.goods.data or ""))
+                                                            form.citizen_id.data or "", form.goods.data or ""),
+                                source_ip=client_ip())
         except EditConflict as exc:
             attach_error(form, exc)
             current = household_view(session, v, household_id).household
@@ -208,7 +209,8 @@ def change_account(household_id: int):  # noqa: ANN201
             hs.change_account(session, v, household_id, expected_version=_form_version(form),
                               account=hs.AccountInput(form.bin.data or "", form.account_number.data or "",
                                                       form.holder_name.data or "",
-                                                      alias=bool(form.account_alias.data)), reason=form.reason.data)
+                                                      alias=bool(form.account_alias.data)), reason=form.reason.data,
+                              source_ip=client_ip())
         except EditConflict as exc:
             attach_error(form, exc)
             current = hv = household_view(session, v, household_id)
@@ -248,7 +250,8 @@ def _detail(text: str) -> dict:
 @bp.get("/households/search")
 @requires("view")
 def search():  # noqa: ANN201
-    hits = search_households(get_session(), viewer(), search_terms(request.args.get("q", "")))
+    v = viewer()
+    hits = search_households(get_session(), v, search_terms(request.args.get("q", "")), show_pii=v.can("pii"))
     return jsonify([{"id": h.household_id, "owner_name": h.owner_name, "market": h.market_name,
                      "stalls": h.stalls, "phone": h.phone,
                      "url": url_for("households.show", household_id=h.household_id)} for h in hits])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -14,6 +14,7 @@ from merchants.errors import DomainError
 from merchants.services.importing import import_households
 from merchants.services.registry_queries import get_market
 from merchants.spreadsheet import template_xlsx
+from merchants.views.downloads import download
 from merchants.views.helpers import attach_error, requires, viewer
 
 bp = Blueprint("imports", __name__)
@@ -54,5 +55,4 @@ def upload(market_id: int):  # noqa: ANN201
 @requires("register")
 def template(market_id: int):  # noqa: ANN201
     get_market(get_session(), viewer(), market_id)
-    return Response(template_xlsx(), mimetype=XLSX_MIME,
-                    headers={"Content-Disposition": 'attachment; filename="mau-danh-sach-ho.xlsx"'})
+    return download(template_xlsx(), "mau-danh-sach-ho.xlsx", XLSX_MIME)

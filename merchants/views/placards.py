@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from wtforms import BooleanField, SelectField
 from wtforms.fields import SelectChoice
 
@@ -17,6 +17,7 @@ from merchants.services import batch_queries as bq
 from merchants.services import batches as bs
 from merchants.services import verification as vs
 from merchants.services.registry_queries import get_market, stall_by_code
+from merchants.views.downloads import download
 from merchants.views.helpers import attach_error, requires, translated, viewer
 
 bp = Blueprint("placards", __name__)
@@ -112,8 +113,7 @@ def batch_pdf(market_id: int, batch_id: int):  # noqa: ANN201
     path = bs.pdf_path(_batch_dir(), b.id)
     if bs.state_of(b) != bs.DONE or not path.exists():
         abort(404)
-    return send_file(path, mimetype="application/pdf", as_attachment=True,
-                     download_name=f"bang-qr-{code}-lo{b.id}-{b.layout}.pdf")
+    return download(path, f"bang-qr-{code}-lo{b.id}-{b.layout}.pdf", "application/pdf")
 
 
 @bp.get("/markets/<int:market_id>/verify")

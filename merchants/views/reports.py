@@ -10,7 +10,7 @@ import io
 import re
 from datetime import date
 
-from flask import Blueprint, Response, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -21,6 +21,7 @@ from merchants.coverage import Coverage
 from merchants.db import get_session
 from merchants.services import reports as rs
 from merchants.services.settings import target_for
+from merchants.views.downloads import download
 from merchants.views.helpers import requires, settings_defaults, viewer
 from printouts.report import ReportPage, render_report
 
@@ -56,10 +57,7 @@ def thousands(n: int | None) -> str:
 
 def _download(data: bytes, name: str, fmt: str) -> Response:
     slug = re.sub(r"[^a-z0-9]+", "-", identity.search_key(name)).strip("-") or "bao-cao"
-    resp = send_file(io.BytesIO(data), mimetype=MIMETYPES[fmt], as_attachment=True,
-                     download_name=f"phu-qr-{slug}-{_today():%Y%m%d}.{fmt}")
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return download(data, f"phu-qr-{slug}-{_today():%Y%m%d}.{fmt}", MIMETYPES[fmt])
 
 
 def _chart_words() -> charts.ChartWords:

@@ -86,7 +86,10 @@ def _user(session: Session, username: str) -> User | None:
 
 
 def _actions(session: Session, subject: str) -> list[str]:
-    return [a.action for a in session.exec(select(AuditLog).where(AuditLog.subject == subject).order_by(AuditLog.id))]
+    """The administration rows about a user (their own sign-ins and sign-outs, also audited, left out)."""
+    rows = session.exec(select(AuditLog).where(AuditLog.subject == subject, AuditLog.action.not_like("auth.%"))
+                        .order_by(AuditLog.id))
+    return [a.action for a in rows]
 
 
 def _signed_in(client: FlaskClient) -> bool:

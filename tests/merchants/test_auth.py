@@ -11,9 +11,8 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from app import create_app
-from merchants.models import PlacardCheck, PrintBatch, User, UserScope
-from merchants.services import users
-from merchants.views.extensions import limiter
+from merchants.models import PlacardCheck, PrintBatch, User, UserScope, UserSession
+from merchants.services import sessions, users
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +70,10 @@ def test_sign_in_starts_a_fresh_session_so_nothing_from_before_survives(client, 
     assert after != before
     with client.session_transaction() as sess:
         assert "planted" not in sess
-        assert sess["_user_id"] == f"{user.id}:{user.session_version}"
+        token = sess["_user_id"]
+    row = session.exec(select(UserSession).where(UserSession.token_hash == sessions.digest(token))).one()
+    assert (row.user_id, row.ended_at) == (user.id, None)
+    assert str(user.id) not in token.split(":")  # a random session id, not the user's number
 
 
 def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(client, session):
@@ -166,12 +168,10 @@ def test_cli_refuses_a_username_taken_and_unknown_users(app, session):
 
 @pytest.fixture
 def strict_app(database_url: str, tmp_path) -> Iterator[Flask]:  # noqa: ANN001
-    """The app as deployed: CSRF on, sign-in rate limit on (3 failures a minute, to keep the test short)."""
+    """The app as deployed: CSRF on, sign-in throttling after 3 failures per account and address (kept short)."""
     app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
-                      "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute",
-                      "BATCH_DIR": str(tmp_path / "batches")})
+                      "LOGIN_MAX_FAILURES_ACCOUNT_IP": 3, "BATCH_DIR": str(tmp_path / "batches")})
     yield app
-    limiter.enabled = False  # the limiter is one object shared by every app built in this process
     app.extensions["choqr.engine"].dispose()
 
 
@@ -198,15 +198,16 @@ def _strict_login(client: FlaskClient, username: str, password: str):  # noqa: A
                                        "csrf_token": _csrf_token(client, "/login")})
 
 
-def test_failed_sign_ins_are_rate_limited_but_successful_ones_do_not_count(strict_app, strict_session):
+def test_failed_sign_ins_are_throttled_and_a_success_starts_the_count_afresh(strict_app, strict_session):
     user = make_user(strict_session, markets=[make_market(strict_session)])
     client = strict_app.test_client()
     assert _strict_login(client, user.username, "sai-1").status_code == 401
-    for _ in range(4):  # more successes than the limit allows failures
+    assert _strict_login(client, user.username, "sai-2").status_code == 401
+    for _ in range(4):  # more successes than the limit allows failures: none of them counts
         assert _strict_login(client, user.username, PASSWORD).status_code == 302
         client.post("/logout", data={"csrf_token": _csrf_token(client, "/")})
-    assert _strict_login(client, user.username, "sai-2").status_code == 401
-    assert _strict_login(client, user.username, "sai-3").status_code == 401
+    for n in (3, 4, 5):
+        assert _strict_login(client, user.username, f"sai-{n}").status_code == 401
     blocked = _strict_login(client, user.username, PASSWORD)
     assert blocked.status_code == 429
     assert "Đăng nhập sai quá nhiều lần" in blocked.get_data(as_text=True)
