@@ -49,14 +49,19 @@ def _secure_cookies(app: Flask) -> None:
     if config["SESSION_COOKIE_NAME"] == "session":
         config["SESSION_COOKIE_NAME"] = "__Host-session"
     if config.get("REMEMBER_COOKIE_NAME", "remember_token") == "remember_token" and not config.get(
-            "REMEMBER_COOKIE_DOMAIN"):
+        "REMEMBER_COOKIE_DOMAIN"
+    ):
         config["REMEMBER_COOKIE_NAME"] = "__Host-remember_token"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then environment (or the test config), then extensions and blueprints."""
-    app = Flask(__name__, instance_relative_config=True, template_folder=str(ROOT / "templates"),
-                static_folder=str(ROOT / "static"))
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
@@ -83,8 +88,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         SEND_FILE_MAX_AGE_DEFAULT=30 * 24 * 3600,  # static URLs are versioned by mtime (see views.init_web)
-        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
-                            "application/json", "image/svg+xml", "text/csv"],
+        COMPRESS_MIMETYPES=[
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "image/svg+xml",
+            "text/csv",
+        ],
         COMPRESS_MIN_SIZE=500,
     )
     if test_config is None:

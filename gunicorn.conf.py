@@ -1,5 +1,5 @@
 """gunicorn settings, read automatically when gunicorn starts in this folder:
-    gunicorn "app:create_app()"
+gunicorn "app:create_app()"
 """
 
 bind = "127.0.0.1:8000"

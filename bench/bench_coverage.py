@@ -43,8 +43,13 @@ from merchants.services.users import create_user  # noqa: E402
 
 TARGET_MS = 300
 PROTECTED = {"test", "choqr_test", "postgres", "template0", "template1"}
-STATUSES = [(st.REGISTERED, 6), (st.ACCOUNT_OPENED, 4), (st.QR_ISSUED, 22), (st.PLACARD_PRINTED, 48),
-            (st.PLACARD_VERIFIED, 20)]
+STATUSES = [
+    (st.REGISTERED, 6),
+    (st.ACCOUNT_OPENED, 4),
+    (st.QR_ISSUED, 22),
+    (st.PLACARD_PRINTED, 48),
+    (st.PLACARD_VERIFIED, 20),
+]
 MIGRATION_0002 = "ix_household_covered_on"  # dropped and rebuilt once to time the trend without it
 FAMILY = "Nguyễn Trần Lê Phạm Hoàng Vũ Đặng Bùi Đỗ Hồ Ngô Dương Lý".split()
 GIVEN = "Thị Đào|Văn Hùng|Thị Hoa|Minh Tuấn|Thu Hương|Đức Long|Thị Yến|Quang Hải|Ngọc Lan|Xuân Bình".split("|")
@@ -56,10 +61,14 @@ def generate(n_households: int, n_markets: int, n_communes: int, n_provinces: in
     """Rows for every table, as tuples in column order; ids are explicit so children can point at them."""
     rng = random.Random(seed)
     provinces = [(i, f"P{i:02d}", f"Tỉnh {i:02d}") for i in range(1, n_provinces + 1)]
-    communes = [(i, f"X{i:05d}", f"Xã {i:05d}", rng.randint(1, n_provinces) if i > n_provinces else i)
-                for i in range(1, n_communes + 1)]
-    markets = [(i, f"M{i:05d}", f"Chợ {i:05d}", rng.randint(1, n_communes) if i > n_communes else i)
-               for i in range(1, n_markets + 1)]
+    communes = [
+        (i, f"X{i:05d}", f"Xã {i:05d}", rng.randint(1, n_provinces) if i > n_provinces else i)
+        for i in range(1, n_communes + 1)
+    ]
+    markets = [
+        (i, f"M{i:05d}", f"Chợ {i:05d}", rng.randint(1, n_communes) if i > n_communes else i)
+        for i in range(1, n_markets + 1)
+    ]
     weights = [rng.uniform(0.2, 1.8) for _ in markets]
     owners = rng.choices(range(1, n_markets + 1), weights, k=n_households)
     owners.sort()
@@ -86,13 +95,18 @@ def load_sqlite(path: Path, data: dict) -> None:
     with con:
         con.executemany("INSERT INTO province (id, code, name) VALUES (?, ?, ?)", data["province"])
         con.executemany("INSERT INTO commune (id, code, name, province_id) VALUES (?, ?, ?, ?)", data["commune"])
-        con.executemany("INSERT INTO market (id, code, name, commune_id, is_demo) VALUES (?, ?, ?, ?, 0)",
-                        data["market"])
-        con.executemany("INSERT INTO household (id, market_id, owner_name, search_text, goods, status, active, "
-                        "needs_reprint, qr_issued_on, version, created_at, updated_at) "
-                        f"VALUES (?, ?, ?, '', '', ?, ?, 0, ?, 1, '{now}', '{now}')", data["household"])
-        con.executemany("INSERT INTO stall (id, market_id, code, zone, household_id) VALUES (?, ?, ?, ?, ?)",
-                        data["stall"])
+        con.executemany(
+            "INSERT INTO market (id, code, name, commune_id, is_demo) VALUES (?, ?, ?, ?, 0)", data["market"]
+        )
+        con.executemany(
+            "INSERT INTO household (id, market_id, owner_name, search_text, goods, status, active, "
+            "needs_reprint, qr_issued_on, version, created_at, updated_at) "
+            f"VALUES (?, ?, ?, '', '', ?, ?, 0, ?, 1, '{now}', '{now}')",
+            data["household"],
+        )
+        con.executemany(
+            "INSERT INTO stall (id, market_id, code, zone, household_id) VALUES (?, ?, ?, ?, ?)", data["stall"]
+        )
     con.execute("ANALYZE")
     con.close()
 
@@ -116,16 +130,26 @@ def reset_pg(url: str) -> None:
 def load_pg(url: str, data: dict) -> None:
     import psycopg
 
-    columns = {"province": "id, code, name", "commune": "id, code, name, province_id",
-               "market": "id, code, name, commune_id", "household": "id, market_id, owner_name, status, active, "
-               "qr_issued_on", "stall": "id, market_id, code, zone, household_id"}
+    columns = {
+        "province": "id, code, name",
+        "commune": "id, code, name, province_id",
+        "market": "id, code, name, commune_id",
+        "household": "id, market_id, owner_name, status, active, qr_issued_on",
+        "stall": "id, market_id, code, zone, household_id",
+    }
     with psycopg.connect(url.replace("+psycopg", "")) as con:
         for table in ("province", "commune", "market", "household", "stall"):
             if table == "market":
                 con.execute("ALTER TABLE market ALTER COLUMN is_demo SET DEFAULT false")
             if table == "household":
-                for col, default in (("search_text", "''"), ("goods", "''"), ("needs_reprint", "false"),
-                                     ("version", "1"), ("created_at", "now()"), ("updated_at", "now()")):
+                for col, default in (
+                    ("search_text", "''"),
+                    ("goods", "''"),
+                    ("needs_reprint", "false"),
+                    ("version", "1"),
+                    ("created_at", "now()"),
+                    ("updated_at", "now()"),
+                ):
                     con.execute(f"ALTER TABLE household ALTER COLUMN {col} SET DEFAULT {default}")
             with con.cursor().copy(f"COPY {table} ({columns[table]}) FROM STDIN") as copy:
                 for row in data[table]:
@@ -173,17 +197,27 @@ def run(label: str, url: str, repeat: int, data_args: tuple, data: dict | None =
         load_sqlite(Path(url.removeprefix("sqlite:///")), data)
     else:
         load_pg(url, data)
-    print(f"schema + data generated in {gen:.1f} s, loaded in {time.perf_counter() - t:.1f} s "
-          f"({len(data['household']):,} households, {len(data['market']):,} markets, "
-          f"{len(data['commune']):,} communes, {len(data['province']):,} provinces)")
+    print(
+        f"schema + data generated in {gen:.1f} s, loaded in {time.perf_counter() - t:.1f} s "
+        f"({len(data['household']):,} households, {len(data['market']):,} markets, "
+        f"{len(data['commune']):,} communes, {len(data['province']):,} provinces)"
+    )
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": False, "TESTING": True})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "TESTING": True,
+        }
+    )
     engine = app.extensions["choqr.engine"]
     with Session(engine) as s:
         create_user(s, username="bench.admin", full_name="Bench", password="bench-password-1", role=roles.ADMIN)
-        busiest = s.exec(select(Household.market_id, func.count()).group_by(Household.market_id)
-                         .order_by(func.count().desc())).first()[0]
+        busiest = s.exec(
+            select(Household.market_id, func.count()).group_by(Household.market_id).order_by(func.count().desc())
+        ).first()[0]
     market = next(m for m in data["market"] if m[0] == busiest)
     commune = next(c for c in data["commune"] if c[0] == market[3])
     province_id = commune[3]
@@ -196,23 +230,42 @@ def run(label: str, url: str, repeat: int, data_args: tuple, data: dict | None =
         def get() -> None:
             resp = client.get(path)
             assert resp.status_code == 200, (path, resp.status_code)
+
         return get
 
     with Session(engine) as s:
         levels = [
-            ("province list (country)", lambda: rs.area_report(s, SYSTEM, "country", None, today=TODAY),
-             "/reports/country"),
-            ("one province's communes", lambda: rs.area_report(s, SYSTEM, "province", province_id, today=TODAY),
-             f"/reports/provinces/{province_id}"),
-            ("  same, province officer", lambda: rs.area_report(s, officer, "province", province_id, today=TODAY),
-             None),
-            ("one commune's markets", lambda: rs.area_report(s, SYSTEM, "commune", commune[0], today=TODAY),
-             f"/reports/communes/{commune[0]}"),
-            ("one market's zones", lambda: rs.market_report(s, SYSTEM, market[0], today=TODAY),
-             f"/reports/markets/{market[0]}"),
+            (
+                "province list (country)",
+                lambda: rs.area_report(s, SYSTEM, "country", None, today=TODAY),
+                "/reports/country",
+            ),
+            (
+                "one province's communes",
+                lambda: rs.area_report(s, SYSTEM, "province", province_id, today=TODAY),
+                f"/reports/provinces/{province_id}",
+            ),
+            (
+                "  same, province officer",
+                lambda: rs.area_report(s, officer, "province", province_id, today=TODAY),
+                None,
+            ),
+            (
+                "one commune's markets",
+                lambda: rs.area_report(s, SYSTEM, "commune", commune[0], today=TODAY),
+                f"/reports/communes/{commune[0]}",
+            ),
+            (
+                "one market's zones",
+                lambda: rs.market_report(s, SYSTEM, market[0], today=TODAY),
+                f"/reports/markets/{market[0]}",
+            ),
             ("  same, market manager", lambda: rs.market_report(s, manager, market[0], today=TODAY), None),
-            ("one market's missing list", lambda: rs.missing_households(s, SYSTEM, market[0], today=TODAY),
-             f"/reports/markets/{market[0]}/missing"),
+            (
+                "one market's missing list",
+                lambda: rs.missing_households(s, SYSTEM, market[0], today=TODAY),
+                f"/reports/markets/{market[0]}/missing",
+            ),
             ("trend, country", lambda: rs.trend(s, SYSTEM, "country", None, TODAY), None),
             ("trend, province", lambda: rs.trend(s, SYSTEM, "province", province_id, TODAY), None),
             ("trend, market", lambda: rs.trend(s, SYSTEM, "market", market[0], TODAY), None),
@@ -220,8 +273,10 @@ def run(label: str, url: str, repeat: int, data_args: tuple, data: dict | None =
             ("country CSV export", None, "/reports/country/export.csv"),
             ("commune PDF export", None, f"/reports/communes/{commune[0]}/export.pdf"),
         ]
-        print(f"{'level':<28}{'query ms':>10}{'page ms':>10}{'best':>8}   (medians of {repeat} after a warm-up; "
-              f"target {TARGET_MS} ms a page)")
+        print(
+            f"{'level':<28}{'query ms':>10}{'page ms':>10}{'best':>8}   (medians of {repeat} after a warm-up; "
+            f"target {TARGET_MS} ms a page)"
+        )
         for name, query, path in levels:
             q = timed(query, repeat) if query else None
             p = runs(page(path), repeat) if path else None
@@ -236,14 +291,24 @@ def run(label: str, url: str, repeat: int, data_args: tuple, data: dict | None =
         ours = rs.area_report(s, SYSTEM, "country", None, today=TODAY)
         assert sum(c for c, _ in naive.values()) == ours.coverage.covered, "naive and grouped totals disagree"
         print(f"{'  naive 2 COUNTs per market':<28}{naive_ms:>10.1f}   ({2 * len(naive):,} queries, 1 run)")
-        grouped = (select(Household.market_id, Household.status, func.count()).where(Household.active)
-                   .group_by(Household.market_id, Household.status))
-        print(f"{'  GROUP BY households':<28}{timed(lambda: s.exec(grouped).all(), repeat):>10.1f}"
-              "   (what the tally replaces: counting a million rows per view)")
-        print(f"{'  market_coverage(), all':<28}{timed(lambda: market_coverage(s, SYSTEM), 1):>10.1f}"
-              "   (every market's row, as the old unpaged markets list built)")
-        lookup = ("SELECT sql FROM sqlite_master WHERE name = :n" if url.startswith("sqlite")
-                  else "SELECT indexdef FROM pg_indexes WHERE indexname = :n")
+        grouped = (
+            select(Household.market_id, Household.status, func.count())
+            .where(Household.active)
+            .group_by(Household.market_id, Household.status)
+        )
+        print(
+            f"{'  GROUP BY households':<28}{timed(lambda: s.exec(grouped).all(), repeat):>10.1f}"
+            "   (what the tally replaces: counting a million rows per view)"
+        )
+        print(
+            f"{'  market_coverage(), all':<28}{timed(lambda: market_coverage(s, SYSTEM), 1):>10.1f}"
+            "   (every market's row, as the old unpaged markets list built)"
+        )
+        lookup = (
+            "SELECT sql FROM sqlite_master WHERE name = :n"
+            if url.startswith("sqlite")
+            else "SELECT indexdef FROM pg_indexes WHERE indexname = :n"
+        )
         ddl = s.exec(text(lookup), params={"n": MIGRATION_0002}).one()[0]
         s.exec(text(f"DROP INDEX {MIGRATION_0002}"))
         s.commit()
@@ -263,13 +328,16 @@ def main(argv: Iterator[str] | None = None) -> None:
     ap.add_argument("--provinces", type=int, default=34)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--sqlite", default="/tmp/choqr_bench.db")
-    ap.add_argument("--pg", default=os.environ.get("BENCH_PG_URL",
-                                                   "postgresql+psycopg://postgres@127.0.0.1:5432/choqr_bench"))
+    ap.add_argument(
+        "--pg", default=os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/choqr_bench")
+    )
     ap.add_argument("--skip-pg", action="store_true")
     ap.add_argument("--skip-sqlite", action="store_true")
     args = ap.parse_args(argv)
-    print(f"ChoQR coverage benchmark · Python {platform.python_version()} · SQLite {sqlite3.sqlite_version} · "
-          f"{platform.machine()} · {os.cpu_count()} CPUs")
+    print(
+        f"ChoQR coverage benchmark · Python {platform.python_version()} · SQLite {sqlite3.sqlite_version} · "
+        f"{platform.machine()} · {os.cpu_count()} CPUs"
+    )
     shape = (args.households, args.markets, args.communes, args.provinces)
     t = time.perf_counter()
     data = generate(*shape)

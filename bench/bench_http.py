@@ -72,20 +72,34 @@ def seed(url: str, *, stalls: int, registered: int, officers: int) -> int:
         market = Market(code="BENCH", name="Chợ Bến Bench", commune_id=commune.id)
         s.add(market)
         s.flush()
-        s.add_all([Stall(market_id=market.id, code=f"{'ABCD'[i % 4]}-{i:04d}", zone=f"Dãy {'ABCD'[i % 4]}")
-                   for i in range(1, stalls + 1)])
+        s.add_all(
+            [
+                Stall(market_id=market.id, code=f"{'ABCD'[i % 4]}-{i:04d}", zone=f"Dãy {'ABCD'[i % 4]}")
+                for i in range(1, stalls + 1)
+            ]
+        )
         s.commit()
         free = s.exec(select(Stall.id).where(Stall.market_id == market.id).order_by(Stall.id)).all()
         start = time.perf_counter()
         for n, stall_id in enumerate(free[:registered]):
-            hs.register_household(s, SYSTEM, market_id=market.id, stall_ids=[stall_id],
-                                  household=hs.HouseholdInput("Trần Thị Mai", f"0913{n:06d}",
-                                                              f"0221{n % 100:02d}{n:06d}", "Rau củ"),
-                                  account=hs.AccountInput("970436", f"00120{n:08d}", ""))
+            hs.register_household(
+                s,
+                SYSTEM,
+                market_id=market.id,
+                stall_ids=[stall_id],
+                household=hs.HouseholdInput("Trần Thị Mai", f"0913{n:06d}", f"0221{n % 100:02d}{n:06d}", "Rau củ"),
+                account=hs.AccountInput("970436", f"00120{n:08d}", ""),
+            )
         print(f"seeded {stalls} stalls, {registered} households in {time.perf_counter() - start:.1f} s", flush=True)
         for i in range(officers):
-            users.create_user(s, username=f"canbo{i}", full_name=f"Cán bộ {i}", password=PASSWORD,
-                              role="commune_officer", market_codes=["BENCH"])
+            users.create_user(
+                s,
+                username=f"canbo{i}",
+                full_name=f"Cán bộ {i}",
+                password=PASSWORD,
+                role="commune_officer",
+                market_codes=["BENCH"],
+            )
         market_id = market.id
     app.extensions["choqr.engine"].dispose()
     return market_id
@@ -126,13 +140,15 @@ class Results:
             self.times[page].append(seconds)
 
 
-def officer(index: int, officers: int, port: int, market_id: int, results: Results,
-            ready: threading.Barrier) -> None:
+def officer(index: int, officers: int, port: int, market_id: int, results: Results, ready: threading.Barrier) -> None:
     """Sign in, then register households at this officer's share of the free stalls until the deadline."""
     client = Client(port)
     _, _, page = client.request("GET", "/login")
-    status, _, _ = client.request("POST", "/login", [("csrf_token", _CSRF.search(page).group(1)),
-                                                     ("username", f"canbo{index}"), ("password", PASSWORD)])
+    status, _, _ = client.request(
+        "POST",
+        "/login",
+        [("csrf_token", _CSRF.search(page).group(1)), ("username", f"canbo{index}"), ("password", PASSWORD)],
+    )
     if status != 302:
         results.errors.append(f"officer {index}: sign-in answered {status}")
     ready.wait()
@@ -149,9 +165,17 @@ def officer(index: int, officers: int, port: int, market_id: int, results: Resul
             results.errors.append(f"officer {index}: form {status}, {len(mine)} free stalls")
             break
         seq = 500_000 + index * 10_000 + n
-        form = [("csrf_token", _CSRF.search(page).group(1)), ("owner_name", "Nguyễn Thị Đào"),
-                ("phone", f"0912{seq:06d}"), ("citizen_id", f"0221{seq % 100:02d}{seq:06d}"), ("goods", "Cá tươi"),
-                ("bin", "970436"), ("account_number", f"00110{seq:08d}"), ("holder_name", ""), ("stall_ids", mine[0])]
+        form = [
+            ("csrf_token", _CSRF.search(page).group(1)),
+            ("owner_name", "Nguyễn Thị Đào"),
+            ("phone", f"0912{seq:06d}"),
+            ("citizen_id", f"0221{seq % 100:02d}{seq:06d}"),
+            ("goods", "Cá tươi"),
+            ("bin", "970436"),
+            ("account_number", f"00110{seq:08d}"),
+            ("holder_name", ""),
+            ("stall_ids", mine[0]),
+        ]
         start = time.perf_counter()
         status, location, _ = client.request("POST", f"/markets/{market_id}/register", form)
         results.add("register_post", time.perf_counter() - start)
@@ -189,13 +213,35 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def start_gunicorn(url: str, port: int, work: Path, workers: int, threads: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "CHOQR_SECRET_KEY": "bench-http", "CHOQR_RATELIMIT_ENABLED": "false",
-           "CHOQR_BATCH_DIR": str(work / "batches"), "CHOQR_JOBS_URL": f"sqlite:///{work / 'jobs.db'}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CHOQR_SECRET_KEY": "bench-http",
+        "CHOQR_RATELIMIT_ENABLED": "false",
+        "CHOQR_BATCH_DIR": str(work / "batches"),
+        "CHOQR_JOBS_URL": f"sqlite:///{work / 'jobs.db'}",
+    }
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    proc = subprocess.Popen([str(gunicorn), "app:create_app()", "-c", str(ROOT / "gunicorn.conf.py"),
-                             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-                             "--access-logfile", str(work / "access.log"), "--error-logfile", str(work / "error.log")],
-                            cwd=ROOT, env=env)
+    proc = subprocess.Popen(
+        [
+            str(gunicorn),
+            "app:create_app()",
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--access-logfile",
+            str(work / "access.log"),
+            "--error-logfile",
+            str(work / "error.log"),
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -229,8 +275,10 @@ def main() -> None:
         try:
             results = Results()
             ready = threading.Barrier(args.officers + 1)
-            threads = [threading.Thread(target=officer, args=(i, args.officers, port, market_id, results, ready))
-                       for i in range(args.officers)]
+            threads = [
+                threading.Thread(target=officer, args=(i, args.officers, port, market_id, results, ready))
+                for i in range(args.officers)
+            ]
             for t in threads:
                 t.start()
             ready.wait()
@@ -244,19 +292,25 @@ def main() -> None:
             server.wait(timeout=30)
     kind = url.split(":", 1)[0]
     requests = sum(len(v) for v in results.times.values())
-    print(f"{kind}, gunicorn {args.workers} workers x {args.threads} threads, {args.officers} officers, "
-          f"{args.stalls} stalls ({args.registered} registered before), {elapsed:.1f} s")
-    print(f"registrations: {results.registered} ({results.registered / elapsed:.1f}/s), requests: {requests} "
-          f"({requests / elapsed:.1f}/s), errors: {len(results.errors)}")
+    print(
+        f"{kind}, gunicorn {args.workers} workers x {args.threads} threads, {args.officers} officers, "
+        f"{args.stalls} stalls ({args.registered} registered before), {elapsed:.1f} s"
+    )
+    print(
+        f"registrations: {results.registered} ({results.registered / elapsed:.1f}/s), requests: {requests} "
+        f"({requests / elapsed:.1f}/s), errors: {len(results.errors)}"
+    )
     print(f"{'page':14} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
     for page in PAGES:
         values = results.times.get(page, [])
         if values:
             p50, p95, p99 = (percentile(values, q) * 1000 for q in (0.5, 0.95, 0.99))
             print(f"{page:14} {len(values):5d} {p50:8.0f} {p95:8.0f} {p99:8.0f} {statistics.fmean(values) * 1000:8.0f}")
-    print(f"server CPU: {cpu:.1f} s over {elapsed:.1f} s ({cpu / elapsed * 100:.0f}% of one core), "
-          f"{cpu / max(requests, 1) * 1000:.1f} ms per request, {cpu / max(results.registered, 1) * 1000:.0f} ms "
-          "per registration (its four requests)")
+    print(
+        f"server CPU: {cpu:.1f} s over {elapsed:.1f} s ({cpu / elapsed * 100:.0f}% of one core), "
+        f"{cpu / max(requests, 1) * 1000:.1f} ms per request, {cpu / max(results.registered, 1) * 1000:.0f} ms "
+        "per registration (its four requests)"
+    )
     for error in results.errors[:5]:
         print("  error:", error)
 

@@ -42,8 +42,18 @@ MIDDLE = ["Thị", "Văn", "Thị Thu", "Ngọc", "Đức", "Minh", "Thị Hồn
 GIVEN = ["Đào", "Hoa", "Lan", "Hương", "Mai", "Hùng", "Dũng", "Tuấn", "Hải", "Yến", "Thảo", "Sơn", "Long"]
 GOODS = ["Rau củ quả", "Thịt lợn", "Hải sản tươi sống", "Tạp hóa", "Quần áo", "Trái cây", "Gạo", ""]
 # How the bank is written in the file, and the account length that bank uses.
-BANKS = [("Vietcombank", 13), ("VCB", 13), ("BIDV", 14), ("970415", 12), ("MB Bank", 12), ("Agribank", 13),
-         ("Techcombank", 14), ("ACB", 9), ("VPBank", 9), ("Sacombank", 12)]
+BANKS = [
+    ("Vietcombank", 13),
+    ("VCB", 13),
+    ("BIDV", 14),
+    ("970415", 12),
+    ("MB Bank", 12),
+    ("Agribank", 13),
+    ("Techcombank", 14),
+    ("ACB", 9),
+    ("VPBank", 9),
+    ("Sacombank", 12),
+]
 HEADER = ["STT", "Họ và tên", "Số CCCD", "SĐT", "Số sạp", "Khu", "Dãy", "Ngân hàng", "Số tài khoản", "Mặt hàng"]
 PREFIXES = ["091", "094", "088", "098", "097", "096", "086", "032", "035", "039", "090", "093", "070", "077"]
 
@@ -53,10 +63,20 @@ def make_rows(count: int, seed: int) -> list[list[str]]:
     rows = []
     for i in range(count):
         bank, length = BANKS[i % len(BANKS)]
-        rows.append([str(i + 1), f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
-                     f"022{rng.randint(0, 1)}{rng.randint(60, 99):02d}{i:06d}",
-                     f"{rng.choice(PREFIXES)}{rng.randint(0, 9_999_999):07d}", f"S-{i + 1:05d}",
-                     "ABCDEFGH"[i // 1250 % 8], str(i // 100 % 12 + 1), bank, f"{i + 1:0{length}d}", rng.choice(GOODS)])
+        rows.append(
+            [
+                str(i + 1),
+                f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
+                f"022{rng.randint(0, 1)}{rng.randint(60, 99):02d}{i:06d}",
+                f"{rng.choice(PREFIXES)}{rng.randint(0, 9_999_999):07d}",
+                f"S-{i + 1:05d}",
+                "ABCDEFGH"[i // 1250 % 8],
+                str(i // 100 % 12 + 1),
+                bank,
+                f"{i + 1:0{length}d}",
+                rng.choice(GOODS),
+            ]
+        )
     return rows
 
 
@@ -86,8 +106,9 @@ def fresh_app(tmp: Path, name: str, existing_stalls: int):  # noqa: ANN201
         market = Market(code="BENCH", name="Chợ Thử Tải", commune_id=commune.id)
         session.add(market)
         session.flush()
-        session.add_all([Stall(market_id=market.id, code=f"S-{i:05d}", zone="Nhà chợ chính")
-                         for i in range(1, existing_stalls + 1)])
+        session.add_all(
+            [Stall(market_id=market.id, code=f"S-{i:05d}", zone="Nhà chợ chính") for i in range(1, existing_stalls + 1)]
+        )
         session.commit()
     return app, market.id
 
@@ -114,8 +135,7 @@ class Phases:
 
 def qr_split(payloads: list[str]) -> dict[str, float]:
     """Seconds per QR for each step of ``verified_payload``, on payloads not seen before."""
-    labels = ("qr_matrix (encode, choose of 8 masks)", "qr_image, scale 2 (matrix cached)",
-              "decode_image (zxing-cpp)")
+    labels = ("qr_matrix (encode, choose of 8 masks)", "qr_image, scale 2 (matrix cached)", "decode_image (zxing-cpp)")
     totals = dict.fromkeys(labels, 0.0)
     for payload in payloads:
         t0 = time.perf_counter()
@@ -146,18 +166,25 @@ def main() -> None:
     workers = args.workers or os.cpu_count() or 1
     rows = make_rows(args.rows, args.seed)
     data = make_xlsx(rows)
-    print(f"ChoQR import bench: {args.rows:,} rows, every one with an account → {args.rows:,} verified QRs; "
-          f"XLSX {len(data) / 1e6:.1f} MB; {os.cpu_count()} CPU(s), {workers} QR worker(s); "
-          f"load average at start {os.getloadavg()[0]:.1f}")
+    print(
+        f"ChoQR import bench: {args.rows:,} rows, every one with an account → {args.rows:,} verified QRs; "
+        f"XLSX {len(data) / 1e6:.1f} MB; {os.cpu_count()} CPU(s), {workers} QR worker(s); "
+        f"load average at start {os.getloadavg()[0]:.1f}"
+    )
 
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        t_openpyxl, _ = timed(lambda: list(openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-                                           .worksheets[0].iter_rows(values_only=True)))
+        t_openpyxl, _ = timed(
+            lambda: list(
+                openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+                .worksheets[0]
+                .iter_rows(values_only=True)
+            )
+        )
         t_table, _ = timed(lambda: read_table(data))
 
         # Baselines on a sample, in the same process and run.
-        sample = rows[:args.sample]
+        sample = rows[: args.sample]
         t_verify, _ = timed(lambda: [verified_payload(resolve_bank(r[7]).bin, r[8]) for r in sample])
         split = qr_split([build_payload(bin=resolve_bank(r[7]).bin, account=r[8][::-1]) for r in sample])
         app, market_id = fresh_app(tmp, "rowbyrow.db", args.rows // 2)
@@ -166,9 +193,14 @@ def main() -> None:
 
             def one_by_one() -> None:
                 for r in sample:
-                    hs.register_household(session, SYSTEM, market_id=market_id, stall_ids=[ids[r[4]]],
-                                          household=hs.HouseholdInput(r[1], r[3], r[2], r[9]),
-                                          account=hs.AccountInput(resolve_bank(r[7]).bin, r[8]))
+                    hs.register_household(
+                        session,
+                        SYSTEM,
+                        market_id=market_id,
+                        stall_ids=[ids[r[4]]],
+                        household=hs.HouseholdInput(r[1], r[3], r[2], r[9]),
+                        account=hs.AccountInput(resolve_bank(r[7]).bin, r[8]),
+                    )
 
             t_rowbyrow, _ = timed(one_by_one)
         app.extensions["choqr.engine"].dispose()
@@ -183,42 +215,59 @@ def main() -> None:
         app, market_id = fresh_app(tmp, "import.db", args.rows // 2)
         with app.app_context(), db.session_scope(db.get_engine()) as session:
             before = os.times()
-            t_import, report = timed(lambda: importing.import_households(
-                session, SYSTEM, market_id=market_id, data=data, filename="bench.xlsx", workers=workers))
+            t_import, report = timed(
+                lambda: importing.import_households(
+                    session, SYSTEM, market_id=market_id, data=data, filename="bench.xlsx", workers=workers
+                )
+            )
             after = os.times()
             first_run = dict(phases.seconds)  # the re-import below runs through the same wrappers
-            stored = (session.exec(select(func.count()).select_from(Household)).one(),
-                      session.exec(select(func.count()).select_from(IssuedQR)).one())
-            t_again, again = timed(lambda: importing.import_households(
-                session, SYSTEM, market_id=market_id, data=data, filename="bench.xlsx", workers=workers))
+            stored = (
+                session.exec(select(func.count()).select_from(Household)).one(),
+                session.exec(select(func.count()).select_from(IssuedQR)).one(),
+            )
+            t_again, again = timed(
+                lambda: importing.import_households(
+                    session, SYSTEM, market_id=market_id, data=data, filename="bench.xlsx", workers=workers
+                )
+            )
         app.extensions["choqr.engine"].dispose()
 
     per_row = t_rowbyrow / len(sample)
     per_qr = t_verify / len(sample)
     assert report.created == args.rows and not report.refused, report.refused[:5]
     assert stored == (args.rows, args.rows) and again.created == 0 and len(again.skipped) == args.rows
-    print(f"\n{'import_households, end to end':<46}{t_import:8.2f} s   ({args.rows / t_import:,.0f} rows/s; "
-          f"{report.created:,} households + {report.new_stalls:,} new stalls stored)")
+    print(
+        f"\n{'import_households, end to end':<46}{t_import:8.2f} s   ({args.rows / t_import:,.0f} rows/s; "
+        f"{report.created:,} households + {report.new_stalls:,} new stalls stored)"
+    )
     for label, seconds in first_run.items():
         print(f"  {label:<44}{seconds:8.2f} s   {seconds / t_import:5.0%}")
     qr_wall = first_run[f"build+render+decode QRs ({workers} proc)"]
     qr_cpu = (after.children_user + after.children_system) - (before.children_user + before.children_system)
     if workers > 1 and qr_wall:
-        print(f"    QR workers used {qr_cpu:.1f} CPU-s in {qr_wall:.1f} s: {qr_cpu / qr_wall:.2f} of {workers} "
-              f"cores on average (the rest went to other processes on this machine)")
+        print(
+            f"    QR workers used {qr_cpu:.1f} CPU-s in {qr_wall:.1f} s: {qr_cpu / qr_wall:.2f} of {workers} "
+            f"cores on average (the rest went to other processes on this machine)"
+        )
     print(f"{'same file again (all skipped, nothing stored)':<46}{t_again:8.2f} s")
     print("\nbaselines, same run")
     print(f"  {'openpyxl read alone (read-only, values)':<44}{t_openpyxl:8.2f} s")
     print(f"  {'read_table (openpyxl + merged-cell check)':<44}{t_table:8.2f} s")
-    print(f"  {'verified_payload, 1 process':<44}{per_qr * 1000:8.1f} ms/QR → {per_qr * args.rows:7.1f} s "
-          f"for {args.rows:,} (sample {len(sample)})")
+    print(
+        f"  {'verified_payload, 1 process':<44}{per_qr * 1000:8.1f} ms/QR → {per_qr * args.rows:7.1f} s "
+        f"for {args.rows:,} (sample {len(sample)})"
+    )
     for label, seconds in split.items():
         print(f"    {label:<42}{seconds * 1000:8.1f} ms/QR")
-    print(f"  {'register_household row by row':<44}{per_row * 1000:8.1f} ms/row → {per_row * args.rows:7.1f} s "
-          f"for {args.rows:,} (sample {len(sample)})")
+    print(
+        f"  {'register_household row by row':<44}{per_row * 1000:8.1f} ms/row → {per_row * args.rows:7.1f} s "
+        f"for {args.rows:,} (sample {len(sample)})"
+    )
     verdict = ("met" if t_import < 10 else "NOT met") if args.rows == 10_000 else "applies to --rows 10000"
-    print(f"\nspeed-up over row by row: {per_row * args.rows / t_import:.1f}×; "
-          f"target < 10 s for 10,000 rows: {verdict}")
+    print(
+        f"\nspeed-up over row by row: {per_row * args.rows / t_import:.1f}×; target < 10 s for 10,000 rows: {verdict}"
+    )
 
 
 if __name__ == "__main__":

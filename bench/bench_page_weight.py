@@ -32,8 +32,14 @@ from merchants.demo import DEMO_PASSWORD, seed  # noqa: E402
 from merchants.models import Household, Market, User  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TABLET = {"width": 768, "height": 1024}
 LINK_BYTES_PER_S = 400_000 / 8
 ROUND_TRIP_S = 0.3
@@ -57,8 +63,14 @@ class Weight:
 
 
 def _serve(database_url: str, instance: Path):  # noqa: ANN202
-    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": database_url, "RATELIMIT_ENABLED": False,
-                      "BATCH_DIR": str(instance / "batches")})
+    app = create_app(
+        {
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": database_url,
+            "RATELIMIT_ENABLED": False,
+            "BATCH_DIR": str(instance / "batches"),
+        }
+    )
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -67,8 +79,11 @@ def _serve(database_url: str, instance: Path):  # noqa: ANN202
 
 def _pages(session) -> list[tuple[str, str]]:  # noqa: ANN001
     market = session.exec(select(Market).where(Market.code == "CAIRONG")).one()
-    h = session.exec(select(Household).where(Household.market_id == market.id, Household.status == "placard_printed")
-                     .order_by(Household.id)).first()
+    h = session.exec(
+        select(Household)
+        .where(Household.market_id == market.id, Household.status == "placard_printed")
+        .order_by(Household.id)
+    ).first()
     return [
         ("sign-in", "/login"),
         ("markets", "/"),
@@ -160,17 +175,24 @@ def main() -> int:
         args.shots.mkdir(parents=True, exist_ok=True)
     weights = measure(args.shots)
     kinds = ("document", "stylesheet", "script", "image", "fetch")
-    print(f"{'page':<22}{'reqs':>5}" + "".join(f"{k[:6]:>9}" for k in kinds) + f"{'total KB':>10}{'gzip KB':>9}"
-          f"{'3G s':>7}")
+    print(
+        f"{'page':<22}{'reqs':>5}" + "".join(f"{k[:6]:>9}" for k in kinds) + f"{'total KB':>10}{'gzip KB':>9}"
+        f"{'3G s':>7}"
+    )
     over = 0
     for w in weights:
         flag = ""
         if w.sent > args.budget_kb * 1024:
             flag, over = "  OVER BUDGET", over + 1
-        print(f"{w.page:<22}{w.requests:>5}" + "".join(f"{w.by_type.get(k, 0):>9,}" for k in kinds)
-              + f"{w.sent / 1024:>10.1f}{w.gzipped / 1024:>9.1f}{w.seconds_on_3g:>7.1f}{flag}")
-    print(f"budget {args.budget_kb} KB per page (first visit, cache off): {len(weights) - over} of {len(weights)} "
-          "pages within it")
+        print(
+            f"{w.page:<22}{w.requests:>5}"
+            + "".join(f"{w.by_type.get(k, 0):>9,}" for k in kinds)
+            + f"{w.sent / 1024:>10.1f}{w.gzipped / 1024:>9.1f}{w.seconds_on_3g:>7.1f}{flag}"
+        )
+    print(
+        f"budget {args.budget_kb} KB per page (first visit, cache off): {len(weights) - over} of {len(weights)} "
+        "pages within it"
+    )
     return 1 if over else 0
 
 

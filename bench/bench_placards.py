@@ -207,8 +207,7 @@ def main() -> None:
             stored.append(timed(issued, layout)[0])
         stored_s = min(stored)
         line = (
-            f"{layout:8} {pages:5d} {size / 1024:6.0f} {cold:7.3f} {stored_s:8.3f} {count / stored_s:8.0f}"
-            f" {warm:7.3f}"
+            f"{layout:8} {pages:5d} {size / 1024:6.0f} {cold:7.3f} {stored_s:8.3f} {count / stored_s:8.0f} {warm:7.3f}"
         )
         if layout in baseline_layouts:
             base, _, _ = timed(cards, layout, widget_painter)

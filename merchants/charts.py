@@ -86,9 +86,16 @@ def thousands(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def trend_layout(points: Sequence, *, target_count: int | None = None, target_date: date | None = None,
-                 target_label: str = "", words: ChartWords = ChartWords(), width: float = WIDTH,
-                 height: float = HEIGHT) -> ChartLayout:
+def trend_layout(
+    points: Sequence,
+    *,
+    target_count: int | None = None,
+    target_date: date | None = None,
+    target_label: str = "",
+    words: ChartWords = ChartWords(),
+    width: float = WIDTH,
+    height: float = HEIGHT,
+) -> ChartLayout:
     """Bars of households onboarded per week and their cumulative line; target line and date when given.
 
     ``points`` are (week, added, cumulative) records, as ``merchants.services.reports.weekly`` returns. The
@@ -113,30 +120,48 @@ def trend_layout(points: Sequence, *, target_count: int | None = None, target_da
 
     shapes: list[Shape] = []
     for k in range(ticks + 1):
-        shapes += [Line(((LEFT, y(step * k)), (width - RIGHT, y(step * k))), GRID if k else AXIS),
-                   Text(LEFT - 6, y(step * k) + 4, thousands(step * k), 10, "end")]
+        shapes += [
+            Line(((LEFT, y(step * k)), (width - RIGHT, y(step * k))), GRID if k else AXIS),
+            Text(LEFT - 6, y(step * k) + 4, thousands(step * k), 10, "end"),
+        ]
     every = max(1, -(-len(weeks) // 8))
     shapes += [Text(x(i), height - BOTTOM + 16, f"{weeks[i]:%d/%m}", 10, "middle") for i in range(0, len(weeks), every)]
     shapes.append(Text(LEFT, height - 6, words.weeks_from.format(date=f"{weeks[0]:%d/%m/%Y}"), 10))
     bar_w = max(slot * 0.6, 1.0)
-    shapes += [Rect(x(i) - bar_w / 2, y(p.added), bar_w, y(0) - y(p.added), BAR)
-               for i, p in enumerate(points) if p.added]
+    shapes += [
+        Rect(x(i) - bar_w / 2, y(p.added), bar_w, y(0) - y(p.added), BAR) for i, p in enumerate(points) if p.added
+    ]
     if target_count:
-        shapes += [Line(((LEFT, y(target_count)), (width - RIGHT, y(target_count))), TARGET, 1.5, True),
-                   Text(LEFT + 6, y(target_count) + (15 if y(target_count) < TOP + 14 else -5), target_label, 11,
-                        "start", TARGET, True)]
+        shapes += [
+            Line(((LEFT, y(target_count)), (width - RIGHT, y(target_count))), TARGET, 1.5, True),
+            Text(
+                LEFT + 6,
+                y(target_count) + (15 if y(target_count) < TOP + 14 else -5),
+                target_label,
+                11,
+                "start",
+                TARGET,
+                True,
+            ),
+        ]
     if target_date and weeks[0] <= target_date < weeks[-1] + timedelta(days=7):
         tx = x((target_date - weeks[0]).days / 7 - 0.5)
-        shapes += [Line(((tx, TOP), (tx, y(0))), TARGET, 1.5, True),
-                   Text(tx - 4, TOP + 12, f"{target_date:%d/%m/%Y}", 10, "end", TARGET, True)]
+        shapes += [
+            Line(((tx, TOP), (tx, y(0))), TARGET, 1.5, True),
+            Text(tx - 4, TOP + 12, f"{target_date:%d/%m/%Y}", 10, "end", TARGET, True),
+        ]
     shapes.append(Line(tuple((x(i), y(p.cumulative)) for i, p in enumerate(points)), LINE, 2.5))
     if len(points) <= 26:
         shapes += [Rect(x(i) - 2.5, y(p.cumulative) - 2.5, 5, 5, LINE) for i, p in enumerate(points)]
     end = points[-1]
     second = LEFT + 17 + round(len(words.added) * 11 * 0.6) + 24  # after the first label, whatever its language
-    shapes += [Text(x(len(points) - 1), y(end.cumulative) - 8, thousands(end.cumulative), 12, "middle", LINE, True),
-               Rect(LEFT, 6, 12, 10, BAR), Text(LEFT + 17, 15, words.added, 11),
-               Line(((second, 11), (second + 18, 11)), LINE, 2.5), Text(second + 24, 15, words.total, 11)]
+    shapes += [
+        Text(x(len(points) - 1), y(end.cumulative) - 8, thousands(end.cumulative), 12, "middle", LINE, True),
+        Rect(LEFT, 6, 12, 10, BAR),
+        Text(LEFT + 17, 15, words.added, 11),
+        Line(((second, 11), (second + 18, 11)), LINE, 2.5),
+        Text(second + 24, 15, words.total, 11),
+    ]
     summary = words.summary.format(date=f"{weeks[0]:%d/%m/%Y}", n=thousands(end.cumulative))
     summary += f" {target_label}." if target_label else ""
     return ChartLayout(width, height, summary, tuple(shapes))
@@ -148,16 +173,23 @@ def _svg_shape(s: Shape) -> str:
     if isinstance(s, Line):
         pts = " ".join(f"{px:.1f},{py:.1f}" for px, py in s.points)
         dash = ' stroke-dasharray="6 4"' if s.dashed else ""
-        return (f'<polyline points="{pts}" fill="none" stroke="{s.stroke}" stroke-width="{s.width:g}"'
-                f' stroke-linejoin="round"{dash}/>')
+        return (
+            f'<polyline points="{pts}" fill="none" stroke="{s.stroke}" stroke-width="{s.width:g}"'
+            f' stroke-linejoin="round"{dash}/>'
+        )
     weight = ' font-weight="700"' if s.bold else ""
-    return (f'<text x="{s.x:.1f}" y="{s.y:.1f}" font-size="{s.size:g}" text-anchor="{s.anchor}" fill="{s.fill}"'
-            f'{weight}>{escape(s.text)}</text>')
+    return (
+        f'<text x="{s.x:.1f}" y="{s.y:.1f}" font-size="{s.size:g}" text-anchor="{s.anchor}" fill="{s.fill}"'
+        f"{weight}>{escape(s.text)}</text>"
+    )
 
 
 def svg(layout: ChartLayout) -> str:
     """Inline SVG (scales to its container) with a text summary for screen readers."""
     summary = escape(layout.summary)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {layout.width:g} {layout.height:g}" role="img" '
-            f'aria-label="{summary}" class="chart" font-family="system-ui, sans-serif"><title>{summary}</title>'
-            + "".join(_svg_shape(s) for s in layout.shapes) + "</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {layout.width:g} {layout.height:g}" role="img" '
+        f'aria-label="{summary}" class="chart" font-family="system-ui, sans-serif"><title>{summary}</title>'
+        + "".join(_svg_shape(s) for s in layout.shapes)
+        + "</svg>"
+    )

@@ -84,9 +84,22 @@ def coverage(market_code: str | None, as_json: bool) -> None:
                 _fail(exc)
         rows = market_coverage(session, SYSTEM, ids)
     if as_json:
-        click.echo(json.dumps([{"code": r.code, "name": r.name, "covered": r.coverage.covered,
-                                "total": r.coverage.total, "percent": r.coverage.percent} for r in rows],
-                              ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "code": r.code,
+                        "name": r.name,
+                        "covered": r.coverage.covered,
+                        "total": r.coverage.total,
+                        "percent": r.coverage.percent,
+                    }
+                    for r in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for r in rows:
         click.echo(f"{r.code:<12} {r.name:<28} {r.coverage.label()}")
@@ -96,6 +109,17 @@ def register_commands(app: Flask) -> None:
     from merchants import cli_areas, cli_imports, cli_jobs, cli_placards, cli_setup, cli_users
     from qr.cli import qr_cli
 
-    for command in (init_db, seed_demo, demo, coverage, qr_cli, *cli_placards.commands, *cli_users.commands,
-                    *cli_imports.commands, *cli_areas.commands, *cli_setup.commands, *cli_jobs.commands):
+    for command in (
+        init_db,
+        seed_demo,
+        demo,
+        coverage,
+        qr_cli,
+        *cli_placards.commands,
+        *cli_users.commands,
+        *cli_imports.commands,
+        *cli_areas.commands,
+        *cli_setup.commands,
+        *cli_jobs.commands,
+    ):
         app.cli.add_command(command)

@@ -16,8 +16,10 @@ from merchants.scope import SYSTEM
 def summary_lines(report) -> list[str]:  # noqa: ANN001 - an ImportReport
     """The report as the terminal prints it: totals first, then one line per refused cell and skipped row."""
     sheet = f" (trang {report.sheet})" if len(report.sheets) > 1 else ""  # named when there was a choice
-    lines = [f"{report.filename}{sheet}: {report.rows} dòng · {report.ready} hợp lệ · {len(report.skipped)} đã có "
-             f"(bỏ qua) · {report.refused_rows} dòng bị từ chối"]
+    lines = [
+        f"{report.filename}{sheet}: {report.rows} dòng · {report.ready} hợp lệ · {len(report.skipped)} đã có "
+        f"(bỏ qua) · {report.refused_rows} dòng bị từ chối"
+    ]
     if report.stored:
         lines.append(f"Đã thêm {report.created} hộ, tạo {report.new_stalls} sạp mới.")
     elif report.dry_run:
@@ -48,9 +50,16 @@ def import_file(file: Path, market_code: str, dry_run: bool, all_or_nothing: boo
     with db.session_scope(db.get_engine()) as session:
         try:
             market_id = get_market_by_code(session, SYSTEM, market_code).market.id
-            report = import_households(session, SYSTEM, market_id=market_id, data=file.read_bytes(),
-                                       filename=file.name, dry_run=dry_run, all_or_nothing=all_or_nothing,
-                                       sheet=sheet)
+            report = import_households(
+                session,
+                SYSTEM,
+                market_id=market_id,
+                data=file.read_bytes(),
+                filename=file.name,
+                dry_run=dry_run,
+                all_or_nothing=all_or_nothing,
+                sheet=sheet,
+            )
         except DomainError as exc:
             click.echo(f"Lỗi: {exc.message}", err=True)
             sys.exit(2)

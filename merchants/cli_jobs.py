@@ -13,10 +13,19 @@ from merchants.cli_common import fail
 
 
 @click.command("worker")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Jobs run at once (default: config JOBS_WORKERS, else 2).")
-@click.option("--worker-type", type=click.Choice(["thread", "process"]), default="thread", show_default=True,
-              help="'process' renders on several cores (Linux, forks).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Jobs run at once (default: config JOBS_WORKERS, else 2).",
+)
+@click.option(
+    "--worker-type",
+    type=click.Choice(["thread", "process"]),
+    default="thread",
+    show_default=True,
+    help="'process' renders on several cores (Linux, forks).",
+)
 @with_appcontext
 def worker(workers: int | None, worker_type: str) -> None:
     """Run the background jobs (print batches) until stopped: SIGTERM lets running batches finish (up to 30 s),
@@ -28,8 +37,11 @@ def worker(workers: int | None, worker_type: str) -> None:
         consumer = jobs.consumer(current_app._get_current_object(), workers=workers, worker_type=worker_type)
     except jobs.JobsConfigError as exc:
         raise click.UsageError(str(exc)) from exc
-    click.echo(f"Tiến trình nền ChoQR: {consumer.workers} luồng ({worker_type}), hàng đợi "
-               f"{type(consumer.huey.storage).__name__}.", err=True)
+    click.echo(
+        f"Tiến trình nền ChoQR: {consumer.workers} luồng ({worker_type}), hàng đợi "
+        f"{type(consumer.huey.storage).__name__}.",
+        err=True,
+    )
     consumer.run()
 
 

@@ -25,11 +25,13 @@ from merchants.scope import SYSTEM
 @click.option("--only-needed", is_flag=True, help="Only stalls without a valid placard (new or to reprint).")
 @click.option("--zone", default="", help="Only this zone / row, e.g. 'Dãy hải sản'.")
 @click.option("--stall", "stalls", multiple=True, help="Only this stall code (repeatable).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Where to write the PDF.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the PDF."
+)
 @with_appcontext
-def placards(market_code: str, layout: str, only_needed: bool, zone: str, stalls: tuple[str, ...],
-             output: Path) -> None:
+def placards(
+    market_code: str, layout: str, only_needed: bool, zone: str, stalls: tuple[str, ...], output: Path
+) -> None:
     """Print a batch of placards for one market to a PDF, as the system user; reprints revoke old serials."""
     from merchants.services import batch_queries as bq
     from merchants.services import batches as bs
@@ -37,8 +39,9 @@ def placards(market_code: str, layout: str, only_needed: bool, zone: str, stalls
     from merchants.services.registry_queries import get_market_by_code
 
     engine = db.get_engine()
-    req = bs.BatchRequest(layout=layout, zone=zone.strip(), stall_codes=tuple(dict.fromkeys(stalls)),
-                          only_needed=only_needed)
+    req = bs.BatchRequest(
+        layout=layout, zone=zone.strip(), stall_codes=tuple(dict.fromkeys(stalls)), only_needed=only_needed
+    )
     with db.session_scope(engine) as session:
         try:
             market_id = get_market_by_code(session, SYSTEM, market_code).market.id
@@ -51,8 +54,10 @@ def placards(market_code: str, layout: str, only_needed: bool, zone: str, stalls
         click.echo(f"Lỗi: {batch.error if batch else 'lô in không hoàn tất.'}", err=True)
         sys.exit(1)
     shutil.copyfile(bs.pdf_path(job.batch_dir, job.batch_id), output)
-    click.echo(f"Đã in {batch.total} bảng ({bq.sheets(layout, batch.total)} tờ, {layout}) vào {output} "
-               f"– lô #{batch.id}, số phiếu {batch_serial(market_code, batch.id, 1)}…")
+    click.echo(
+        f"Đã in {batch.total} bảng ({bq.sheets(layout, batch.total)} tờ, {layout}) vào {output} "
+        f"– lô #{batch.id}, số phiếu {batch_serial(market_code, batch.id, 1)}…"
+    )
 
 
 commands: list[click.Command] = [placards]

@@ -17,8 +17,10 @@ from merchants.scope import SYSTEM
 def report_lines(report) -> list[str]:  # noqa: ANN001 - a market_import.SetupReport
     """A spreadsheet import as the terminal prints it: totals, then one line per refused cell and noted row."""
     noun = "chợ" if report.kind == "markets" else "sạp"
-    lines = [f"{report.filename}: {report.rows} dòng · {len(report.already)} đã có · {report.refused_rows} dòng "
-             "bị từ chối" + (f" · {len(report.differs)} khác chợ đã có" if report.kind == "markets" else "")]
+    lines = [
+        f"{report.filename}: {report.rows} dòng · {len(report.already)} đã có · {report.refused_rows} dòng "
+        "bị từ chối" + (f" · {len(report.differs)} khác chợ đã có" if report.kind == "markets" else "")
+    ]
     done = f"thêm {report.created} {noun}" + (f", cập nhật {report.updated} chợ" if report.kind == "markets" else "")
     if report.stored:
         lines.append(f"Đã {done}.")
@@ -54,18 +56,28 @@ def markets_group() -> None:
 @click.option("--address", default="", help="Street address.")
 @click.option("--demo", is_flag=True, help="A demo market: its placards carry the MẪU mark.")
 @click.option("--target", type=int, default=None, help="Coverage target in percent (default: the programme's).")
-@click.option("--target-date", type=click.DateTime(["%Y-%m-%d", "%d/%m/%Y"]), default=None,
-              help="Date to reach the target (2026-12-31).")
+@click.option(
+    "--target-date",
+    type=click.DateTime(["%Y-%m-%d", "%d/%m/%Y"]),
+    default=None,
+    help="Date to reach the target (2026-12-31).",
+)
 @with_appcontext
-def markets_add(code: str, name: str, commune_code: str, address: str, demo: bool, target: int | None,
-                target_date: datetime | None) -> None:
+def markets_add(
+    code: str, name: str, commune_code: str, address: str, demo: bool, target: int | None, target_date: datetime | None
+) -> None:
     """Create market CODE in an official commune."""
     from merchants.services import setup_markets as sm
 
     with session() as s:
         try:
-            market = sm.create_market(s, SYSTEM, sm.MarketInput(code, name, commune_code, address, demo, target,
-                                                                target_date.date() if target_date else None))
+            market = sm.create_market(
+                s,
+                SYSTEM,
+                sm.MarketInput(
+                    code, name, commune_code, address, demo, target, target_date.date() if target_date else None
+                ),
+            )
         except DomainError as exc:
             fail(exc)
         click.echo(f"Đã tạo chợ {market.code} ({market.name}).")
@@ -83,8 +95,15 @@ def markets_import(file: Path, dry_run: bool, update_existing: bool, all_or_noth
 
     with session() as s:
         try:
-            report = import_markets(s, SYSTEM, data=file.read_bytes(), filename=file.name, dry_run=dry_run,
-                                    update_existing=update_existing, all_or_nothing=all_or_nothing)
+            report = import_markets(
+                s,
+                SYSTEM,
+                data=file.read_bytes(),
+                filename=file.name,
+                dry_run=dry_run,
+                update_existing=update_existing,
+                all_or_nothing=all_or_nothing,
+            )
         except DomainError as exc:
             fail(exc)
     _finish(report)
@@ -144,8 +163,10 @@ def stalls_add(market_code: str, zone: str, ranges: tuple[str, ...], codes: tupl
     if added.created:
         click.echo(f"Đã thêm {len(added.created)} sạp ({added.created[0]} → {added.created[-1]}).")
     if added.existing:
-        click.echo(f"{len(added.existing)} mã đã có, bỏ qua: {', '.join(added.existing[:20])}"
-                   + ("…" if len(added.existing) > 20 else ""))
+        click.echo(
+            f"{len(added.existing)} mã đã có, bỏ qua: {', '.join(added.existing[:20])}"
+            + ("…" if len(added.existing) > 20 else "")
+        )
 
 
 @stalls_group.command("import")
@@ -162,8 +183,15 @@ def stalls_import(file: Path, market_code: str | None, dry_run: bool, all_or_not
     with session() as s:
         try:
             market_id = sm.managed_market_by_code(s, SYSTEM, market_code).market.id if market_code else None
-            report = import_stalls(s, SYSTEM, data=file.read_bytes(), filename=file.name, market_id=market_id,
-                                   dry_run=dry_run, all_or_nothing=all_or_nothing)
+            report = import_stalls(
+                s,
+                SYSTEM,
+                data=file.read_bytes(),
+                filename=file.name,
+                market_id=market_id,
+                dry_run=dry_run,
+                all_or_nothing=all_or_nothing,
+            )
         except DomainError as exc:
             fail(exc)
     _finish(report)

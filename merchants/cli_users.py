@@ -52,8 +52,17 @@ def _read_password(password: str | None) -> str:
 @click.option("--link", "as_link", is_flag=True, help="No password: print a one-time set-password link instead.")
 @click.option("--base-url", default=None, help=BASE_URL_HELP)
 @with_appcontext
-def users_add(username: str, full_name: str, role: str, provinces: tuple[str, ...], communes: tuple[str, ...],
-              markets: tuple[str, ...], password: str | None, as_link: bool, base_url: str | None) -> None:
+def users_add(
+    username: str,
+    full_name: str,
+    role: str,
+    provinces: tuple[str, ...],
+    communes: tuple[str, ...],
+    markets: tuple[str, ...],
+    password: str | None,
+    as_link: bool,
+    base_url: str | None,
+) -> None:
     """Create a user scoped to provinces, communes or markets."""
     from merchants.services import users
 
@@ -63,12 +72,24 @@ def users_add(username: str, full_name: str, role: str, provinces: tuple[str, ..
     with session() as s:
         try:
             if as_link:
-                link = users.invite_user(s, SYSTEM, users.NewUser(username, full_name, role, scope),
-                                         hours=users.link_hours(current_app.config))
+                link = users.invite_user(
+                    s,
+                    SYSTEM,
+                    users.NewUser(username, full_name, role, scope),
+                    hours=users.link_hours(current_app.config),
+                )
             else:
-                users.create_user(s, username=username, full_name=full_name, password=_read_password(password),
-                                  role=role, province_codes=scope.provinces, commune_codes=scope.communes,
-                                  market_codes=scope.markets, actor=SYSTEM)
+                users.create_user(
+                    s,
+                    username=username,
+                    full_name=full_name,
+                    password=_read_password(password),
+                    role=role,
+                    province_codes=scope.provinces,
+                    commune_codes=scope.communes,
+                    market_codes=scope.markets,
+                    actor=SYSTEM,
+                )
         except DomainError as exc:
             fail(exc)
     click.echo(f"Đã tạo người dùng {username.strip().lower()} ({roles.LABELS_VI[role]}).")
@@ -121,8 +142,7 @@ def users_reset(username: str, password: str | None, as_link: bool, base_url: st
     with session() as s:
         try:
             if as_link:
-                link = users.create_password_link(s, username, actor=SYSTEM,
-                                                  hours=users.link_hours(current_app.config))
+                link = users.create_password_link(s, username, actor=SYSTEM, hours=users.link_hours(current_app.config))
             else:
                 users.reset_password(s, username, _read_password(password), actor=SYSTEM)
         except DomainError as exc:
@@ -164,9 +184,11 @@ def users_tokens(username: str) -> None:
     if not rows:
         click.echo(f"{username} chưa có mã truy cập nào.")
     for t in rows:
-        click.echo(f"{t.id}\t{t.label}\ttạo {_when(t.created_at)} bởi {t.created_by or 'hệ thống'}\t"
-                   f"dùng lần cuối {_when(t.last_used_at)}\thết hạn {_when(t.expires_at)}\t"
-                   f"{'thu hồi ' + _when(t.revoked_at) if t.revoked_at else 'đang dùng được'}")
+        click.echo(
+            f"{t.id}\t{t.label}\ttạo {_when(t.created_at)} bởi {t.created_by or 'hệ thống'}\t"
+            f"dùng lần cuối {_when(t.last_used_at)}\thết hạn {_when(t.expires_at)}\t"
+            f"{'thu hồi ' + _when(t.revoked_at) if t.revoked_at else 'đang dùng được'}"
+        )
 
 
 @users_group.command("revoke-token")
@@ -187,8 +209,10 @@ def users_revoke_token(username: str, token_id: int) -> None:
 
 def import_lines(result, base_url: str | None) -> list[str]:  # noqa: ANN001 - an ImportResult
     """The result as the terminal prints it: totals, refused cells, skipped rows, then one line per new link."""
-    lines = [f"{result.filename}: {result.rows} dòng · {len(result.planned)} người mới hợp lệ · "
-             f"{len(result.skipped)} đã có (bỏ qua) · {result.refused_rows} dòng bị từ chối"]
+    lines = [
+        f"{result.filename}: {result.rows} dòng · {len(result.planned)} người mới hợp lệ · "
+        f"{len(result.skipped)} đã có (bỏ qua) · {result.refused_rows} dòng bị từ chối"
+    ]
     if result.stored:
         lines.append(f"Đã tạo {len(result.links)} người dùng; liên kết đặt mật khẩu (chỉ hiện lần này):")
     elif result.problems:
@@ -216,8 +240,14 @@ def users_import(file: Path, dry_run: bool, base_url: str | None) -> None:
 
     with session() as s:
         try:
-            result = user_import.import_users(s, SYSTEM, data=file.read_bytes(), filename=file.name,
-                                              dry_run=dry_run, hours=users.link_hours(current_app.config))
+            result = user_import.import_users(
+                s,
+                SYSTEM,
+                data=file.read_bytes(),
+                filename=file.name,
+                dry_run=dry_run,
+                hours=users.link_hours(current_app.config),
+            )
         except DomainError as exc:
             fail(exc)
         lines = import_lines(result, base_url)

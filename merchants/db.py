@@ -72,9 +72,12 @@ def _require_current_schema():  # noqa: ANN202 - a response or None
     if not state.get("ok"):
         state["ok"] = schema_is_current(get_engine())
         if not state["ok"]:
-            return ("Cơ sở dữ liệu chưa được tạo hoặc cần nâng cấp: hãy chạy `choqr init-db`.\n"
-                    "The database is missing or out of date: run `choqr init-db`.\n", 503,
-                    {"Content-Type": "text/plain; charset=utf-8"})
+            return (
+                "Cơ sở dữ liệu chưa được tạo hoặc cần nâng cấp: hãy chạy `choqr init-db`.\n"
+                "The database is missing or out of date: run `choqr init-db`.\n",
+                503,
+                {"Content-Type": "text/plain; charset=utf-8"},
+            )
     return None
 
 

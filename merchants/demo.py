@@ -22,22 +22,112 @@ from merchants.services.areas import commune_by_code, load_shipped_if_empty
 from merchants.services.placards import printable_items, record_prints
 
 DEMO_PASSWORD = "choqr-demo"
-FAMILY = ["Nguyễn"] * 8 + ["Trần"] * 3 + ["Lê"] * 3 + ["Phạm"] * 2 + ["Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ",
-                                                                       "Ngô", "Dương", "Lý", "Đinh", "Phan"]
+FAMILY = (
+    ["Nguyễn"] * 8
+    + ["Trần"] * 3
+    + ["Lê"] * 3
+    + ["Phạm"] * 2
+    + ["Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Phan"]
+)
 MIDDLE_F = ["Thị", "Thị", "Thị Thu", "Thị Thanh", "Ngọc", "Thị Minh", "Thị Hồng", "Thu"]
 MIDDLE_M = ["Văn", "Văn", "Đức", "Minh", "Hữu", "Quang", "Xuân", "Công", "Thanh"]
-GIVEN_F = ["Đào", "Hoa", "Lan", "Hương", "Mai", "Nga", "Phương", "Yến", "Thảo", "Linh", "Hà", "Oanh", "Hạnh",
-           "Thủy", "Nhung", "Quyên", "Huyền", "Loan", "Dung", "Tuyết", "Chi", "Ngân", "Liên", "Thơm"]
-GIVEN_M = ["Hùng", "Dũng", "Tuấn", "Hải", "Bình", "Cường", "Sơn", "Long", "Tâm", "Thắng", "Quý", "Khoa", "Đạt",
-           "Toàn", "Phúc", "Lợi", "Vinh", "Nam"]
-GOODS = ["Rau củ quả", "Thịt lợn", "Hải sản tươi sống", "Cá khô, mực khô", "Chả mực Hạ Long", "Sá sùng Vân Đồn",
-         "Tạp hóa", "Quần áo", "Giày dép", "Trái cây", "Gạo, ngũ cốc", "Bánh kẹo", "Hoa tươi", "Gà vịt",
-         "Đồ gia dụng", "Bún, phở, bánh cuốn", "Đồ khô, gia vị", "Mỹ phẩm", "Đậu phụ", "Thịt bò"]
+GIVEN_F = [
+    "Đào",
+    "Hoa",
+    "Lan",
+    "Hương",
+    "Mai",
+    "Nga",
+    "Phương",
+    "Yến",
+    "Thảo",
+    "Linh",
+    "Hà",
+    "Oanh",
+    "Hạnh",
+    "Thủy",
+    "Nhung",
+    "Quyên",
+    "Huyền",
+    "Loan",
+    "Dung",
+    "Tuyết",
+    "Chi",
+    "Ngân",
+    "Liên",
+    "Thơm",
+]
+GIVEN_M = [
+    "Hùng",
+    "Dũng",
+    "Tuấn",
+    "Hải",
+    "Bình",
+    "Cường",
+    "Sơn",
+    "Long",
+    "Tâm",
+    "Thắng",
+    "Quý",
+    "Khoa",
+    "Đạt",
+    "Toàn",
+    "Phúc",
+    "Lợi",
+    "Vinh",
+    "Nam",
+]
+GOODS = [
+    "Rau củ quả",
+    "Thịt lợn",
+    "Hải sản tươi sống",
+    "Cá khô, mực khô",
+    "Chả mực Hạ Long",
+    "Sá sùng Vân Đồn",
+    "Tạp hóa",
+    "Quần áo",
+    "Giày dép",
+    "Trái cây",
+    "Gạo, ngũ cốc",
+    "Bánh kẹo",
+    "Hoa tươi",
+    "Gà vịt",
+    "Đồ gia dụng",
+    "Bún, phở, bánh cuốn",
+    "Đồ khô, gia vị",
+    "Mỹ phẩm",
+    "Đậu phụ",
+    "Thịt bò",
+]
 # (BIN, account length) for the banks most stall households use around Quảng Ninh.
-BANKS = [("970405", 13)] * 5 + [("970436", 13)] * 3 + [("970415", 12)] * 2 + [("970418", 14)] * 2 + [
-    ("970422", 12), ("970407", 14), ("970449", 12), ("970403", 12), ("970432", 9)]
-PHONE_PREFIXES = ["091", "094", "088", "098", "097", "096", "086", "032", "035", "039", "090", "093", "070",
-                  "077", "081", "083", "085", "056", "058"]
+BANKS = (
+    [("970405", 13)] * 5
+    + [("970436", 13)] * 3
+    + [("970415", 12)] * 2
+    + [("970418", 14)] * 2
+    + [("970422", 12), ("970407", 14), ("970449", 12), ("970403", 12), ("970432", 9)]
+)
+PHONE_PREFIXES = [
+    "091",
+    "094",
+    "088",
+    "098",
+    "097",
+    "096",
+    "086",
+    "032",
+    "035",
+    "039",
+    "090",
+    "093",
+    "070",
+    "077",
+    "081",
+    "083",
+    "085",
+    "056",
+    "058",
+]
 
 
 @dataclass(frozen=True)
@@ -54,11 +144,28 @@ class DemoMarket:
 
 
 MARKETS = (
-    DemoMarket("CAIRONG", "Chợ Cái Rồng", "06994", "Đặc khu Vân Đồn", "Huyện Vân Đồn (cũ)",
-               (("Nhà chợ chính", "A", 120), ("Dãy hải sản", "B", 96), ("Dãy rau quả", "C", 84),
-                ("Ki-ốt mặt đường", "K", 64)), uncovered=8, printed_share=0.9, free_stalls=6),
-    DemoMarket("HALONG1", "Chợ Hạ Long I", "06685", "Phường Hồng Gai", "TP Hạ Long (cũ)",
-               (("Tầng 1", "T1", 40), ("Ki-ốt ngoài", "N", 20)), uncovered=19, printed_share=0.5, free_stalls=4),
+    DemoMarket(
+        "CAIRONG",
+        "Chợ Cái Rồng",
+        "06994",
+        "Đặc khu Vân Đồn",
+        "Huyện Vân Đồn (cũ)",
+        (("Nhà chợ chính", "A", 120), ("Dãy hải sản", "B", 96), ("Dãy rau quả", "C", 84), ("Ki-ốt mặt đường", "K", 64)),
+        uncovered=8,
+        printed_share=0.9,
+        free_stalls=6,
+    ),
+    DemoMarket(
+        "HALONG1",
+        "Chợ Hạ Long I",
+        "06685",
+        "Phường Hồng Gai",
+        "TP Hạ Long (cũ)",
+        (("Tầng 1", "T1", 40), ("Ki-ốt ngoài", "N", 20)),
+        uncovered=19,
+        printed_share=0.5,
+        free_stalls=4,
+    ),
 )
 
 
@@ -83,15 +190,21 @@ def seed(session: Session, *, seed_value: int = 2025) -> dict[str, int]:
     created = 0
     for dm in MARKETS:
         commune = commune_by_code(session, dm.commune_code)
-        market = Market(code=dm.code, name=dm.name, commune_id=commune.id, legacy_district=dm.legacy_district,
-                        is_demo=True)
+        market = Market(
+            code=dm.code, name=dm.name, commune_id=commune.id, legacy_district=dm.legacy_district, is_demo=True
+        )
         session.add(market)
         session.flush()
-        stalls = [Stall(market_id=market.id, code=f"{prefix}-{i:03d}", zone=zone)
-                  for zone, prefix, n in dm.zones for i in range(1, n + 1)]
+        stalls = [
+            Stall(market_id=market.id, code=f"{prefix}-{i:03d}", zone=zone)
+            for zone, prefix, n in dm.zones
+            for i in range(1, n + 1)
+        ]
         zone, prefix, n = dm.zones[-1]
-        spare = [Stall(market_id=market.id, code=f"{prefix}-{i:03d}", zone=zone)
-                 for i in range(n + 1, n + 1 + dm.free_stalls)]
+        spare = [
+            Stall(market_id=market.id, code=f"{prefix}-{i:03d}", zone=zone)
+            for i in range(n + 1, n + 1 + dm.free_stalls)
+        ]
         session.add_all(stalls + spare)
         session.commit()
         no_account = set(rng.sample(range(len(stalls)), dm.uncovered))
@@ -102,12 +215,20 @@ def seed(session: Session, *, seed_value: int = 2025) -> dict[str, int]:
                 cid = _citizen_id(rng, sex)
             used_ids.add(cid)
             bin_, length = rng.choice(BANKS)
-            account = None if idx in no_account else hs.AccountInput(
-                bin_, "".join(str(rng.randint(0, 9)) for _ in range(length)))
+            account = (
+                None
+                if idx in no_account
+                else hs.AccountInput(bin_, "".join(str(rng.randint(0, 9)) for _ in range(length)))
+            )
             phone = rng.choice(PHONE_PREFIXES) + f"{rng.randint(0, 9999999):07d}"
-            hs.register_household(session, SYSTEM, market_id=market.id, stall_ids=[stall.id],
-                                  household=hs.HouseholdInput(name, phone, cid, rng.choice(GOODS)),
-                                  account=account)
+            hs.register_household(
+                session,
+                SYSTEM,
+                market_id=market.id,
+                stall_ids=[stall.id],
+                household=hs.HouseholdInput(name, phone, cid, rng.choice(GOODS)),
+                account=account,
+            )
             created += 1
         _spread_onboarding(session, market.id, rng)
         items = printable_items(session, SYSTEM, market.id)
@@ -121,8 +242,11 @@ def _spread_onboarding(session: Session, market_id: int, rng: random.Random, wee
     """Give each QR an issue date over the last ``weeks`` weeks, slow at first then a campaign push,
     so the coverage trend looks like a real programme rather than one bar on seeding day."""
     today = vn_today()
-    rows = session.exec(select(Household, IssuedQR).join(IssuedQR, IssuedQR.household_id == Household.id)
-                        .where(Household.market_id == market_id)).all()
+    rows = session.exec(
+        select(Household, IssuedQR)
+        .join(IssuedQR, IssuedQR.household_id == Household.id)
+        .where(Household.market_id == market_id)
+    ).all()
     for household, qr in rows:
         days_ago = int(weeks * 7 * (1 - rng.random() ** 0.6))
         day = today - timedelta(days=days_ago)
@@ -134,17 +258,52 @@ def _spread_onboarding(session: Session, market_id: int, rng: random.Random, wee
 
 def _demo_users(session: Session) -> None:
     users.create_user(session, username="admin", full_name="Quản trị ChoQR", password=DEMO_PASSWORD, role=roles.ADMIN)
-    users.create_user(session, username="canbo.vandon", full_name="Phạm Thu Trang", password=DEMO_PASSWORD,
-                      role=roles.COMMUNE_OFFICER, commune_codes=["06994"])
-    users.create_user(session, username="nganhang.qn", full_name="Đỗ Minh Khoa", password=DEMO_PASSWORD,
-                      role=roles.BANK_OFFICER, province_codes=["22"])
-    users.create_user(session, username="in.an", full_name="Bùi Văn In", password=DEMO_PASSWORD,
-                      role=roles.PRINT_STAFF, province_codes=["22"])
-    users.create_user(session, username="bql.cairong", full_name="Ban quản lý chợ Cái Rồng", password=DEMO_PASSWORD,
-                      role=roles.MARKET_MANAGER, market_codes=["CAIRONG"])
-    users.create_user(session, username="canbo.honggai", full_name="Lê Văn Hòa", password=DEMO_PASSWORD,
-                      role=roles.COMMUNE_OFFICER, commune_codes=["06685"])
+    users.create_user(
+        session,
+        username="canbo.vandon",
+        full_name="Phạm Thu Trang",
+        password=DEMO_PASSWORD,
+        role=roles.COMMUNE_OFFICER,
+        commune_codes=["06994"],
+    )
+    users.create_user(
+        session,
+        username="nganhang.qn",
+        full_name="Đỗ Minh Khoa",
+        password=DEMO_PASSWORD,
+        role=roles.BANK_OFFICER,
+        province_codes=["22"],
+    )
+    users.create_user(
+        session,
+        username="in.an",
+        full_name="Bùi Văn In",
+        password=DEMO_PASSWORD,
+        role=roles.PRINT_STAFF,
+        province_codes=["22"],
+    )
+    users.create_user(
+        session,
+        username="bql.cairong",
+        full_name="Ban quản lý chợ Cái Rồng",
+        password=DEMO_PASSWORD,
+        role=roles.MARKET_MANAGER,
+        market_codes=["CAIRONG"],
+    )
+    users.create_user(
+        session,
+        username="canbo.honggai",
+        full_name="Lê Văn Hòa",
+        password=DEMO_PASSWORD,
+        role=roles.COMMUNE_OFFICER,
+        commune_codes=["06685"],
+    )
 
 
-DEMO_LOGINS = (("admin", "quản trị"), ("canbo.vandon", "cán bộ đặc khu Vân Đồn"),
-               ("nganhang.qn", "cán bộ ngân hàng"), ("in.an", "nhân viên in"), ("bql.cairong", "ban quản lý chợ"))
+DEMO_LOGINS = (
+    ("admin", "quản trị"),
+    ("canbo.vandon", "cán bộ đặc khu Vân Đồn"),
+    ("nganhang.qn", "cán bộ ngân hàng"),
+    ("in.an", "nhân viên in"),
+    ("bql.cairong", "ban quản lý chợ"),
+)

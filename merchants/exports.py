@@ -20,8 +20,15 @@ from merchants.coverage import Coverage
 Cell = str | int | date | None
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHILD_HEADER = {"province": "Tỉnh/thành phố", "commune": "Xã/phường", "market": "Chợ", "zone": "Khu/dãy"}
-FIGURE_HEADERS = ("Số hộ", "Đã có tài khoản", "Đã cấp QR", "Tỷ lệ (%)", "Chưa có QR", "Đã in bảng QR",
-                  "Đã kiểm tra bảng")
+FIGURE_HEADERS = (
+    "Số hộ",
+    "Đã có tài khoản",
+    "Đã cấp QR",
+    "Tỷ lệ (%)",
+    "Chưa có QR",
+    "Đã in bảng QR",
+    "Đã kiểm tra bảng",
+)
 MISSING_HEADERS = ("Sạp", "Chủ hộ", "Khu/dãy", "Trạng thái", "Mặt hàng", "Điện thoại")
 TREND_HEADERS = ("Tuần bắt đầu", "Hộ mới có QR", "Cộng dồn", "Tỷ lệ (%)")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -43,8 +50,15 @@ class Table:
 
 
 def _figures(coverage: Coverage, funnel) -> tuple[Cell, ...]:  # noqa: ANN001 - a merchants.coverage.Funnel
-    return (funnel.registered, funnel.account_opened, coverage.covered, coverage.percent, coverage.missing,
-            funnel.placard_printed, funnel.placard_verified)
+    return (
+        funnel.registered,
+        funnel.account_opened,
+        coverage.covered,
+        coverage.percent,
+        coverage.missing,
+        funnel.placard_printed,
+        funnel.placard_verified,
+    )
 
 
 def report_table(report) -> Table:  # noqa: ANN001 - a merchants.services.reports.Report
@@ -53,14 +67,21 @@ def report_table(report) -> Table:  # noqa: ANN001 - a merchants.services.report
     head = ("Mã",) if with_code else ()
     rows = tuple((*((r.code,) if with_code else ()), r.name, *_figures(r.coverage, r.funnel)) for r in report.rows)
     total = (*(("",) if with_code else ()), "Tổng", *_figures(report.coverage, report.funnel))
-    return Table(report.name, (*head, CHILD_HEADER[report.child_level], *FIGURE_HEADERS), rows, total,
-                 name_col=len(head), percent_col=len(head) + 1 + FIGURE_HEADERS.index("Tỷ lệ (%)"))
+    return Table(
+        report.name,
+        (*head, CHILD_HEADER[report.child_level], *FIGURE_HEADERS),
+        rows,
+        total,
+        name_col=len(head),
+        percent_col=len(head) + 1 + FIGURE_HEADERS.index("Tỷ lệ (%)"),
+    )
 
 
 def missing_table(missing) -> Table:  # noqa: ANN001 - a merchants.services.reports.MissingList
     """Households still without a QR, in stall order."""
-    rows = tuple((r.stalls, r.owner_name, r.zone, st.LABELS_VI.get(r.status, r.status), r.goods, r.phone)
-                 for r in missing.rows)
+    rows = tuple(
+        (r.stalls, r.owner_name, r.zone, st.LABELS_VI.get(r.status, r.status), r.goods, r.phone) for r in missing.rows
+    )
     title = missing.market.name + (f" – {missing.zone or 'Chưa gắn khu'}" if missing.zone is not None else "")
     return Table(f"Chưa có QR – {title}", MISSING_HEADERS, rows, name_col=1)
 

@@ -53,8 +53,9 @@ def too_long(limit: int) -> Length:
 
 
 def bank_choices() -> list[SelectChoice]:
-    return [SelectChoice("", _l("— Chọn ngân hàng —"))] + [SelectChoice(b.bin, f"{b.short_name} – {b.name}")
-                                                           for b in all_banks()]
+    return [SelectChoice("", _l("— Chọn ngân hàng —"))] + [
+        SelectChoice(b.bin, f"{b.short_name} – {b.name}") for b in all_banks()
+    ]
 
 
 class LoginForm(FlaskForm):
@@ -63,8 +64,9 @@ class LoginForm(FlaskForm):
 
 
 class OwnerFields(FlaskForm):
-    owner_name = StringField(_l("Họ tên chủ hộ"), validators=[DataRequired(REQUIRED),
-                                                               too_long(max_length(Household, "owner_name"))])
+    owner_name = StringField(
+        _l("Họ tên chủ hộ"), validators=[DataRequired(REQUIRED), too_long(max_length(Household, "owner_name"))]
+    )
     phone = StringField(_l("Số điện thoại"), validators=[Optional(), rule(identity.normalise_phone)])
     citizen_id = StringField(_l("Số CCCD"), validators=[Optional(), rule(identity.validate_citizen_id)])
     goods = StringField(_l("Mặt hàng kinh doanh"), validators=[Optional(), too_long(max_length(Household, "goods"))])
@@ -75,9 +77,10 @@ class AccountFields(FlaskForm):
     # Letters only with the alias tick: checked in validate_account_number with the tick's value.
     account_number = StringField(_l("Số tài khoản"), validators=[Optional()])
     account_alias = BooleanField(_l("Đây là tài khoản định danh có chữ do ngân hàng cấp (đã đối chiếu với chủ hộ)"))
-    holder_name = StringField(_l("Tên chủ tài khoản"), validators=[Optional(),
-                                                                    too_long(max_length(BankAccount, "holder_name")),
-                                                                    rule(identity.normalise_holder_name)])
+    holder_name = StringField(
+        _l("Tên chủ tài khoản"),
+        validators=[Optional(), too_long(max_length(BankAccount, "holder_name")), rule(identity.normalise_holder_name)],
+    )
 
     def fill_banks(self) -> None:
         self.bin.choices = bank_choices()
@@ -96,8 +99,9 @@ class AccountFields(FlaskForm):
 class RegisterForm(OwnerFields, AccountFields):
     stall_ids = SelectMultipleField(_l("Sạp / ki-ốt"), coerce=int)
     # A stall not listed yet: created with the household, so a trader at an unlisted stall is not turned away.
-    new_stall_code = StringField(_l("Mã sạp chưa có trong danh sách"),
-                                 validators=[Optional(), rule(stallcodes.clean_stall_code)])
+    new_stall_code = StringField(
+        _l("Mã sạp chưa có trong danh sách"), validators=[Optional(), rule(stallcodes.clean_stall_code)]
+    )
     new_stall_zone = StringField(_l("Khu / dãy của sạp mới"), validators=[Optional(), too_long(ZONE_MAX)])
 
     def validate_stall_ids(self, field) -> None:  # noqa: ANN001
@@ -111,10 +115,13 @@ class EditHouseholdForm(OwnerFields):
 
 class ChangeAccountForm(AccountFields):
     version = HiddenField()
-    reason = TextAreaField(_l("Lý do đổi tài khoản"), validators=[
-        DataRequired(REQUIRED),
-        Length(min=5, max=300, message=_l("Lý do cần từ %(min)d đến %(max)d ký tự.")),
-    ])
+    reason = TextAreaField(
+        _l("Lý do đổi tài khoản"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=5, max=300, message=_l("Lý do cần từ %(min)d đến %(max)d ký tự.")),
+        ],
+    )
 
 
 class QRPhotoForm(FlaskForm):
@@ -122,13 +129,28 @@ class QRPhotoForm(FlaskForm):
 
 
 class PrintForm(FlaskForm):
-    layout = SelectField(_l("Khổ in"), choices=[("a6", _l("A6 – mỗi trang một bảng")), ("a5", "A5"), ("a4", "A4"),
-                                                ("a4-2up", _l("A4 – 2 bảng/tờ")), ("a4-4up", _l("A4 – 4 bảng/tờ")),
-                                                ("a4-8up", _l("A4 – 8 bảng/tờ"))], default="a4-4up")
-    selection = SelectField(_l("In cho"), choices=[("needed", _l("Chỉ các sạp cần in (mới hoặc in lại)")),
-                                                   ("all", _l("Tất cả sạp đã cấp QR")),
-                                                   ("zone", _l("Một dãy / khu")),
-                                                   ("picked", _l("Các sạp chọn tay"))], default="needed")
+    layout = SelectField(
+        _l("Khổ in"),
+        choices=[
+            ("a6", _l("A6 – mỗi trang một bảng")),
+            ("a5", "A5"),
+            ("a4", "A4"),
+            ("a4-2up", _l("A4 – 2 bảng/tờ")),
+            ("a4-4up", _l("A4 – 4 bảng/tờ")),
+            ("a4-8up", _l("A4 – 8 bảng/tờ")),
+        ],
+        default="a4-4up",
+    )
+    selection = SelectField(
+        _l("In cho"),
+        choices=[
+            ("needed", _l("Chỉ các sạp cần in (mới hoặc in lại)")),
+            ("all", _l("Tất cả sạp đã cấp QR")),
+            ("zone", _l("Một dãy / khu")),
+            ("picked", _l("Các sạp chọn tay")),
+        ],
+        default="needed",
+    )
     zone = StringField(_l("Dãy / khu"), validators=[Optional(), too_long(40)])
     stall_codes = StringField(_l("Mã sạp (cách nhau bởi dấu phẩy)"), validators=[Optional(), too_long(4000)])
 

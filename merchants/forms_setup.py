@@ -16,8 +16,7 @@ from merchants.forms import REQUIRED, too_long
 from merchants.services.setup_markets import ADDRESS_MAX, CODE_MAX, NAME_MAX
 from merchants.services.stalls import ZONE_MAX
 
-STALL_STATES = (("", _l("Mọi trạng thái")), ("free", _l("Trống")), ("occupied", _l("Có hộ")),
-                ("closed", _l("Đã đóng")))
+STALL_STATES = (("", _l("Mọi trạng thái")), ("free", _l("Trống")), ("occupied", _l("Có hộ")), ("closed", _l("Đã đóng")))
 
 
 class MarketForm(FlaskForm):
@@ -25,8 +24,12 @@ class MarketForm(FlaskForm):
     name = StringField(_l("Tên chợ"), validators=[DataRequired(REQUIRED), too_long(NAME_MAX)])
     province = SelectField(_l("Tỉnh / thành phố"), choices=[], validate_choice=False)
     commune_q = StringField(_l("Tìm xã / phường theo tên (không cần dấu)"), validators=[Optional(), too_long(80)])
-    commune_code = SelectField(_l("Xã / phường / đặc khu"), choices=[], validate_choice=False,
-                               validators=[DataRequired(_l("Hãy chọn xã/phường trong danh sách địa bàn chính thức."))])
+    commune_code = SelectField(
+        _l("Xã / phường / đặc khu"),
+        choices=[],
+        validate_choice=False,
+        validators=[DataRequired(_l("Hãy chọn xã/phường trong danh sách địa bàn chính thức."))],
+    )
     address = StringField(_l("Địa chỉ"), validators=[Optional(), too_long(ADDRESS_MAX)])
     is_demo = BooleanField(_l("Chợ mẫu: bảng QR in dấu MẪU, không dùng để nhận tiền thật"))
     target_percent = StringField(_l("Mục tiêu bao phủ (%)"), validators=[Optional(), too_long(6)])

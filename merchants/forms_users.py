@@ -37,8 +37,11 @@ PASSWORD_MESSAGES = {
 
 def password_hint() -> str:
     """The rule as the form states it, from the service's limits."""
-    return gettext("Từ %(min)s đến %(max)s ký tự; không dùng mật khẩu phổ biến như 12345678 hay matkhau123.",
-                   min=users.MIN_PASSWORD, max=users.MAX_PASSWORD)
+    return gettext(
+        "Từ %(min)s đến %(max)s ký tự; không dùng mật khẩu phổ biến như 12345678 hay matkhau123.",
+        min=users.MIN_PASSWORD,
+        max=users.MAX_PASSWORD,
+    )
 
 
 def refusal_text(exc: users.PasswordRefused) -> str:
@@ -58,8 +61,10 @@ class PasswordFields(FlaskForm):
 
     rule_username = ""
     password = PasswordField(_l("Mật khẩu mới"), validators=[DataRequired(REQUIRED), _password_rule])
-    confirm = PasswordField(_l("Nhập lại mật khẩu mới"), validators=[
-        DataRequired(REQUIRED), EqualTo("password", _l("Hai mật khẩu không giống nhau."))])
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu mới"),
+        validators=[DataRequired(REQUIRED), EqualTo("password", _l("Hai mật khẩu không giống nhau."))],
+    )
 
 
 class SetPasswordForm(PasswordFields):
@@ -67,8 +72,9 @@ class SetPasswordForm(PasswordFields):
 
 
 class ChangePasswordForm(PasswordFields):
-    current_password = PasswordField(_l("Mật khẩu hiện tại"),
-                                     validators=[DataRequired(REQUIRED), too_long(users.MAX_PASSWORD)])
+    current_password = PasswordField(
+        _l("Mật khẩu hiện tại"), validators=[DataRequired(REQUIRED), too_long(users.MAX_PASSWORD)]
+    )
 
 
 def role_choices() -> list[tuple[str, str]]:
@@ -92,8 +98,11 @@ class UserFields(FlaskForm):
         self.provinces.choices = provinces
 
     def scope_input(self) -> users.Scope:
-        return users.Scope.of(self.provinces.data or [], [self.communes.data or "", *(self.picked_communes.data or [])],
-                              [self.markets.data or ""])
+        return users.Scope.of(
+            self.provinces.data or [],
+            [self.communes.data or "", *(self.picked_communes.data or [])],
+            [self.markets.data or ""],
+        )
 
     def merge_picked(self) -> None:
         """Communes ticked in the search results join the typed codes, so a second search keeps them."""
@@ -112,13 +121,16 @@ class EditUserForm(UserFields):
 
 class TokenForm(FlaskForm):
     label = StringField(_l("Dùng cho việc gì"), validators=[DataRequired(REQUIRED), too_long(users.LABEL_MAX)])
-    days = IntegerField(_l("Hiệu lực (số ngày, để trống: không hết hạn)"), validators=[
-        Optional(), NumberRange(1, users.MAX_TOKEN_DAYS, _l("Số ngày phải từ %(min)s đến %(max)s."))])
+    days = IntegerField(
+        _l("Hiệu lực (số ngày, để trống: không hết hạn)"),
+        validators=[Optional(), NumberRange(1, users.MAX_TOKEN_DAYS, _l("Số ngày phải từ %(min)s đến %(max)s."))],
+    )
 
 
 class UserImportForm(FlaskForm):
-    file = FileField(_l("Tệp danh sách người dùng (.xlsx hoặc .csv)"),
-                     validators=[FileRequired(_l("Hãy chọn tệp cần nhập."))])
+    file = FileField(
+        _l("Tệp danh sách người dùng (.xlsx hoặc .csv)"), validators=[FileRequired(_l("Hãy chọn tệp cần nhập."))]
+    )
     dry_run = BooleanField(_l("Chạy thử: chỉ kiểm tra, không lưu gì"))
 
 

@@ -81,8 +81,9 @@ def validate_citizen_id(value: str, *, today: date | None = None) -> str:
     """A 12-digit CCCD with a real province-of-birth code and a century digit that fits a birth year."""
     digits = re.sub(r"\s", "", value or "")
     if re.fullmatch(r"\d{9}", digits):
-        raise InvalidField("citizen_id", "Số 9 chữ số là CMND cũ; hãy ghi số CCCD 12 chữ số (trên thẻ CCCD "
-                                         "hoặc trong ứng dụng VNeID).")
+        raise InvalidField(
+            "citizen_id", "Số 9 chữ số là CMND cũ; hãy ghi số CCCD 12 chữ số (trên thẻ CCCD hoặc trong ứng dụng VNeID)."
+        )
     if not re.fullmatch(r"\d{12}", digits):
         raise InvalidField("citizen_id", "Số CCCD phải gồm đúng 12 chữ số.")
     if digits[:3] not in CCCD_PROVINCE_CODES:
@@ -109,8 +110,11 @@ def normalise_account_number(value: str, *, alias: bool = False) -> str:
     if not _ACCOUNT_OK.match(compact):
         raise InvalidField("account_number", "Số tài khoản phải gồm 1–19 chữ số hoặc chữ cái, không dấu.")
     if not compact.isdigit() and not alias:
-        raise InvalidField("account_number", "Số tài khoản chỉ gồm chữ số. Nếu ngân hàng đã cấp tài khoản định danh "
-                                             "có chữ, hãy đánh dấu ô xác nhận tài khoản định danh.")
+        raise InvalidField(
+            "account_number",
+            "Số tài khoản chỉ gồm chữ số. Nếu ngân hàng đã cấp tài khoản định danh "
+            "có chữ, hãy đánh dấu ô xác nhận tài khoản định danh.",
+        )
     return compact.upper() if alias else compact
 
 

@@ -110,8 +110,9 @@ def _build(app: Flask) -> Queue:
         batch_runner.run(engine, batch_id, batch_dir=batch_dir, chunk=chunk)
 
     def reap(follow_up: bool) -> None:
-        result = batch_reaper.reap(engine, batch_dir, enqueue=print_batch, stale_after=stale_after,
-                                   max_attempts=max_attempts)
+        result = batch_reaper.reap(
+            engine, batch_dir, enqueue=print_batch, stale_after=stale_after, max_attempts=max_attempts
+        )
         if follow_up and result.next_check is not None:
             # Periodic tasks run once a minute; look again when a running batch would turn stale, so a
             # dead worker's batch is picked up about stale_after after its last heartbeat.
@@ -147,8 +148,15 @@ def consumer(app: Flask, *, workers: int | None = None, worker_type: str = "thre
     # SQLite storage is polled: an idle worker looks at least every second, so a print starts without delay.
     # SIGTERM (systemd, docker stop) lets running batches finish for up to 30 s; SIGINT stops at once. Either
     # way a batch cut off resumes at its last chunk when a worker starts again.
-    return huey.create_consumer(workers=count, worker_type=worker_type, periodic=True, check_worker_health=True,
-                                max_delay=1.0, graceful_signal="TERM", shutdown_timeout=30)
+    return huey.create_consumer(
+        workers=count,
+        worker_type=worker_type,
+        periodic=True,
+        check_worker_health=True,
+        max_delay=1.0,
+        graceful_signal="TERM",
+        shutdown_timeout=30,
+    )
 
 
 def start_in_process(app: Flask, *, workers: int = 1) -> Consumer | None:

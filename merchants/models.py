@@ -116,11 +116,16 @@ class Household(SQLModel, table=True):
 
 Index("ix_household_market_status", Household.market_id, Household.active, Household.status)
 # The weekly trend's partial index (migration 0002); declared here so autogenerate keeps it.
-Index("ix_household_covered_on", Household.qr_issued_on,
-      sqlite_where=text("active = 1 AND status IN ('qr_issued', 'placard_printed', 'placard_verified') "
-                        "AND qr_issued_on IS NOT NULL"),
-      postgresql_where=text("active AND status IN ('qr_issued', 'placard_printed', 'placard_verified') "
-                            "AND qr_issued_on IS NOT NULL"))
+Index(
+    "ix_household_covered_on",
+    Household.qr_issued_on,
+    sqlite_where=text(
+        "active = 1 AND status IN ('qr_issued', 'placard_printed', 'placard_verified') AND qr_issued_on IS NOT NULL"
+    ),
+    postgresql_where=text(
+        "active AND status IN ('qr_issued', 'placard_printed', 'placard_verified') AND qr_issued_on IS NOT NULL"
+    ),
+)
 
 
 class MarketStatusCount(SQLModel, table=True):
@@ -314,8 +319,10 @@ class LoginAttempt(SQLModel, table=True):
     address decide throttling in every worker alike (an in-memory counter would give each worker its own)."""
 
     __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),
-                      Index("ix_login_attempt_ip_at", "ip", "at"))
+    __table_args__ = (
+        Index("ix_login_attempt_username_at", "username", "at"),
+        Index("ix_login_attempt_ip_at", "ip", "at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
     username: str = Field(max_length=80)  # as typed, folded to lowercase: also names that do not exist

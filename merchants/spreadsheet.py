@@ -35,29 +35,93 @@ REQUIRED: Final = ("owner_name", "stalls")
 
 # Header text, folded by ``header_key`` (lowercase, no diacritics, punctuation as spaces) → our field.
 ALIASES: Final[dict[str, tuple[str, ...]]] = {
-    "owner_name": ("ho va ten", "ho ten", "ho ten chu ho", "ho va ten chu ho", "ten chu ho", "chu ho",
-                   "ho ten chu ho kinh doanh", "ten chu ho kinh doanh", "ten ho kinh doanh", "ho kinh doanh"),
-    "citizen_id": ("so cccd", "cccd", "cccd cmnd", "cmnd cccd", "so cccd cmnd", "so cmnd cccd", "cmnd", "so cmnd",
-                   "so dinh danh", "so dinh danh ca nhan", "ma dinh danh", "can cuoc", "can cuoc cong dan",
-                   "so can cuoc", "so can cuoc cong dan"),
-    "phone": ("so dien thoai", "sdt", "so dt", "dien thoai", "dt", "di dong", "so di dong", "dien thoai lien he",
-              "sdt lien he"),
-    "stalls": ("so sap", "ma sap", "sap", "ki ot", "kiot", "so ki ot", "ma ki ot", "so kiot", "ma kiot",
-               "sap ki ot", "so sap ki ot", "ma sap ki ot", "quay", "so quay", "so lo", "lo sap"),
+    "owner_name": (
+        "ho va ten",
+        "ho ten",
+        "ho ten chu ho",
+        "ho va ten chu ho",
+        "ten chu ho",
+        "chu ho",
+        "ho ten chu ho kinh doanh",
+        "ten chu ho kinh doanh",
+        "ten ho kinh doanh",
+        "ho kinh doanh",
+    ),
+    "citizen_id": (
+        "so cccd",
+        "cccd",
+        "cccd cmnd",
+        "cmnd cccd",
+        "so cccd cmnd",
+        "so cmnd cccd",
+        "cmnd",
+        "so cmnd",
+        "so dinh danh",
+        "so dinh danh ca nhan",
+        "ma dinh danh",
+        "can cuoc",
+        "can cuoc cong dan",
+        "so can cuoc",
+        "so can cuoc cong dan",
+    ),
+    "phone": (
+        "so dien thoai",
+        "sdt",
+        "so dt",
+        "dien thoai",
+        "dt",
+        "di dong",
+        "so di dong",
+        "dien thoai lien he",
+        "sdt lien he",
+    ),
+    "stalls": (
+        "so sap",
+        "ma sap",
+        "sap",
+        "ki ot",
+        "kiot",
+        "so ki ot",
+        "ma ki ot",
+        "so kiot",
+        "ma kiot",
+        "sap ki ot",
+        "so sap ki ot",
+        "ma sap ki ot",
+        "quay",
+        "so quay",
+        "so lo",
+        "lo sap",
+    ),
     "bank": ("ngan hang", "ten ngan hang", "ngan hang thu huong", "ngan hang mo tai khoan", "ma ngan hang"),
     "account_number": ("so tai khoan", "stk", "so tk", "tai khoan", "so tai khoan ngan hang", "tai khoan ngan hang"),
     "account_alias": ("tai khoan dinh danh", "tk dinh danh", "dinh danh", "tai khoan co chu", "alias"),
     "holder_name": ("ten chu tai khoan", "chu tai khoan", "ten tai khoan", "ten chu tk", "chu tk", "ten tk"),
-    "goods": ("mat hang", "nganh hang", "mat hang kinh doanh", "nganh hang kinh doanh", "nganh nghe",
-              "nganh nghe kinh doanh", "hang hoa", "loai hang"),
+    "goods": (
+        "mat hang",
+        "nganh hang",
+        "mat hang kinh doanh",
+        "nganh hang kinh doanh",
+        "nganh nghe",
+        "nganh nghe kinh doanh",
+        "hang hoa",
+        "loai hang",
+    ),
     "zone_area": ("khu", "khu vuc", "khu cho", "khu day", "day khu"),
     "zone_row": ("day", "day sap", "day ki ot", "day quay"),
 }
 FIELD_LABELS: Final = {
-    "owner_name": "Họ và tên", "citizen_id": "Số CCCD", "phone": "Số điện thoại", "stalls": "Số sạp",
-    "bank": "Ngân hàng", "account_number": "Số tài khoản", "account_alias": "Tài khoản định danh",
+    "owner_name": "Họ và tên",
+    "citizen_id": "Số CCCD",
+    "phone": "Số điện thoại",
+    "stalls": "Số sạp",
+    "bank": "Ngân hàng",
+    "account_number": "Số tài khoản",
+    "account_alias": "Tài khoản định danh",
     "holder_name": "Tên chủ tài khoản",
-    "goods": "Mặt hàng", "zone_area": "Khu", "zone_row": "Dãy",
+    "goods": "Mặt hàng",
+    "zone_area": "Khu",
+    "zone_row": "Dãy",
 }
 
 
@@ -143,8 +207,7 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _values(cells: tuple[Any, ...], positions: dict[str, int]) -> tuple[dict[str, str], frozenset[str],
-                                                                     frozenset[str]]:
+def _values(cells: tuple[Any, ...], positions: dict[str, int]) -> tuple[dict[str, str], frozenset[str], frozenset[str]]:
     values, numeric, dates = {}, set(), set()
     for field, pos in positions.items():
         raw = cells[pos] if pos < len(cells) else None
@@ -175,8 +238,9 @@ def _map_header(cells: tuple[Any, ...], schema: TableSchema) -> tuple[dict[str, 
         if field is None:
             ignored.append(text)
         elif field in columns:
-            raise SpreadsheetError(f"Hai cột '{columns[field]}' và '{text}' cùng là {schema.labels[field].lower()}; "
-                                   "hãy giữ lại một cột.")
+            raise SpreadsheetError(
+                f"Hai cột '{columns[field]}' và '{text}' cùng là {schema.labels[field].lower()}; hãy giữ lại một cột."
+            )
         else:
             columns[field], order[field] = text, pos
     return columns, order, ignored
@@ -186,13 +250,16 @@ def _check_columns(columns: dict[str, str], ignored: list[str], schema: TableSch
     missing = [schema.labels[f] for f in schema.required if f not in columns]
     if missing:
         seen = f" Dòng 1 có: {', '.join(repr(h) for h in ignored[:8])}." if ignored else ""
-        raise SpreadsheetError("Không tìm thấy cột " + " và ".join(f"'{m}'" for m in missing) +
-                               " ở dòng 1 (tiêu đề)." + seen)
+        raise SpreadsheetError(
+            "Không tìm thấy cột " + " và ".join(f"'{m}'" for m in missing) + " ở dòng 1 (tiêu đề)." + seen
+        )
     for a, b in schema.pairs:
         if (a in columns) != (b in columns):
             have, need = (a, b) if a in columns else (b, a)
-            raise SpreadsheetError(f"Có cột '{columns[have]}' nhưng thiếu cột '{schema.labels[need]}'; "
-                                   f"cần cả {schema.labels[a].lower()} và {schema.labels[b].lower()}.")
+            raise SpreadsheetError(
+                f"Có cột '{columns[have]}' nhưng thiếu cột '{schema.labels[need]}'; "
+                f"cần cả {schema.labels[a].lower()} và {schema.labels[b].lower()}."
+            )
 
 
 def _scan_below(it: Iterator[tuple[Any, ...]], schema: TableSchema) -> tuple[int | None, bool]:
@@ -216,8 +283,9 @@ def build_table(records: Iterable[tuple[Any, ...]], schema: TableSchema = HOUSEH
     if not columns:
         later, content = _scan_below(it, schema)
         if later:
-            raise SpreadsheetError(f"Tiêu đề cột phải nằm ở dòng 1 (tìm thấy ở dòng {later}); "
-                                   "hãy xoá các dòng phía trên tiêu đề.")
+            raise SpreadsheetError(
+                f"Tiêu đề cột phải nằm ở dòng 1 (tìm thấy ở dòng {later}); hãy xoá các dòng phía trên tiêu đề."
+            )
         if not ignored and not content:
             raise SpreadsheetError("Tệp không có dữ liệu: trang tính đầu tiên trống.")
     _check_columns(columns, ignored, schema)
@@ -262,18 +330,22 @@ def check_package(data: bytes) -> None:
 
 
 def _broken_xlsx() -> SpreadsheetError:
-    return SpreadsheetError("Tệp .xlsx bị hỏng hoặc không phải bảng tính Excel. "
-                            "Hãy mở bằng Excel, kiểm tra rồi lưu lại dạng .xlsx.")
+    return SpreadsheetError(
+        "Tệp .xlsx bị hỏng hoặc không phải bảng tính Excel. Hãy mở bằng Excel, kiểm tra rồi lưu lại dạng .xlsx."
+    )
 
 
 def _sheet_path(archive: zipfile.ZipFile, title: str) -> str | None:
     """Where the worksheet called ``title`` lives inside the package (workbook.xml → its relationship)."""
-    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+    ns = {
+        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    }
     book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    rid = next((s.get(f"{{{ns['r']}}}id") for s in book.iterfind("m:sheets/m:sheet", ns) if s.get("name") == title),
-               None)
+    rid = next(
+        (s.get(f"{{{ns['r']}}}id") for s in book.iterfind("m:sheets/m:sheet", ns) if s.get("name") == title), None
+    )
     target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
     if not target:
         return None
@@ -292,8 +364,10 @@ def _check_merged(archive: zipfile.ZipFile, path: str | None) -> None:
     header = [r for r in refs if re.fullmatch(r"\$?[A-Z]+\$?1(:\$?[A-Z]+\$?\d+)?", r)]
     shown = ", ".join((header or refs)[:5]) + ("…" if len(header or refs) > 5 else "")
     where = "Dòng tiêu đề có ô gộp" if header else "Bảng tính có ô gộp"
-    raise SpreadsheetError(f"{where} ({shown}). Hãy bỏ gộp ô (Unmerge Cells), để tiêu đề cột ở dòng 1 "
-                           "và mỗi hộ trên một dòng, điền đủ giá trị từng ô.")
+    raise SpreadsheetError(
+        f"{where} ({shown}). Hãy bỏ gộp ô (Unmerge Cells), để tiêu đề cột ở dòng 1 "
+        "và mỗi hộ trên một dòng, điền đủ giá trị từng ô."
+    )
 
 
 def visible_sheets(book: Any) -> list[Any]:
@@ -326,8 +400,11 @@ def _pick_sheet(book: Any, name: str | None) -> Any:
         if ws.title == name:
             return ws
     hidden = " (trang này đang bị ẩn)" if any(ws.title == name for ws in book.worksheets) else ""
-    raise SpreadsheetError(f"Không có trang tính '{name}'{hidden}; các trang đang hiện: "
-                           + ", ".join(f"'{ws.title}'" for ws in shown) + ".")
+    raise SpreadsheetError(
+        f"Không có trang tính '{name}'{hidden}; các trang đang hiện: "
+        + ", ".join(f"'{ws.title}'" for ws in shown)
+        + "."
+    )
 
 
 def _xlsx_records(data: bytes, sheet_name: str | None = None) -> Iterator[tuple[Any, ...]]:
@@ -367,11 +444,12 @@ def _decode_csv(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + 1
         raise SpreadsheetError(
             f"Tệp CSV không dùng bảng mã UTF-8 (ký tự lạ ở dòng {line}); có thể tệp đang ở mã Windows-1258, "
             "TCVN3 hoặc Latin-1 nên chữ có dấu sẽ bị sai. Hãy mở bằng Excel và lưu lại dạng "
-            "'CSV UTF-8 (Comma delimited)' hoặc .xlsx.") from exc
+            "'CSV UTF-8 (Comma delimited)' hoặc .xlsx."
+        ) from exc
 
 
 def _csv_records(data: bytes) -> Iterator[tuple[Any, ...]]:
@@ -413,16 +491,39 @@ def resolve_bank(text: str) -> Bank:
     if len(found) == 1:
         return found[0]
     if not found:
-        raise InvalidField("bin", f"Ngân hàng '{value}' không có trong danh sách NAPAS; hãy ghi tên ngắn "
-                                  "(Vietcombank), mã (VCB) hoặc BIN (970436).")
+        raise InvalidField(
+            "bin",
+            f"Ngân hàng '{value}' không có trong danh sách NAPAS; hãy ghi tên ngắn "
+            "(Vietcombank), mã (VCB) hoặc BIN (970436).",
+        )
     names = ", ".join(b.short_name for b in found[:4]) + ("…" if len(found) > 4 else "")
     raise InvalidField("bin", f"Ngân hàng '{value}' khớp nhiều ngân hàng ({names}); hãy ghi rõ tên ngắn hoặc BIN.")
 
 
-TEMPLATE_HEADERS: Final = ("STT", "Họ và tên", "Số CCCD", "Số điện thoại", "Số sạp", "Khu", "Ngân hàng",
-                           "Số tài khoản", "Tên chủ tài khoản", "Mặt hàng")
-TEMPLATE_EXAMPLE: Final = ("1", "Nguyễn Thị Đào", "022185001234", "0912345678", "A-001", "Nhà chợ chính",
-                           "Vietcombank", "0011001932418", "", "Rau củ quả")
+TEMPLATE_HEADERS: Final = (
+    "STT",
+    "Họ và tên",
+    "Số CCCD",
+    "Số điện thoại",
+    "Số sạp",
+    "Khu",
+    "Ngân hàng",
+    "Số tài khoản",
+    "Tên chủ tài khoản",
+    "Mặt hàng",
+)
+TEMPLATE_EXAMPLE: Final = (
+    "1",
+    "Nguyễn Thị Đào",
+    "022185001234",
+    "0912345678",
+    "A-001",
+    "Nhà chợ chính",
+    "Vietcombank",
+    "0011001932418",
+    "",
+    "Rau củ quả",
+)
 
 
 def template_xlsx() -> bytes:

@@ -61,4 +61,4 @@ def reached(status: str, step: str) -> bool:
 
 def statuses_from(step: str) -> tuple[str, ...]:
     """The statuses at or beyond ``step``: what a funnel query counts for that step."""
-    return ORDER[ORDER.index(step):]
+    return ORDER[ORDER.index(step) :]

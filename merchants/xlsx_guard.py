@@ -30,16 +30,19 @@ _ROOT: Final = re.compile(r"<[A-Za-z_]")
 _DECLARATION: Final = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
-
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention pybabel extracts by default
     """Mark a message for the catalog (the import page translates it when it shows it); no Flask here."""
     return message
 
 
-TOO_BIG: Final = N_("Tệp .xlsx khi giải nén quá lớn hoặc có quá nhiều phần, không phải một bảng tính bình "
-                    "thường. Hãy mở bằng Excel, kiểm tra rồi lưu lại, hoặc chia thành nhiều tệp nhỏ hơn.")
-DOCTYPE: Final = N_("Tệp .xlsx có khai báo DOCTYPE/ENTITY trong nội dung XML, điều Excel không bao giờ ghi. "
-                    "Hãy mở bằng Excel rồi lưu lại dạng .xlsx.")
+TOO_BIG: Final = N_(
+    "Tệp .xlsx khi giải nén quá lớn hoặc có quá nhiều phần, không phải một bảng tính bình "
+    "thường. Hãy mở bằng Excel, kiểm tra rồi lưu lại, hoặc chia thành nhiều tệp nhỏ hơn."
+)
+DOCTYPE: Final = N_(
+    "Tệp .xlsx có khai báo DOCTYPE/ENTITY trong nội dung XML, điều Excel không bao giờ ghi. "
+    "Hãy mở bằng Excel rồi lưu lại dạng .xlsx."
+)
 
 
 class UnsafeArchive(ValueError):
@@ -91,7 +94,10 @@ def _declares_doctype(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
 def _text(head: bytes) -> str:
     """The start of a part as text, also when it is UTF-16 (with or without a BOM), so no encoding hides a DOCTYPE."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4]:
-        codec = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else \
-            ("utf-16-le" if head[1:2] == b"\x00" else "utf-16-be")
+        codec = (
+            "utf-16"
+            if head.startswith((b"\xff\xfe", b"\xfe\xff"))
+            else ("utf-16-le" if head[1:2] == b"\x00" else "utf-16-be")
+        )
         return head.decode(codec, errors="ignore")
     return head.decode("utf-8", errors="ignore")

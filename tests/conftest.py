@@ -64,15 +64,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "DATABASE_URL": database_url,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "BATCH_DIR": str(tmp_path / "batches"),
-        "JOBS_IMMEDIATE": True,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "BATCH_DIR": str(tmp_path / "batches"),
+            "JOBS_IMMEDIATE": True,
+        }
+    )
     yield app
     app.extensions["choqr.engine"].dispose()
 

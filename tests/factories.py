@@ -17,8 +17,17 @@ PASSWORD = "mat-khau-123"
 _seq = itertools.count(1)
 
 
-def make_market(session: Session, *, code: str | None = None, name: str = "Chợ Thử", commune_code: str | None = None,
-                province_code: str = "22", stalls: int = 5, zone: str = "Dãy A", is_demo: bool = False) -> Market:
+def make_market(
+    session: Session,
+    *,
+    code: str | None = None,
+    name: str = "Chợ Thử",
+    commune_code: str | None = None,
+    province_code: str = "22",
+    stalls: int = 5,
+    zone: str = "Dãy A",
+    is_demo: bool = False,
+) -> Market:
     """A market (creating its province and commune when missing) with ``stalls`` free stalls A-001…"""
     n = next(_seq)
     province = session.exec(select(Province).where(Province.code == province_code)).first()
@@ -41,30 +50,54 @@ def make_market(session: Session, *, code: str | None = None, name: str = "Chợ
 
 
 def free_stall(session: Session, market: Market) -> Stall:
-    return session.exec(select(Stall).where(Stall.market_id == market.id, Stall.household_id.is_(None))
-                        .order_by(Stall.code)).first()
+    return session.exec(
+        select(Stall).where(Stall.market_id == market.id, Stall.household_id.is_(None)).order_by(Stall.code)
+    ).first()
 
 
 def make_household(session: Session, market: Market, *, account: bool = True, **overrides: Any) -> Household:
     """A household at the market's next free stall, with a Vietcombank account and an issued QR by default."""
     n = next(_seq)
-    fields = {"owner_name": "Nguyễn Thị Đào", "phone": f"0912{n:06d}", "citizen_id": f"0221{n % 100:02d}{n:06d}",
-              "goods": "Rau củ"}
+    fields = {
+        "owner_name": "Nguyễn Thị Đào",
+        "phone": f"0912{n:06d}",
+        "citizen_id": f"0221{n % 100:02d}{n:06d}",
+        "goods": "Rau củ",
+    }
     acc_fields = {"bin": "970436", "account_number": f"00110{n:08d}", "holder_name": ""}
     for key in list(overrides):
         if key in acc_fields:
             acc_fields[key] = overrides.pop(key)
     fields.update(overrides)
-    return hs.register_household(session, SYSTEM, market_id=market.id, stall_ids=[free_stall(session, market).id],
-                                 household=hs.HouseholdInput(**fields),
-                                 account=hs.AccountInput(**acc_fields) if account else None)
+    return hs.register_household(
+        session,
+        SYSTEM,
+        market_id=market.id,
+        stall_ids=[free_stall(session, market).id],
+        household=hs.HouseholdInput(**fields),
+        account=hs.AccountInput(**acc_fields) if account else None,
+    )
 
 
-def make_user(session: Session, role: str = "commune_officer", *, markets: list[Market] = (),
-              communes: list[str] = (), provinces: list[str] = (), username: str | None = None) -> User:
-    return users.create_user(session, username=username or f"user{next(_seq)}", full_name="Cán Bộ Thử",
-                             password=PASSWORD, role=role, market_codes=[m.code for m in markets],
-                             commune_codes=list(communes), province_codes=list(provinces))
+def make_user(
+    session: Session,
+    role: str = "commune_officer",
+    *,
+    markets: list[Market] = (),
+    communes: list[str] = (),
+    provinces: list[str] = (),
+    username: str | None = None,
+) -> User:
+    return users.create_user(
+        session,
+        username=username or f"user{next(_seq)}",
+        full_name="Cán Bộ Thử",
+        password=PASSWORD,
+        role=role,
+        market_codes=[m.code for m in markets],
+        commune_codes=list(communes),
+        province_codes=list(provinces),
+    )
 
 
 def login(client: FlaskClient, user: User, password: str = PASSWORD) -> None:

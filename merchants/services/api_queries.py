@@ -33,12 +33,17 @@ class AreaCoverage:
     funnel: Funnel
 
 
-def coverage_by_area(session: Session, viewer: Viewer, level: str, *, province: str = "",
-                     commune: str = "") -> list[AreaCoverage]:
+def coverage_by_area(
+    session: Session, viewer: Viewer, level: str, *, province: str = "", commune: str = ""
+) -> list[AreaCoverage]:
     """Coverage of each province, commune or market the viewer serves, summed over visible markets only."""
-    stmt = (select(Market.id, Market.code, Market.name, Commune.code, Commune.name, Province.code, Province.name)
-            .join(Commune, Commune.id == Market.commune_id).join(Province, Province.id == Commune.province_id)
-            .where(market_condition(viewer)).order_by(Province.name, Commune.name, Market.name))
+    stmt = (
+        select(Market.id, Market.code, Market.name, Commune.code, Commune.name, Province.code, Province.name)
+        .join(Commune, Commune.id == Market.commune_id)
+        .join(Province, Province.id == Commune.province_id)
+        .where(market_condition(viewer))
+        .order_by(Province.name, Commune.name, Market.name)
+    )
     if province:
         stmt = stmt.where(Province.code == province)
     if commune:
@@ -58,14 +63,26 @@ def coverage_by_area(session: Session, viewer: Viewer, level: str, *, province: 
         markets[key] += 1
         for status, n in counts.get(mid, {}).items():
             sums[key][status] += n
-    return [AreaCoverage(code, name, parents, markets[code], coverage_from_status_counts(sums[code]),
-                         funnel_from_status_counts(sums[code])) for code, (name, parents) in areas.items()]
+    return [
+        AreaCoverage(
+            code,
+            name,
+            parents,
+            markets[code],
+            coverage_from_status_counts(sums[code]),
+            funnel_from_status_counts(sums[code]),
+        )
+        for code, (name, parents) in areas.items()
+    ]
 
 
 def visible_market(session: Session, viewer: Viewer, code: str) -> Market:
     """A market by code inside the viewer's scope; the same NotFound whether it is elsewhere or nowhere."""
-    market = session.exec(select(Market).join(Commune, Commune.id == Market.commune_id)
-                          .where(Market.code == code, market_condition(viewer))).first()
+    market = session.exec(
+        select(Market)
+        .join(Commune, Commune.id == Market.commune_id)
+        .where(Market.code == code, market_condition(viewer))
+    ).first()
     if market is None:
         raise NotFound(f"Không tìm thấy chợ '{code}'.")
     return market
@@ -103,8 +120,16 @@ def _account_view(acc: BankAccount | None, show_pii: bool) -> AccountView | None
     return AccountView(acc.bin, bank.short_name if bank else "", number, acc.holder_name)
 
 
-def households_page(session: Session, viewer: Viewer, *, market: str = "", status: str = "", page: int = 1,
-                    per_page: int = 50, show_pii: bool = False) -> tuple[list[HouseholdItem], int]:
+def households_page(
+    session: Session,
+    viewer: Viewer,
+    *,
+    market: str = "",
+    status: str = "",
+    page: int = 1,
+    per_page: int = 50,
+    show_pii: bool = False,
+) -> tuple[list[HouseholdItem], int]:
     """One page of households (by id) and the total; phone, CCCD and account numbers masked unless ``show_pii``.
 
     No payload: a list of them would be every account number in the viewer's scope in one call.
@@ -115,19 +140,43 @@ def households_page(session: Session, viewer: Viewer, *, market: str = "", statu
     if status:
         where.append(Household.status == status)
     total = session.exec(select(func.count()).select_from(Household).where(*where)).one()
-    rows = list(session.exec(select(Household, Market.code).join(Market, Market.id == Household.market_id)
-                             .where(*where).order_by(Household.id).offset((page - 1) * per_page).limit(per_page)))
+    rows = list(
+        session.exec(
+            select(Household, Market.code)
+            .join(Market, Market.id == Household.market_id)
+            .where(*where)
+            .order_by(Household.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
     ids = [h.id for h, _ in rows]
-    accounts = {a.household_id: a for a in session.exec(
-        select(BankAccount).where(BankAccount.household_id.in_(ids), BankAccount.active))}
+    accounts = {
+        a.household_id: a
+        for a in session.exec(select(BankAccount).where(BankAccount.household_id.in_(ids), BankAccount.active))
+    }
     stalls: dict[int, list[str]] = defaultdict(list)
-    for hid, code in session.exec(select(Stall.household_id, Stall.code).where(Stall.household_id.in_(ids))
-                                  .order_by(Stall.code)):
+    for hid, code in session.exec(
+        select(Stall.household_id, Stall.code).where(Stall.household_id.in_(ids)).order_by(Stall.code)
+    ):
         stalls[hid].append(code)
-    items = [HouseholdItem(h.id, code, h.owner_name, h.phone if show_pii else identity.mask_tail(h.phone) or None,
-                           h.citizen_id if show_pii else identity.mask_tail(h.citizen_id) or None, h.goods, h.status,
-                           h.active, h.needs_reprint, h.qr_issued_on, stalls[h.id],
-                           _account_view(accounts.get(h.id), show_pii)) for h, code in rows]
+    items = [
+        HouseholdItem(
+            h.id,
+            code,
+            h.owner_name,
+            h.phone if show_pii else identity.mask_tail(h.phone) or None,
+            h.citizen_id if show_pii else identity.mask_tail(h.citizen_id) or None,
+            h.goods,
+            h.status,
+            h.active,
+            h.needs_reprint,
+            h.qr_issued_on,
+            stalls[h.id],
+            _account_view(accounts.get(h.id), show_pii),
+        )
+        for h, code in rows
+    ]
     return items, total
 
 
@@ -144,8 +193,9 @@ class StallPayload:
     issued_at: datetime | None
 
 
-def stall_payload(session: Session, viewer: Viewer, market_code: str, stall_code: str, *,
-                  show_pii: bool = False) -> StallPayload:
+def stall_payload(
+    session: Session, viewer: Viewer, market_code: str, stall_code: str, *, show_pii: bool = False
+) -> StallPayload:
     """The VietQR payload printed for a stall: its household's current verified QR, if it has one."""
     market = visible_market(session, viewer, market_code)
     stall = session.exec(select(Stall).where(Stall.market_id == market.id, Stall.code == stall_code)).first()
@@ -155,8 +205,19 @@ def stall_payload(session: Session, viewer: Viewer, market_code: str, stall_code
     acc = qr = None
     if h is not None:
         acc = session.exec(select(BankAccount).where(BankAccount.household_id == h.id, BankAccount.active)).first()
-        qr = session.exec(select(IssuedQR).where(IssuedQR.household_id == h.id, IssuedQR.revoked_at.is_(None))
-                          .order_by(IssuedQR.id.desc())).first()
-    return StallPayload(market.code, stall.code, stall.zone, h.id if h else None, h.owner_name if h else None,
-                        h.status if h else None, _account_view(acc, show_pii), qr.payload if qr else None,
-                        qr.issued_at if qr else None)
+        qr = session.exec(
+            select(IssuedQR)
+            .where(IssuedQR.household_id == h.id, IssuedQR.revoked_at.is_(None))
+            .order_by(IssuedQR.id.desc())
+        ).first()
+    return StallPayload(
+        market.code,
+        stall.code,
+        stall.zone,
+        h.id if h else None,
+        h.owner_name if h else None,
+        h.status if h else None,
+        _account_view(acc, show_pii),
+        qr.payload if qr else None,
+        qr.issued_at if qr else None,
+    )

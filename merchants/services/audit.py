@@ -12,12 +12,27 @@ from merchants.scope import Viewer
 from merchants.status import check_transition
 
 
-def record(session: Session, actor: Viewer, action: str, *, household_id: int | None = None, subject: str = "",
-           source_ip: str | None = None, **detail: Any) -> None:
+def record(
+    session: Session,
+    actor: Viewer,
+    action: str,
+    *,
+    household_id: int | None = None,
+    subject: str = "",
+    source_ip: str | None = None,
+    **detail: Any,
+) -> None:
     """Append one audit row; the caller commits. Detail must already be masked where it holds PII."""
-    session.add(AuditLog(user_id=actor.user_id, action=action, household_id=household_id, subject=subject[:80],
-                         source_ip=source_ip,
-                         detail=json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True)))
+    session.add(
+        AuditLog(
+            user_id=actor.user_id,
+            action=action,
+            household_id=household_id,
+            subject=subject[:80],
+            source_ip=source_ip,
+            detail=json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True),
+        )
+    )
 
 
 def changed(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
@@ -25,8 +40,9 @@ def changed(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
 
 
-def record_change(session: Session, actor: Viewer, action: str, subject: str, old: dict[str, Any],
-                  new: dict[str, Any], **extra: Any) -> None:
+def record_change(
+    session: Session, actor: Viewer, action: str, subject: str, old: dict[str, Any], new: dict[str, Any], **extra: Any
+) -> None:
     """An audit row for creating or editing a set-up record: who, when, what, old → new (only what changed)."""
     record(session, actor, action, subject=subject, changes=changed(old, new), **extra)
 
@@ -40,14 +56,23 @@ def move_status(session: Session, actor: Viewer, household: Household, target: s
     session.add(StatusEvent(household_id=household.id, status=target, user_id=actor.user_id))
 
 
-def record_denial(session: Session, actor: Viewer, *, status: int, method: str, path: str,
-                  source_ip: str | None) -> None:
+def record_denial(
+    session: Session, actor: Viewer, *, status: int, method: str, path: str, source_ip: str | None
+) -> None:
     """A refused request (403, or 404 for a record outside the viewer's areas) in the trail, committed at once.
 
     The request changes nothing, so whatever it had pending is rolled back first. Only the path is kept, never
     the query string: search boxes put phone and CCCD numbers there.
     """
     session.rollback()
-    record(session, actor, "access.denied", subject=f"path:{path}", source_ip=source_ip, status=status,
-           method=method, path=path[:300])
+    record(
+        session,
+        actor,
+        "access.denied",
+        subject=f"path:{path}",
+        source_ip=source_ip,
+        status=status,
+        method=method,
+        path=path[:300],
+    )
     session.commit()

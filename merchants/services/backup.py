@@ -62,8 +62,14 @@ def backup(database_url: str, batch_dir: Path | str, dest: Path | str) -> Backup
         if dialect == "sqlite":
             _sqlite_copy(_sqlite_path(database_url, "DATABASE_URL"), dump)
         else:
-            _run(_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={dump}",
-                 env=_pg_env(database_url))
+            _run(
+                _tool("pg_dump"),
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--file={dump}",
+                env=_pg_env(database_url),
+            )
         engine = make_engine(_sqlite_url(dump) if dialect == "sqlite" else database_url)
         try:
             revision = _revision(engine)
@@ -92,8 +98,9 @@ def restore(database_url: str, batch_dir: Path | str, src: Path | str) -> Backup
     with tarfile.open(src, "r") as tar:
         manifest = _manifest(tar)
         if manifest["dialect"] != dialect:
-            raise BackupError("DATABASE_URL", f"Bản sao lưu là của {manifest['dialect']}, không nạp được vào "
-                                              f"{dialect}.")
+            raise BackupError(
+                "DATABASE_URL", f"Bản sao lưu là của {manifest['dialect']}, không nạp được vào {dialect}."
+            )
         _require_empty(database_url)
         with tempfile.TemporaryDirectory(prefix="choqr-restore-") as work:
             dump = Path(work) / DUMPS[dialect]
@@ -101,8 +108,16 @@ def restore(database_url: str, batch_dir: Path | str, src: Path | str) -> Backup
             if dialect == "sqlite":
                 _sqlite_copy(dump, _sqlite_path(database_url, "DATABASE_URL"))
             else:
-                _run(_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-                     f"--dbname={_pg_env(database_url)['PGDATABASE']}", str(dump), env=_pg_env(database_url))
+                _run(
+                    _tool("pg_restore"),
+                    "--no-owner",
+                    "--no-privileges",
+                    "--exit-on-error",
+                    "--single-transaction",
+                    f"--dbname={_pg_env(database_url)['PGDATABASE']}",
+                    str(dump),
+                    env=_pg_env(database_url),
+                )
         batches = 0
         for member in tar.getmembers():
             match = _BATCH_MEMBER.match(member.name)
@@ -160,8 +175,10 @@ def _require_empty(url: str) -> None:
         engine.dispose()
     if tables:
         shown = ", ".join(sorted(tables)[:3])
-        raise BackupError("DATABASE_URL", f"Cơ sở dữ liệu đích đã có {len(tables)} bảng ({shown}…). "
-                                          "Chỉ khôi phục vào một cơ sở dữ liệu trống.")
+        raise BackupError(
+            "DATABASE_URL",
+            f"Cơ sở dữ liệu đích đã có {len(tables)} bảng ({shown}…). Chỉ khôi phục vào một cơ sở dữ liệu trống.",
+        )
 
 
 def _revision(engine: Engine) -> str | None:
@@ -200,8 +217,11 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise BackupError(name, f"Không tìm thấy {name} trên PATH. Hãy cài gói postgresql-client cùng phiên bản "
-                                "máy chủ PostgreSQL (ví dụ: apt-get install postgresql-client).")
+        raise BackupError(
+            name,
+            f"Không tìm thấy {name} trên PATH. Hãy cài gói postgresql-client cùng phiên bản "
+            "máy chủ PostgreSQL (ví dụ: apt-get install postgresql-client).",
+        )
     return found
 
 
@@ -209,9 +229,14 @@ def _pg_env(url: str) -> dict[str, str]:
     """libpq settings for pg_dump/pg_restore from the URL: the password stays out of the process list."""
     parsed = make_url(url)
     env = dict(os.environ)
-    for key, value in (("PGHOST", parsed.host), ("PGPORT", parsed.port), ("PGUSER", parsed.username),
-                       ("PGPASSWORD", parsed.password), ("PGDATABASE", parsed.database),
-                       ("PGSSLMODE", parsed.query.get("sslmode"))):
+    for key, value in (
+        ("PGHOST", parsed.host),
+        ("PGPORT", parsed.port),
+        ("PGUSER", parsed.username),
+        ("PGPASSWORD", parsed.password),
+        ("PGDATABASE", parsed.database),
+        ("PGSSLMODE", parsed.query.get("sslmode")),
+    ):
         if value:
             env[key] = str(value)
     return env

@@ -49,21 +49,32 @@ def get_batch(session: Session, viewer: Viewer, market_id: int, batch_id: int) -
     return batch
 
 
-def list_batches(session: Session, viewer: Viewer, market_id: int, *, batch_dir: Path | str,
-                 limit: int = 50) -> list[BatchRow]:
+def list_batches(
+    session: Session, viewer: Viewer, market_id: int, *, batch_dir: Path | str, limit: int = 50
+) -> list[BatchRow]:
     """The market's batches, newest first, with who started them and whether the PDF can be downloaded."""
     get_market(session, viewer, market_id)
-    rows = session.exec(select(PrintBatch, User.full_name).join(User, User.id == PrintBatch.created_by_id, isouter=True)
-                        .where(PrintBatch.market_id == market_id).order_by(PrintBatch.id.desc()).limit(limit))
+    rows = session.exec(
+        select(PrintBatch, User.full_name)
+        .join(User, User.id == PrintBatch.created_by_id, isouter=True)
+        .where(PrintBatch.market_id == market_id)
+        .order_by(PrintBatch.id.desc())
+        .limit(limit)
+    )
     now = utcnow()
-    return [BatchRow(b, name or SYSTEM_NAME, state_of(b, now), pdf_path(batch_dir, b.id).exists())
-            for b, name in rows]
+    return [BatchRow(b, name or SYSTEM_NAME, state_of(b, now), pdf_path(batch_dir, b.id).exists()) for b, name in rows]
 
 
 def batch_placards(session: Session, batch_id: int) -> list[tuple[Placard, str]]:
     """The placards a batch recorded with their stall codes, in print order."""
-    return list(session.exec(select(Placard, Stall.code).join(Stall, Stall.id == Placard.stall_id)
-                             .where(Placard.batch_id == batch_id).order_by(Placard.id)))
+    return list(
+        session.exec(
+            select(Placard, Stall.code)
+            .join(Stall, Stall.id == Placard.stall_id)
+            .where(Placard.batch_id == batch_id)
+            .order_by(Placard.id)
+        )
+    )
 
 
 def selection_label(selection: str) -> str:
@@ -71,8 +82,14 @@ def selection_label(selection: str) -> str:
     words = []
     for part in selection.split("|"):
         kind, _, value = part.partition(":")
-        words.append({"needed": "Chỉ sạp cần in", "all": "Tất cả sạp có QR", "zone": value,
-                      "picked": f"Chọn tay: {value.replace(',', ', ')}"}.get(kind, part))
+        words.append(
+            {
+                "needed": "Chỉ sạp cần in",
+                "all": "Tất cả sạp có QR",
+                "zone": value,
+                "picked": f"Chọn tay: {value.replace(',', ', ')}",
+            }.get(kind, part)
+        )
     return " · ".join(words)
 
 

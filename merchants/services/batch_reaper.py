@@ -43,9 +43,15 @@ class Reaped:
     next_check: float | None = None
 
 
-def reap(engine: Engine, batch_dir: Path | str, *, enqueue: Callable[[int], object],
-         stale_after: timedelta = HEARTBEAT_STALE, max_attempts: int = MAX_ATTEMPTS,
-         now: datetime | None = None) -> Reaped:
+def reap(
+    engine: Engine,
+    batch_dir: Path | str,
+    *,
+    enqueue: Callable[[int], object],
+    stale_after: timedelta = HEARTBEAT_STALE,
+    max_attempts: int = MAX_ATTEMPTS,
+    now: datetime | None = None,
+) -> Reaped:
     """Requeue or fail the batches that lost their worker, resend forgotten ones, delete orphaned files."""
     now = now or utcnow()
     requeued, resent, failed, waits = [], [], [], []
@@ -72,20 +78,32 @@ def reap(engine: Engine, batch_dir: Path | str, *, enqueue: Callable[[int], obje
         enqueue(batch_id)
     if requeued or failed:
         log.warning("print batches requeued %s, failed %s", requeued, failed)
-    return Reaped(tuple(requeued), tuple(resent), tuple(failed), tuple(sweep(engine, batch_dir)),
-                  min(waits) + 1 if waits else None)
+    return Reaped(
+        tuple(requeued),
+        tuple(resent),
+        tuple(failed),
+        tuple(sweep(engine, batch_dir)),
+        min(waits) + 1 if waits else None,
+    )
 
 
 def _move(session: Session, batch: PrintBatch, **values: object) -> bool:
     """Change the batch only if nobody touched it since it was read (same status and attempt)."""
-    return session.exec(update(PrintBatch).where(PrintBatch.id == batch.id, PrintBatch.status == batch.status,
-                                                 PrintBatch.attempts == batch.attempts)
-                        .values(**values)).rowcount == 1
+    return (
+        session.exec(
+            update(PrintBatch)
+            .where(PrintBatch.id == batch.id, PrintBatch.status == batch.status, PrintBatch.attempts == batch.attempts)
+            .values(**values)
+        ).rowcount
+        == 1
+    )
 
 
 def _gave_up(batch: PrintBatch) -> str:
-    return (f"Tiến trình in dừng đột ngột {batch.attempts} lần khi đang tạo lô in này (lần cuối: {batch.worker})."
-            " Chưa bảng nào được ghi nhận; hãy tạo lại lô in, có thể chia nhỏ theo dãy.")[:300]
+    return (
+        f"Tiến trình in dừng đột ngột {batch.attempts} lần khi đang tạo lô in này (lần cuối: {batch.worker})."
+        " Chưa bảng nào được ghi nhận; hãy tạo lại lô in, có thể chia nhỏ theo dãy."
+    )[:300]
 
 
 def _too_late(batch: PrintBatch) -> str:

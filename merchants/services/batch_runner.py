@@ -67,8 +67,9 @@ def chunk_size(layout: str, chunk: int = CHUNK) -> int:
     return max(1, math.ceil(chunk / per_sheet)) * per_sheet
 
 
-def run(engine: Engine, batch_id: int, *, batch_dir: Path | str, worker: str | None = None,
-        chunk: int = CHUNK) -> PrintBatch | None:
+def run(
+    engine: Engine, batch_id: int, *, batch_dir: Path | str, worker: str | None = None, chunk: int = CHUNK
+) -> PrintBatch | None:
     """Render and record one queued batch; never raises: a failure is recorded on the batch, returned as is.
 
     A batch that is not queued (done, failed, or claimed by another worker) is left alone and returned.
@@ -94,8 +95,11 @@ def claim_batch(engine: Engine, batch_id: int, worker: str) -> Claim | None:
     with session_scope(engine) as session:
         moved = session.exec(
             update(PrintBatch)
-            .where(PrintBatch.id == batch_id, PrintBatch.status == QUEUED,
-                   func.coalesce(PrintBatch.heartbeat_at, PrintBatch.created_at) > since)
+            .where(
+                PrintBatch.id == batch_id,
+                PrintBatch.status == QUEUED,
+                func.coalesce(PrintBatch.heartbeat_at, PrintBatch.created_at) > since,
+            )
             .values(status=RUNNING, worker=worker, attempts=PrintBatch.attempts + 1, heartbeat_at=utcnow())
         ).rowcount
         if moved != 1:
@@ -122,11 +126,16 @@ def _render_and_record(session: Session, claim: Claim, folder: Path, chunk: int)
     title, size, work = f"{market.name} – lô in {batch.id}", chunk_size(batch.layout, chunk), work_dir(folder, batch.id)
     parts = []
     if work.is_dir() and claim.attempt > 1:
-        log.info("print batch %s, attempt %s: resuming with %s chunk(s) already rendered", batch.id, claim.attempt,
-                 sum(1 for _ in work.glob("*.pdf")))
+        log.info(
+            "print batch %s, attempt %s: resuming with %s chunk(s) already rendered",
+            batch.id,
+            claim.attempt,
+            sum(1 for _ in work.glob("*.pdf")),
+        )
     for start in range(0, len(data), size):
-        parts.append(_chunk(work, batch.layout, start // size, data[start:start + size], items[start:start + size],
-                            title))
+        parts.append(
+            _chunk(work, batch.layout, start // size, data[start : start + size], items[start : start + size], title)
+        )
         _beat(session, claim, done=min(start + size, len(data)), total=len(data))
     final = pdf_path(folder, batch.id)
     joined = temp_beside(final)
@@ -148,8 +157,9 @@ def _render_and_record(session: Session, claim: Claim, folder: Path, chunk: int)
     return batch
 
 
-def _chunk(work: Path, layout: str, index: int, cards: Sequence[PlacardData], items: Sequence[PrintItem],
-           title: str) -> Path:
+def _chunk(
+    work: Path, layout: str, index: int, cards: Sequence[PlacardData], items: Sequence[PrintItem], title: str
+) -> Path:
     """The chunk's PDF, rendered now unless an earlier attempt already wrote this exact content."""
     from printouts import render_placards
 
@@ -186,8 +196,9 @@ def _claimed(claim: Claim) -> ColumnElement[bool]:
 
 def _beat(session: Session, claim: Claim, *, done: int, total: int) -> None:
     """Commit progress and the heartbeat; LostClaim if the batch is no longer ours."""
-    moved = session.exec(update(PrintBatch).where(_claimed(claim))
-                         .values(done=done, total=total, heartbeat_at=utcnow())).rowcount
+    moved = session.exec(
+        update(PrintBatch).where(_claimed(claim)).values(done=done, total=total, heartbeat_at=utcnow())
+    ).rowcount
     session.commit()
     if moved != 1:
         raise LostClaim(claim.batch_id)
@@ -195,8 +206,9 @@ def _beat(session: Session, claim: Claim, *, done: int, total: int) -> None:
 
 def _finish(session: Session, claim: Claim) -> None:
     """Mark the batch done in the recording transaction, still only if it is ours."""
-    moved = session.exec(update(PrintBatch).where(_claimed(claim))
-                         .values(status=DONE, error=None, heartbeat_at=utcnow())).rowcount
+    moved = session.exec(
+        update(PrintBatch).where(_claimed(claim)).values(status=DONE, error=None, heartbeat_at=utcnow())
+    ).rowcount
     if moved != 1:
         raise LostClaim(claim.batch_id)
 
@@ -219,14 +231,22 @@ def _refresh_households(session: Session, items: list[PrintItem]) -> None:
 
 def _check_current(session: Session, items: list[PrintItem]) -> None:
     """Refuse to record placards whose QR was revoked or whose stall changed hands during the render."""
-    live = set(session.exec(select(IssuedQR.id).where(IssuedQR.id.in_([i.qr.id for i in items]),
-                                                      IssuedQR.revoked_at.is_(None)).with_for_update()))
-    holders = dict(session.exec(select(Stall.id, Stall.household_id)
-                                .where(Stall.id.in_([i.stall.id for i in items]))).all())
+    live = set(
+        session.exec(
+            select(IssuedQR.id)
+            .where(IssuedQR.id.in_([i.qr.id for i in items]), IssuedQR.revoked_at.is_(None))
+            .with_for_update()
+        )
+    )
+    holders = dict(
+        session.exec(select(Stall.id, Stall.household_id).where(Stall.id.in_([i.stall.id for i in items]))).all()
+    )
     changed = [i.stall.code for i in items if i.qr.id not in live or holders.get(i.stall.id) != i.household.id]
     if changed:
-        raise StaleBatch(f"Trong lúc in, mã QR hoặc chủ sạp đã thay đổi ở: {', '.join(changed[:10])}"
-                         f"{'…' if len(changed) > 10 else ''}. Hãy tạo lại lô in.")
+        raise StaleBatch(
+            f"Trong lúc in, mã QR hoặc chủ sạp đã thay đổi ở: {', '.join(changed[:10])}"
+            f"{'…' if len(changed) > 10 else ''}. Hãy tạo lại lô in."
+        )
 
 
 def _message(exc: Exception) -> str:
@@ -248,8 +268,9 @@ def _fail(engine: Engine, claim: Claim, folder: Path, message: str) -> PrintBatc
     """Mark our batch failed with ``message`` and delete its files; a batch no longer ours is left alone."""
     try:
         with session_scope(engine) as session:
-            moved = session.exec(update(PrintBatch).where(_claimed(claim))
-                                 .values(status=FAILED, error=message, heartbeat_at=utcnow())).rowcount
+            moved = session.exec(
+                update(PrintBatch).where(_claimed(claim)).values(status=FAILED, error=message, heartbeat_at=utcnow())
+            ).rowcount
             session.commit()
         if moved == 1:
             remove_batch_files(folder, claim.batch_id)

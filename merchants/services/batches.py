@@ -115,12 +115,14 @@ def hanging_placards(session: Session, viewer: Viewer, market_id: int, req: Batc
     stall_ids = [i.stall.id for i in select_items(session, viewer, market_id, req)]
     if not stall_ids:
         return 0
-    return len(set(session.exec(select(Placard.stall_id).where(Placard.stall_id.in_(stall_ids),
-                                                                Placard.revoked_at.is_(None)))))
+    return len(
+        set(session.exec(select(Placard.stall_id).where(Placard.stall_id.in_(stall_ids), Placard.revoked_at.is_(None))))
+    )
 
 
-def start_batch(session: Session, actor: Viewer, market_id: int, req: BatchRequest, *,
-                batch_dir: Path | str) -> BatchJob:
+def start_batch(
+    session: Session, actor: Viewer, market_id: int, req: BatchRequest, *, batch_dir: Path | str
+) -> BatchJob:
     """Check the request and queue a batch for exactly the stalls selected now; commits the batch row."""
     from printouts import LAYOUTS
 
@@ -135,9 +137,15 @@ def start_batch(session: Session, actor: Viewer, market_id: int, req: BatchReque
     if _busy(session, market_id):
         raise BatchBusy(f"Đang có một lô in khác của {market.name}. Hãy chờ lô đó xong rồi in tiếp.")
     codes = tuple(i.stall.code for i in items)
-    batch = PrintBatch(market_id=market_id, layout=req.layout, selection=req.describe(), status=QUEUED,
-                       total=len(items), created_by_id=actor.user_id,
-                       stall_codes=json.dumps(codes, ensure_ascii=False))
+    batch = PrintBatch(
+        market_id=market_id,
+        layout=req.layout,
+        selection=req.describe(),
+        status=QUEUED,
+        total=len(items),
+        created_by_id=actor.user_id,
+        stall_codes=json.dumps(codes, ensure_ascii=False),
+    )
     session.add(batch)
     session.commit()
     return BatchJob(batch.id, Path(batch_dir), codes)

@@ -54,8 +54,9 @@ def require(actor: Viewer, capability: str) -> None:
 
 def get_household(session: Session, actor: Viewer, household_id: int) -> Household:
     """A household inside the actor's scope, or NotFound (never a hint that it exists elsewhere)."""
-    row = session.exec(select(Household).where(
-        Household.id == household_id, market_column_visible(actor, Household.market_id))).first()
+    row = session.exec(
+        select(Household).where(Household.id == household_id, market_column_visible(actor, Household.market_id))
+    ).first()
     if row is None:
         raise NotFound("Không tìm thấy hộ kinh doanh.")
     return row
@@ -97,14 +98,18 @@ def _check_citizen_id_free(session: Session, citizen_id: str | None, own_id: int
 
 
 def _check_account_free(session: Session, bin: str, number: str, own_id: int | None = None) -> None:
-    other = session.exec(select(BankAccount.household_id).where(
-        BankAccount.bin == bin, BankAccount.account_number == number, BankAccount.active)).first()
+    other = session.exec(
+        select(BankAccount.household_id).where(
+            BankAccount.bin == bin, BankAccount.account_number == number, BankAccount.active
+        )
+    ).first()
     if other is not None and other != own_id:
         raise Duplicate("account_number", "Tài khoản ngân hàng này đã gắn với một hộ khác.", existing_id=other)
 
 
-def _explain_integrity_error(session: Session, *, citizen_id: str | None, account: tuple[str, str] | None,
-                             own_id: int | None = None) -> None:
+def _explain_integrity_error(
+    session: Session, *, citizen_id: str | None, account: tuple[str, str] | None, own_id: int | None = None
+) -> None:
     """A unique index refused a save that passed the checks because another tablet saved first: say which."""
     session.rollback()
     _check_citizen_id_free(session, citizen_id, own_id)
@@ -115,8 +120,9 @@ def _explain_integrity_error(session: Session, *, citizen_id: str | None, accoun
 def _claim_stalls(session: Session, household_id: int, stalls: list[Stall]) -> None:
     """Take free stalls in one guarded UPDATE each, so two tablets can never both get the same stall."""
     for stall in stalls:
-        claimed = session.exec(update(Stall).where(Stall.id == stall.id, Stall.household_id.is_(None))
-                               .values(household_id=household_id)).rowcount
+        claimed = session.exec(
+            update(Stall).where(Stall.id == stall.id, Stall.household_id.is_(None)).values(household_id=household_id)
+        ).rowcount
         if claimed != 1:
             holder = session.exec(select(Stall.household_id).where(Stall.id == stall.id)).one()
             raise Duplicate("stalls", f"Sạp {stall.code} đã có hộ kinh doanh.", existing_id=holder or 0)
@@ -128,17 +134,24 @@ def search_text_for(h: Household, account_number: str | None) -> str:
     return identity.search_key(h.owner_name, h.goods, phone_local, h.citizen_id, account_number)[:400]
 
 
-def register_household(session: Session, actor: Viewer, *, market_id: int, stall_ids: list[int],
-                       household: HouseholdInput, account: AccountInput | None, new_stall: NewStall | None = None,
-                       source_ip: str | None = None) -> Household:
+def register_household(
+    session: Session,
+    actor: Viewer,
+    *,
+    market_id: int,
+    stall_ids: list[int],
+    household: HouseholdInput,
+    account: AccountInput | None,
+    new_stall: NewStall | None = None,
+    source_ip: str | None = None,
+) -> Household:
     """Create a household at its stalls and, with an account, issue its verified QR: all or nothing.
 
     ``new_stall`` is created in the same transaction (checked by ``stallcodes``, refused if the market has it).
     A closed market or stall takes no new household.
     """
     require(actor, "register")
-    market = session.exec(select(Market).where(
-        Market.id == market_id, market_column_visible(actor, Market.id))).first()
+    market = session.exec(select(Market).where(Market.id == market_id, market_column_visible(actor, Market.id))).first()
     if market is None:
         raise NotFound("Không tìm thấy chợ.")
     if market.closed_at is not None:
@@ -166,17 +179,28 @@ def register_household(session: Session, actor: Viewer, *, market_id: int, stall
         session.add(h)
         session.flush()
         if new_code:
-            stalls.append(stall_service.create_stall(session, actor, market, new_code, new_zone, source="register",
-                                                     source_ip=source_ip))
+            stalls.append(
+                stall_service.create_stall(
+                    session, actor, market, new_code, new_zone, source="register", source_ip=source_ip
+                )
+            )
         _claim_stalls(session, h.id, stalls)
-        record(session, actor, "household.create", household_id=h.id, source_ip=source_ip,
-               stalls=[s.code for s in stalls], citizen_id=identity.mask_tail(h.citizen_id))
+        record(
+            session,
+            actor,
+            "household.create",
+            household_id=h.id,
+            source_ip=source_ip,
+            stalls=[s.code for s in stalls],
+            citizen_id=identity.mask_tail(h.citizen_id),
+        )
         if cleaned_account:
             _open_account(session, actor, h, *cleaned_account, source_ip=source_ip)
         session.commit()
     except IntegrityError:
-        _explain_integrity_error(session, citizen_id=fields["citizen_id"],
-                                 account=cleaned_account[:2] if cleaned_account else None)
+        _explain_integrity_error(
+            session, citizen_id=fields["citizen_id"], account=cleaned_account[:2] if cleaned_account else None
+        )
         if new_code:  # another tablet added the same stall a moment earlier
             stall_service.check_new_code(session, market_id, new_code, field="new_stall_code")
         raise
@@ -186,14 +210,24 @@ def register_household(session: Session, actor: Viewer, *, market_id: int, stall
     return h
 
 
-def _open_account(session: Session, actor: Viewer, h: Household, bin: str, number: str, holder: str, *,
-                  source_ip: str | None = None) -> BankAccount:
-    acc = BankAccount(household_id=h.id, bin=bin, account_number=number, holder_name=holder,
-                      created_by_id=actor.user_id)
+def _open_account(
+    session: Session, actor: Viewer, h: Household, bin: str, number: str, holder: str, *, source_ip: str | None = None
+) -> BankAccount:
+    acc = BankAccount(
+        household_id=h.id, bin=bin, account_number=number, holder_name=holder, created_by_id=actor.user_id
+    )
     session.add(acc)
     session.flush()
-    record(session, actor, "account.open", household_id=h.id, source_ip=source_ip, bin=bin,
-           account=identity.mask_tail(number), holder_name=holder)
+    record(
+        session,
+        actor,
+        "account.open",
+        household_id=h.id,
+        source_ip=source_ip,
+        bin=bin,
+        account=identity.mask_tail(number),
+        holder_name=holder,
+    )
     if h.status == st.REGISTERED:
         move_status(session, actor, h, st.ACCOUNT_OPENED)
     issue_qr(session, actor, h, acc)
@@ -201,19 +235,21 @@ def _open_account(session: Session, actor: Viewer, h: Household, bin: str, numbe
 
 
 def active_account(session: Session, household_id: int) -> BankAccount | None:
-    return session.exec(select(BankAccount).where(
-        BankAccount.household_id == household_id, BankAccount.active)).first()
+    return session.exec(select(BankAccount).where(BankAccount.household_id == household_id, BankAccount.active)).first()
 
 
 def _bump_version(session: Session, h: Household, expected_version: int) -> None:
     """Claim the row for this save: refused if anybody saved since the form was opened."""
-    claimed = session.exec(update(Household).where(
-        Household.id == h.id, Household.version == expected_version
-    ).values(version=expected_version + 1, updated_at=utcnow())).rowcount
+    claimed = session.exec(
+        update(Household)
+        .where(Household.id == h.id, Household.version == expected_version)
+        .values(version=expected_version + 1, updated_at=utcnow())
+    ).rowcount
     if claimed != 1:
         session.rollback()
-        raise EditConflict("Hộ này vừa được người khác sửa. Dữ liệu hiện tại được hiển thị bên dưới; "
-                           "hãy kiểm tra rồi lưu lại.")
+        raise EditConflict(
+            "Hộ này vừa được người khác sửa. Dữ liệu hiện tại được hiển thị bên dưới; hãy kiểm tra rồi lưu lại."
+        )
     session.refresh(h)
 
 
@@ -225,8 +261,15 @@ def _masked(values: dict[str, str | None]) -> dict[str, str | None]:
     return {k: (identity.mask_tail(v) or None) if k in PERSONAL_FIELDS else v for k, v in values.items()}
 
 
-def update_household(session: Session, actor: Viewer, household_id: int, *, expected_version: int,
-                     household: HouseholdInput, source_ip: str | None = None) -> Household:
+def update_household(
+    session: Session,
+    actor: Viewer,
+    household_id: int,
+    *,
+    expected_version: int,
+    household: HouseholdInput,
+    source_ip: str | None = None,
+) -> Household:
     """Edit owner details; a stale form is refused with EditConflict instead of overwriting.
 
     The audit row keeps each changed field as old → new (``{field: [old, new]}``), CCCD and phone masked.
@@ -243,8 +286,14 @@ def update_household(session: Session, actor: Viewer, household_id: int, *, expe
         acc = active_account(session, h.id)
         h.search_text = search_text_for(h, acc.account_number if acc else None)
         session.add(h)
-        record(session, actor, "household.update", household_id=h.id, source_ip=source_ip,
-               changes=changed(_masked(before), _masked(fields)))
+        record(
+            session,
+            actor,
+            "household.update",
+            household_id=h.id,
+            source_ip=source_ip,
+            changes=changed(_masked(before), _masked(fields)),
+        )
         session.commit()
     except EditConflict:
         raise
@@ -257,8 +306,16 @@ def update_household(session: Session, actor: Viewer, household_id: int, *, expe
     return h
 
 
-def change_account(session: Session, actor: Viewer, household_id: int, *, expected_version: int,
-                   account: AccountInput, reason: str, source_ip: str | None = None) -> BankAccount:
+def change_account(
+    session: Session,
+    actor: Viewer,
+    household_id: int,
+    *,
+    expected_version: int,
+    account: AccountInput,
+    reason: str,
+    source_ip: str | None = None,
+) -> BankAccount:
     """Replace the active account: needs a reason, keeps history, revokes the old QR and placards."""
     require(actor, "edit")
     h = get_household(session, actor, household_id)
@@ -277,9 +334,19 @@ def change_account(session: Session, actor: Viewer, household_id: int, *, expect
             old.active, old.closed_at, old.closed_reason = False, utcnow(), reason[:300]
             session.add(old)
             session.flush()
-        record(session, actor, "account.change", household_id=h.id, source_ip=source_ip, reason=reason,
-               old_bin=old.bin if old else None, old_account=identity.mask_tail(old.account_number if old else None),
-               new_bin=bin, new_account=identity.mask_tail(number), holder_name=holder)
+        record(
+            session,
+            actor,
+            "account.change",
+            household_id=h.id,
+            source_ip=source_ip,
+            reason=reason,
+            old_bin=old.bin if old else None,
+            old_account=identity.mask_tail(old.account_number if old else None),
+            new_bin=bin,
+            new_account=identity.mask_tail(number),
+            holder_name=holder,
+        )
         acc = _open_account(session, actor, h, bin, number, holder, source_ip=source_ip)
         h.needs_reprint = h.needs_reprint or had_qr  # the old QR may be on paper or a screen somewhere
         h.search_text = search_text_for(h, number)
@@ -297,5 +364,6 @@ def change_account(session: Session, actor: Viewer, household_id: int, *, expect
 
 
 def count_households(session: Session, actor: Viewer) -> int:
-    return session.exec(select(func.count()).select_from(Household).where(
-        market_column_visible(actor, Household.market_id))).one()
+    return session.exec(
+        select(func.count()).select_from(Household).where(market_column_visible(actor, Household.market_id))
+    ).one()

@@ -101,4 +101,4 @@ class Check:
 
 def chunks(items: list, size: int) -> Iterable[list]:
     """Consecutive slices of ``size`` items."""
-    return (items[i:i + size] for i in range(0, len(items), size))
+    return (items[i : i + size] for i in range(0, len(items), size))

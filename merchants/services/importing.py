@@ -49,9 +49,18 @@ from merchants.spreadsheet import Row, Table, read_table, resolve_bank
 __all__ = ["ImportReport", "RowProblem", "SkippedRow", "import_households"]
 
 
-def import_households(session: Session, actor: Viewer, *, market_id: int, data: bytes, filename: str = "",
-                      dry_run: bool = False, all_or_nothing: bool = False, workers: int | None = None,
-                      sheet: str | None = None) -> ImportReport:
+def import_households(
+    session: Session,
+    actor: Viewer,
+    *,
+    market_id: int,
+    data: bytes,
+    filename: str = "",
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+    workers: int | None = None,
+    sheet: str | None = None,
+) -> ImportReport:
     """Check every row of an XLSX/CSV household list, then store the good ones (unless told not to).
 
     Of a workbook only a visible sheet is read: ``sheet`` by name, else the first visible one.
@@ -72,10 +81,22 @@ def import_households(session: Session, actor: Viewer, *, market_id: int, data: 
     stored = [p for p in check.plans if p.row not in late_rows] if store else []
     if store:
         record_import(session, actor, market_id, filename, len(stored), len(check.skipped), problems)
-    return ImportReport(filename, market_id, len(table.rows), len(check.plans), len(stored),
-                        new_stall_count(stored if store else check.plans, check.known), tuple(check.skipped),
-                        tuple(problems), tuple(table.ignored), dry_run, all_or_nothing, store, table.sheet,
-                        table.sheets)
+    return ImportReport(
+        filename,
+        market_id,
+        len(table.rows),
+        len(check.plans),
+        len(stored),
+        new_stall_count(stored if store else check.plans, check.known),
+        tuple(check.skipped),
+        tuple(problems),
+        tuple(table.ignored),
+        dry_run,
+        all_or_nothing,
+        store,
+        table.sheet,
+        table.sheets,
+    )
 
 
 def _position(table: Table, column: str) -> int:
@@ -83,25 +104,53 @@ def _position(table: Table, column: str) -> int:
 
 
 def _load_known(session: Session, market_id: int, rows: list[Row]) -> Known:
-    stalls = {code.upper(): (sid, code, hid) for sid, code, hid in session.exec(
-        select(Stall.id, Stall.code, Stall.household_id).where(Stall.market_id == market_id))}
+    stalls = {
+        code.upper(): (sid, code, hid)
+        for sid, code, hid in session.exec(
+            select(Stall.id, Stall.code, Stall.household_id).where(Stall.market_id == market_id)
+        )
+    }
     held = {hid for _, _, hid in stalls.values() if hid}
-    holders = {hid: (identity.search_key(name), cccd, name) for hid, name, cccd in session.exec(
-        select(Household.id, Household.owner_name, Household.citizen_id).where(Household.market_id == market_id))
-        if hid in held}
+    holders = {
+        hid: (identity.search_key(name), cccd, name)
+        for hid, name, cccd in session.exec(
+            select(Household.id, Household.owner_name, Household.citizen_id).where(Household.market_id == market_id)
+        )
+        if hid in held
+    }
     ids = sorted({r.values.get("citizen_id", "").replace(" ", "") for r in rows} - {""})
-    numbers = sorted({identity.normalise_account_number(n, alias=True) for r in rows
-                      if (n := r.values.get("account_number", "")) and _account_like(n)})
+    numbers = sorted(
+        {
+            identity.normalise_account_number(n, alias=True)
+            for r in rows
+            if (n := r.values.get("account_number", "")) and _account_like(n)
+        }
+    )
     citizen_ids, accounts = {}, {}
     for part in chunks(ids, 500):
-        citizen_ids.update({c: hid for hid, c in session.exec(
-            select(Household.id, Household.citizen_id).where(Household.citizen_id.in_(part)))})
+        citizen_ids.update(
+            {
+                c: hid
+                for hid, c in session.exec(
+                    select(Household.id, Household.citizen_id).where(Household.citizen_id.in_(part))
+                )
+            }
+        )
     for part in chunks(numbers, 500):
-        accounts.update({(b, n): hid for hid, b, n in session.exec(
-            select(BankAccount.household_id, BankAccount.bin, BankAccount.account_number)
-            .where(BankAccount.active, BankAccount.account_number.in_(part)))})
-    closed = frozenset(code.upper() for code in session.exec(
-        select(Stall.code).where(Stall.market_id == market_id, Stall.closed_at.is_not(None))))
+        accounts.update(
+            {
+                (b, n): hid
+                for hid, b, n in session.exec(
+                    select(BankAccount.household_id, BankAccount.bin, BankAccount.account_number).where(
+                        BankAccount.active, BankAccount.account_number.in_(part)
+                    )
+                )
+            }
+        )
+    closed = frozenset(
+        code.upper()
+        for code in session.exec(select(Stall.code).where(Stall.market_id == market_id, Stall.closed_at.is_not(None)))
+    )
     return Known(stalls, holders, citizen_ids, accounts, closed)
 
 
@@ -131,10 +180,17 @@ def _clean_row(row: Row) -> tuple[Plan | None, list[tuple[str, str]]]:
     if row.dates:
         # Every household column is text: a date here is Excel's guess ('01/03' typed as a stall code),
         # and the text typed is gone. Refused by column, saying how to fix the sheet.
-        return None, [(f, f"Excel đã đổi ô này thành ngày ({v.get(f, '')}); hãy định dạng cột là Văn bản (Text) "
-                          "rồi gõ lại đúng như trên giấy tờ.") for f in sorted(row.dates)]
-    owner = _attempt(errors, "owner_name", lambda: clean_household(HouseholdInput(v.get("owner_name", "")))[
-        "owner_name"])
+        return None, [
+            (
+                f,
+                f"Excel đã đổi ô này thành ngày ({v.get(f, '')}); hãy định dạng cột là Văn bản (Text) "
+                "rồi gõ lại đúng như trên giấy tờ.",
+            )
+            for f in sorted(row.dates)
+        ]
+    owner = _attempt(
+        errors, "owner_name", lambda: clean_household(HouseholdInput(v.get("owner_name", "")))["owner_name"]
+    )
     if v.get("phone"):
         _attempt(errors, "phone", lambda: identity.normalise_phone(v["phone"]))
     if v.get("citizen_id"):
@@ -144,10 +200,18 @@ def _clean_row(row: Row) -> tuple[Plan | None, list[tuple[str, str]]]:
     account = _account_parts(row, owner, errors)
     if errors:
         return None, errors
-    fields = _attempt(errors, "owner_name", lambda: clean_household(HouseholdInput(
-        v["owner_name"], v.get("phone", ""), v.get("citizen_id", ""), v.get("goods", ""))))
-    cleaned = _attempt(errors, "account_number", lambda: clean_account(account, fields["owner_name"])) \
-        if account and fields else None
+    fields = _attempt(
+        errors,
+        "owner_name",
+        lambda: clean_household(
+            HouseholdInput(v["owner_name"], v.get("phone", ""), v.get("citizen_id", ""), v.get("goods", ""))
+        ),
+    )
+    cleaned = (
+        _attempt(errors, "account_number", lambda: clean_account(account, fields["owner_name"]))
+        if account and fields
+        else None
+    )
     if errors:
         return None, errors
     return Plan(row.number, fields, codes, zone, cleaned), []
@@ -196,8 +260,13 @@ def _account_parts(row: Row, owner: object, errors: list[tuple[str, str]]) -> Ac
     if not number:
         errors.append(("account_number", "Hãy ghi số tài khoản của ngân hàng đã ghi."))
     elif "account_number" in row.numeric:
-        errors.append(("account_number", "Số tài khoản đang ở dạng số trong Excel nên có thể đã mất số 0 ở đầu; "
-                                         "hãy định dạng cột là Văn bản (Text) rồi nhập lại số."))
+        errors.append(
+            (
+                "account_number",
+                "Số tài khoản đang ở dạng số trong Excel nên có thể đã mất số 0 ở đầu; "
+                "hãy định dạng cột là Văn bản (Text) rồi nhập lại số.",
+            )
+        )
     else:
         _attempt(errors, "account_number", lambda: identity.normalise_account_number(number, alias=alias))
     holder = row.values.get("holder_name", "")
@@ -251,18 +320,23 @@ def _already_registered(known: Known, plan: Plan) -> SkippedRow | None:
     hid = holders.pop()
     name_key, citizen_id, owner = known.holders.get(hid, ("", None, ""))
     own_id = plan.household["citizen_id"]
-    if name_key != identity.search_key(plan.household["owner_name"]) or (own_id and citizen_id
-                                                                         and own_id != citizen_id):
+    if name_key != identity.search_key(plan.household["owner_name"]) or (
+        own_id and citizen_id and own_id != citizen_id
+    ):
         return None
     return SkippedRow(plan.row, hid, f"Đã đăng ký: {owner}, sạp {', '.join(known.stalls[c][1] for c in codes)}.")
 
 
 def _taken(known: Known, plan: Plan) -> list[tuple[str, str]]:
     """Stalls, CCCD or account already belonging to another household (the service's own messages)."""
-    errors = [("stalls", f"Sạp {known.stalls[c.upper()][1]} đã có hộ kinh doanh.") for c in plan.stall_codes
-              if c.upper() in known.stalls and known.stalls[c.upper()][2] is not None]
-    errors += [("stalls", f"Sạp {c} đã đóng; hãy chọn sạp khác.") for c in plan.stall_codes
-               if c.upper() in known.closed_stalls]
+    errors = [
+        ("stalls", f"Sạp {known.stalls[c.upper()][1]} đã có hộ kinh doanh.")
+        for c in plan.stall_codes
+        if c.upper() in known.stalls and known.stalls[c.upper()][2] is not None
+    ]
+    errors += [
+        ("stalls", f"Sạp {c} đã đóng; hãy chọn sạp khác.") for c in plan.stall_codes if c.upper() in known.closed_stalls
+    ]
     if plan.household["citizen_id"] in known.citizen_ids:
         errors.append(("citizen_id", "Số CCCD này đã được đăng ký cho một hộ khác."))
     if plan.account and plan.account[:2] in known.accounts:

@@ -51,14 +51,21 @@ def issue_qr(session: Session, actor: Viewer, household: Household, account: Ban
     """Revoke the household's previous QR and placards, then issue a verified one for ``account``."""
     verified = verified_qr(account.bin, account.account_number)
     now = utcnow()
-    session.exec(update(IssuedQR).where(IssuedQR.household_id == household.id, IssuedQR.revoked_at.is_(None))
-                    .values(revoked_at=now))
-    revoked_placards = session.exec(
-        update(Placard).where(Placard.household_id == household.id, Placard.revoked_at.is_(None))
+    session.exec(
+        update(IssuedQR)
+        .where(IssuedQR.household_id == household.id, IssuedQR.revoked_at.is_(None))
         .values(revoked_at=now)
+    )
+    revoked_placards = session.exec(
+        update(Placard).where(Placard.household_id == household.id, Placard.revoked_at.is_(None)).values(revoked_at=now)
     ).rowcount
-    issued = IssuedQR(household_id=household.id, bank_account_id=account.id, payload=verified.payload,
-                      modules=verified.modules, issued_by_id=actor.user_id)
+    issued = IssuedQR(
+        household_id=household.id,
+        bank_account_id=account.id,
+        payload=verified.payload,
+        modules=verified.modules,
+        issued_by_id=actor.user_id,
+    )
     session.add(issued)
     session.flush()
     if household.status == st.ACCOUNT_OPENED or st.reached(household.status, st.QR_ISSUED):
@@ -66,6 +73,5 @@ def issue_qr(session: Session, actor: Viewer, household: Household, account: Ban
     if household.qr_issued_on is None:
         household.qr_issued_on = vn_date(now)
     household.needs_reprint = bool(revoked_placards) or household.needs_reprint
-    record(session, actor, "qr.issue", household_id=household.id, qr_id=issued.id,
-           revoked_placards=revoked_placards)
+    record(session, actor, "qr.issue", household_id=household.id, qr_id=issued.id, revoked_placards=revoked_placards)
     return issued

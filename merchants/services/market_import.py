@@ -26,22 +26,59 @@ from merchants.services.registry_queries import MarketInfo
 from merchants.spreadsheet import Row, SpreadsheetError, Table, TableSchema, read_table
 
 MARKETS: Final = TableSchema(
-    aliases={"code": ("ma cho", "ma", "code", "market code"), "name": ("ten cho", "ten", "name", "market name"),
-             "commune_code": ("ma xa", "ma xa phuong", "ma phuong", "ma xa phuong dac khu", "ma don vi", "ma dia ban",
-                              "commune code", "commune"),
-             "address": ("dia chi", "dia chi cho", "address"),
-             "target_percent": ("muc tieu", "muc tieu bao phu", "muc tieu phu qr", "target", "target percent"),
-             "target_date": ("han", "han muc tieu", "han hoan thanh", "thoi han", "target date"),
-             "is_demo": ("mau", "cho mau", "demo")},
-    labels={"code": "Mã chợ", "name": "Tên chợ", "commune_code": "Mã xã", "address": "Địa chỉ",
-            "target_percent": "Mục tiêu", "target_date": "Hạn", "is_demo": "Mẫu"},
-    required=("code", "name", "commune_code"), noun="chợ")
+    aliases={
+        "code": ("ma cho", "ma", "code", "market code"),
+        "name": ("ten cho", "ten", "name", "market name"),
+        "commune_code": (
+            "ma xa",
+            "ma xa phuong",
+            "ma phuong",
+            "ma xa phuong dac khu",
+            "ma don vi",
+            "ma dia ban",
+            "commune code",
+            "commune",
+        ),
+        "address": ("dia chi", "dia chi cho", "address"),
+        "target_percent": ("muc tieu", "muc tieu bao phu", "muc tieu phu qr", "target", "target percent"),
+        "target_date": ("han", "han muc tieu", "han hoan thanh", "thoi han", "target date"),
+        "is_demo": ("mau", "cho mau", "demo"),
+    },
+    labels={
+        "code": "Mã chợ",
+        "name": "Tên chợ",
+        "commune_code": "Mã xã",
+        "address": "Địa chỉ",
+        "target_percent": "Mục tiêu",
+        "target_date": "Hạn",
+        "is_demo": "Mẫu",
+    },
+    required=("code", "name", "commune_code"),
+    noun="chợ",
+)
 STALLS: Final = TableSchema(
-    aliases={"market_code": ("ma cho", "cho", "market code", "market"),
-             "codes": ("ma sap", "so sap", "sap", "ma ki ot", "ki ot", "kiot", "day ma sap", "ma sap day",
-                       "stall code", "stall", "stalls", "range"),
-             "zone": ("khu", "khu vuc", "day", "zone")},
-    labels={"market_code": "Mã chợ", "codes": "Mã sạp", "zone": "Khu"}, required=("codes",), noun="sạp")
+    aliases={
+        "market_code": ("ma cho", "cho", "market code", "market"),
+        "codes": (
+            "ma sap",
+            "so sap",
+            "sap",
+            "ma ki ot",
+            "ki ot",
+            "kiot",
+            "day ma sap",
+            "ma sap day",
+            "stall code",
+            "stall",
+            "stalls",
+            "range",
+        ),
+        "zone": ("khu", "khu vuc", "day", "zone"),
+    },
+    labels={"market_code": "Mã chợ", "codes": "Mã sạp", "zone": "Khu"},
+    required=("codes",),
+    noun="sạp",
+)
 MAX_NEW_STALLS: Final = 50_000
 
 
@@ -87,9 +124,17 @@ def _commune_code(row: Row) -> str:
     return code.zfill(5) if code.isdigit() and len(code) < 5 else code
 
 
-def import_markets(session: Session, actor: Viewer, *, data: bytes, filename: str = "", dry_run: bool = False,
-                   update_existing: bool = False, all_or_nothing: bool = False,
-                   source_ip: str | None = None) -> SetupReport:
+def import_markets(
+    session: Session,
+    actor: Viewer,
+    *,
+    data: bytes,
+    filename: str = "",
+    dry_run: bool = False,
+    update_existing: bool = False,
+    all_or_nothing: bool = False,
+    source_ip: str | None = None,
+) -> SetupReport:
     """Check every market row, then create the new markets (and, if asked, update the changed ones)."""
     sm.require_admin(actor)
     table = read_table(data, MARKETS)
@@ -113,8 +158,13 @@ def import_markets(session: Session, actor: Viewer, *, data: bytes, filename: st
             report.already.append(RowNote(row.number, f"Đã có chợ {market.code} ({market.name})."))
         else:
             named = ", ".join(MARKETS.labels[_FIELD_OF.get(k, k)] for k in changes)
-            report.differs.append(RowNote(row.number, f"Chợ {market.code} đã có nhưng khác ở: {named}; chưa thay "
-                                                      "đổi (chọn 'cập nhật chợ đã có' để áp dụng)."))
+            report.differs.append(
+                RowNote(
+                    row.number,
+                    f"Chợ {market.code} đã có nhưng khác ở: {named}; chưa thay "
+                    "đổi (chọn 'cập nhật chợ đã có' để áp dụng).",
+                )
+            )
     report.created = sum(1 for p in plans if p[3] is None)
     report.updated = len(plans) - report.created
     if dry_run or not plans or (all_or_nothing and report.refused):
@@ -123,21 +173,50 @@ def import_markets(session: Session, actor: Viewer, *, data: bytes, filename: st
         for row, fields, commune, market in plans:
             if market is None:
                 session.add(Market(**fields))
-                audit.record_change(session, actor, "market.create", f"market:{fields['code']}", {},
-                                    sm.snapshot(fields, commune.code), source="import", row=row.number,
-                                    source_ip=source_ip)
+                audit.record_change(
+                    session,
+                    actor,
+                    "market.create",
+                    f"market:{fields['code']}",
+                    {},
+                    sm.snapshot(fields, commune.code),
+                    source="import",
+                    row=row.number,
+                    source_ip=source_ip,
+                )
             else:
                 market.version += 1
-                sm.apply_fields(session, actor, market, known.snapshot(market), fields, commune.code,
-                                source="import", row=row.number, source_ip=source_ip)
-        audit.record(session, actor, "markets.import", subject="markets", source_ip=source_ip,
-                     filename=filename[:200], created=report.created, updated=report.updated,
-                     already=len(report.already), differs=len(report.differs), refused_rows=report.refused_rows)
+                sm.apply_fields(
+                    session,
+                    actor,
+                    market,
+                    known.snapshot(market),
+                    fields,
+                    commune.code,
+                    source="import",
+                    row=row.number,
+                    source_ip=source_ip,
+                )
+        audit.record(
+            session,
+            actor,
+            "markets.import",
+            subject="markets",
+            source_ip=source_ip,
+            filename=filename[:200],
+            created=report.created,
+            updated=report.updated,
+            already=len(report.already),
+            differs=len(report.differs),
+            refused_rows=report.refused_rows,
+        )
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise DomainError("Trong lúc lưu, có người vừa tạo chợ trùng mã với tệp; không có gì được lưu. "
-                          "Hãy nhập lại tệp.", field="file") from exc
+        raise DomainError(
+            "Trong lúc lưu, có người vừa tạo chợ trùng mã với tệp; không có gì được lưu. Hãy nhập lại tệp.",
+            field="file",
+        ) from exc
     report.stored = True
     return report
 
@@ -159,10 +238,14 @@ class _Known:
 
 def _known_markets(session: Session, table: Table) -> _Known:
     codes = sorted({r.values.get("code", "").strip().upper() for r in table.rows} - {""})
-    communes = {c.code: c for part in chunks(sorted({_commune_code(r) for r in table.rows}), 500)
-                for c in session.exec(select(Commune).where(Commune.code.in_(part)))}
-    markets = {m.code: m for part in chunks(codes, 500) for m in session.exec(select(Market)
-                                                                             .where(Market.code.in_(part)))}
+    communes = {
+        c.code: c
+        for part in chunks(sorted({_commune_code(r) for r in table.rows}), 500)
+        for c in session.exec(select(Commune).where(Commune.code.in_(part)))
+    }
+    markets = {
+        m.code: m for part in chunks(codes, 500) for m in session.exec(select(Market).where(Market.code.in_(part)))
+    }
     ids = sorted({m.commune_id for m in markets.values()})
     own = {c.id: c for part in chunks(ids, 500) for c in session.exec(select(Commune).where(Commune.id.in_(part)))}
     return _Known(communes, markets, own)
@@ -177,21 +260,36 @@ def _attempt(errors: list[tuple[str, str]], fn: Callable[..., Any], *args: Any, 
         return None
 
 
-def _check_market_row(row: Row, actor: Viewer, known: _Known) -> tuple[list[tuple[str, str]], dict | None,
-                                                                       Commune | None]:
+def _check_market_row(
+    row: Row, actor: Viewer, known: _Known
+) -> tuple[list[tuple[str, str]], dict | None, Commune | None]:
     """Every problem of a row as (field, message), or its cleaned fields and commune."""
     v, errors = row.values, []
     code = _attempt(errors, sm.clean_market_code, v.get("code", ""))
     market = known.markets.get(code)
     if market is not None and not actor.serves_province(known.market_communes[market.commune_id].province_id):
         return [("code", f"Mã chợ '{code}' đã được dùng cho một chợ khác.")], None, None
-    name = _attempt(errors, sm.clean_text, v.get("name", ""), field="name", label="Tên chợ", limit=sm.NAME_MAX,
-                    required=True)
+    name = _attempt(
+        errors, sm.clean_text, v.get("name", ""), field="name", label="Tên chợ", limit=sm.NAME_MAX, required=True
+    )
     ccode = _commune_code(row)
-    commune = _attempt(errors, sm.check_commune, known.communes.get(ccode), ccode, actor,
-                       current_id=market.commune_id if market else None)
-    address = _attempt(errors, sm.clean_text, v.get("address", ""), field="address", label="Địa chỉ",
-                       limit=sm.ADDRESS_MAX, required=False)
+    commune = _attempt(
+        errors,
+        sm.check_commune,
+        known.communes.get(ccode),
+        ccode,
+        actor,
+        current_id=market.commune_id if market else None,
+    )
+    address = _attempt(
+        errors,
+        sm.clean_text,
+        v.get("address", ""),
+        field="address",
+        label="Địa chỉ",
+        limit=sm.ADDRESS_MAX,
+        required=False,
+    )
     target = _attempt(errors, sm.parse_target_percent, v.get("target_percent", ""))
     by = _attempt(errors, sm.parse_target_date, v.get("target_date", ""))
     demo = _attempt(errors, sm.parse_flag, v.get("is_demo", ""))
@@ -199,12 +297,32 @@ def _check_market_row(row: Row, actor: Viewer, known: _Known) -> tuple[list[tupl
         errors.append(("target_date", "Có hạn thì cần ghi mục tiêu (%); để trống cả hai để theo mục tiêu chung."))
     if errors:
         return errors, None, None
-    return [], {"code": code, "name": name, "commune_id": commune.id, "address": address or None, "is_demo": demo,
-                "target_percent": target, "target_date": by}, commune
+    return (
+        [],
+        {
+            "code": code,
+            "name": name,
+            "commune_id": commune.id,
+            "address": address or None,
+            "is_demo": demo,
+            "target_percent": target,
+            "target_date": by,
+        },
+        commune,
+    )
 
 
-def import_stalls(session: Session, actor: Viewer, *, data: bytes, filename: str = "", market_id: int | None = None,
-                  dry_run: bool = False, all_or_nothing: bool = False, source_ip: str | None = None) -> SetupReport:
+def import_stalls(
+    session: Session,
+    actor: Viewer,
+    *,
+    data: bytes,
+    filename: str = "",
+    market_id: int | None = None,
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+    source_ip: str | None = None,
+) -> SetupReport:
     """Check every stall row (a code or a range per row), then create the stalls the markets do not have yet."""
     sm.require_admin(actor)
     target = sm.get_managed_market(session, actor, market_id) if market_id else None
@@ -230,8 +348,11 @@ def import_stalls(session: Session, actor: Viewer, *, data: bytes, filename: str
             errors.append(("zone", exc.message))
         if info is not None and codes:
             known = have.setdefault(info.market.id, stall_service.existing_codes(session, info.market.id))
-            errors += [("codes", f"Sạp {c} trùng với dòng {seen[(info.market.id, c)]} của tệp.")
-                       for c in codes if (info.market.id, c) in seen][:5]
+            errors += [
+                ("codes", f"Sạp {c} trùng với dòng {seen[(info.market.id, c)]} của tệp.")
+                for c in codes
+                if (info.market.id, c) in seen
+            ][:5]
         if errors or info is None:
             report.refused += [RowProblem(row.number, _column(table, f), m) for f, m in dict.fromkeys(errors)]
             continue
@@ -240,8 +361,9 @@ def import_stalls(session: Session, actor: Viewer, *, data: bytes, filename: str
         if new:
             plans.append((row, info.market, new, zone))
         if len(new) < len(codes):
-            report.already.append(RowNote(row.number, f"{len(codes) - len(new)} sạp đã có ở chợ {info.market.code}, "
-                                                      "bỏ qua."))
+            report.already.append(
+                RowNote(row.number, f"{len(codes) - len(new)} sạp đã có ở chợ {info.market.code}, bỏ qua.")
+            )
     report.created = sum(len(p[2]) for p in plans)
     if report.created > MAX_NEW_STALLS:
         raise SpreadsheetError(f"Tệp tạo {report.created} sạp; tối đa {MAX_NEW_STALLS} sạp một lần.")
@@ -251,24 +373,41 @@ def import_stalls(session: Session, actor: Viewer, *, data: bytes, filename: str
         per_market: dict[str, int] = {}
         for row, market, new, zone in plans:
             session.execute(insert(Stall), [{"market_id": market.id, "code": c, "zone": zone} for c in new])
-            stall_service.record_created(session, actor, market, new, zone, source="import", row=row.number,
-                                         source_ip=source_ip)
+            stall_service.record_created(
+                session, actor, market, new, zone, source="import", row=row.number, source_ip=source_ip
+            )
             per_market[market.code] = per_market.get(market.code, 0) + len(new)
         for code, n in per_market.items():
-            audit.record(session, actor, "stalls.import", subject=f"market:{code}", source_ip=source_ip,
-                         filename=filename[:200], created=n, already_rows=len(report.already),
-                         refused_rows=report.refused_rows)
+            audit.record(
+                session,
+                actor,
+                "stalls.import",
+                subject=f"market:{code}",
+                source_ip=source_ip,
+                filename=filename[:200],
+                created=n,
+                already_rows=len(report.already),
+                refused_rows=report.refused_rows,
+            )
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise DomainError("Trong lúc lưu, có người vừa thêm sạp trùng mã với tệp; không có gì được lưu. "
-                          "Hãy nhập lại tệp.", field="file") from exc
+        raise DomainError(
+            "Trong lúc lưu, có người vừa thêm sạp trùng mã với tệp; không có gì được lưu. Hãy nhập lại tệp.",
+            field="file",
+        ) from exc
     report.stored = True
     return report
 
 
-def _row_market(session: Session, actor: Viewer, row: Row, target: MarketInfo | None,
-                markets: dict[str, MarketInfo | str], errors: list[tuple[str, str]]) -> MarketInfo | None:
+def _row_market(
+    session: Session,
+    actor: Viewer,
+    row: Row,
+    target: MarketInfo | None,
+    markets: dict[str, MarketInfo | str],
+    errors: list[tuple[str, str]],
+) -> MarketInfo | None:
     """The market a stall row belongs to: its own code column, else the market being imported into."""
     code = row.values.get("market_code", "").strip().upper()
     if target is not None and code and code != target.market.code:

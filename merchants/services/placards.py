@@ -47,15 +47,25 @@ def batch_serial(market_code: str, batch_id: int, index: int) -> str:
     return f"{market_code}-{batch_id:04d}-{index:04d}"
 
 
-def printable_items(session: Session, viewer: Viewer, market_id: int, *, selection: str = "all", zone: str = "",
-                    stall_codes: list[str] | None = None) -> list[PrintItem]:
+def printable_items(
+    session: Session,
+    viewer: Viewer,
+    market_id: int,
+    *,
+    selection: str = "all",
+    zone: str = "",
+    stall_codes: list[str] | None = None,
+) -> list[PrintItem]:
     """Stalls of a market whose household holds a live QR, filtered by the print selection."""
     get_market(session, viewer, market_id)
-    stmt = (select(Stall, Household, BankAccount, IssuedQR)
-            .join(Household, Household.id == Stall.household_id)
-            .join(BankAccount, (BankAccount.household_id == Household.id) & BankAccount.active)
-            .join(IssuedQR, (IssuedQR.household_id == Household.id) & IssuedQR.revoked_at.is_(None))
-            .where(Stall.market_id == market_id, Household.active).order_by(Stall.zone, Stall.code))
+    stmt = (
+        select(Stall, Household, BankAccount, IssuedQR)
+        .join(Household, Household.id == Stall.household_id)
+        .join(BankAccount, (BankAccount.household_id == Household.id) & BankAccount.active)
+        .join(IssuedQR, (IssuedQR.household_id == Household.id) & IssuedQR.revoked_at.is_(None))
+        .where(Stall.market_id == market_id, Household.active)
+        .order_by(Stall.zone, Stall.code)
+    )
     if selection == "zone":
         stmt = stmt.where(Stall.zone == zone)
     elif selection == "picked":
@@ -73,16 +83,30 @@ def placard_data(item: PrintItem, market: Market, serial: str) -> PlacardData:
 
     bank = get_bank(item.account.bin)
     return PlacardData(
-        market_name=market.name, stall_code=item.stall.code, holder_name=item.account.holder_name,
+        market_name=market.name,
+        stall_code=item.stall.code,
+        holder_name=item.account.holder_name,
         bank_short_name=bank.short_name if bank else item.account.bin,
-        account_masked=identity.mask_tail(item.account.account_number), payload=item.qr.payload, serial=serial,
-        issued_on=vn_date(item.qr.issued_at), owner_name=item.household.owner_name, goods=item.household.goods,
+        account_masked=identity.mask_tail(item.account.account_number),
+        payload=item.qr.payload,
+        serial=serial,
+        issued_on=vn_date(item.qr.issued_at),
+        owner_name=item.household.owner_name,
+        goods=item.household.goods,
         qr_modules=item.qr.modules,
-        sample=market.is_demo)
+        sample=market.is_demo,
+    )
 
 
-def record_prints(session: Session, actor: Viewer, market: Market, items: list[PrintItem],
-                  batch: PrintBatch | None = None, *, serials: list[str] | None = None) -> list[str]:
+def record_prints(
+    session: Session,
+    actor: Viewer,
+    market: Market,
+    items: list[PrintItem],
+    batch: PrintBatch | None = None,
+    *,
+    serials: list[str] | None = None,
+) -> list[str]:
     """Give each item a new serial (or the given ``serials``), revoke the previous placard of that stall,
     move status; returns the serials in item order; caller commits."""
     if not actor.can("print"):
@@ -93,12 +117,18 @@ def record_prints(session: Session, actor: Viewer, market: Market, items: list[P
     now = utcnow()
     stall_ids = [i.stall.id for i in items]
     if stall_ids:
-        session.exec(update(Placard).where(Placard.stall_id.in_(stall_ids), Placard.revoked_at.is_(None))
-                     .values(revoked_at=now))
+        session.exec(
+            update(Placard).where(Placard.stall_id.in_(stall_ids), Placard.revoked_at.is_(None)).values(revoked_at=now)
+        )
     for n, item in enumerate(items):
-        p = Placard(serial=serials[n] if serials else f"tmp-{item.stall.id}-{now.timestamp()}",
-                    household_id=item.household.id, stall_id=item.stall.id, qr_id=item.qr.id,
-                    batch_id=batch.id if batch else None, printed_by_id=actor.user_id)
+        p = Placard(
+            serial=serials[n] if serials else f"tmp-{item.stall.id}-{now.timestamp()}",
+            household_id=item.household.id,
+            stall_id=item.stall.id,
+            qr_id=item.qr.id,
+            batch_id=batch.id if batch else None,
+            printed_by_id=actor.user_id,
+        )
         session.add(p)
         session.flush()
         if not serials:
@@ -110,8 +140,7 @@ def record_prints(session: Session, actor: Viewer, market: Market, items: list[P
         h.needs_reprint = False
         session.add(h)
         out.append(p.serial)
-    record(session, actor, "placards.print", batch_id=batch.id if batch else None, market=market.code,
-           serials=out)
+    record(session, actor, "placards.print", batch_id=batch.id if batch else None, market=market.code, serials=out)
     return out
 
 

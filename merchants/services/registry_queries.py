@@ -48,9 +48,12 @@ class MarketInfo:
 
 
 def get_market(session: Session, viewer: Viewer, market_id: int) -> MarketInfo:
-    row = session.exec(select(Market, Commune, Province).join(Commune, Commune.id == Market.commune_id)
-                       .join(Province, Province.id == Commune.province_id)
-                       .where(Market.id == market_id, market_column_visible(viewer, Market.id))).first()
+    row = session.exec(
+        select(Market, Commune, Province)
+        .join(Commune, Commune.id == Market.commune_id)
+        .join(Province, Province.id == Commune.province_id)
+        .where(Market.id == market_id, market_column_visible(viewer, Market.id))
+    ).first()
     if row is None:
         raise NotFound("Không tìm thấy chợ.")
     return MarketInfo(*row)
@@ -75,14 +78,19 @@ def searches_personal_numbers(q: str, show_pii: bool) -> bool:
 
 
 def _stall_select(market_id: int, q: str, status: str, show_pii: bool):  # noqa: ANN202 - a Select
-    stmt = (select(Stall, Household, BankAccount)
-            .join(Household, Household.id == Stall.household_id, isouter=True)
-            .join(BankAccount, (BankAccount.household_id == Household.id) & BankAccount.active, isouter=True)
-            .where(Stall.market_id == market_id))
+    stmt = (
+        select(Stall, Household, BankAccount)
+        .join(Household, Household.id == Stall.household_id, isouter=True)
+        .join(BankAccount, (BankAccount.household_id == Household.id) & BankAccount.active, isouter=True)
+        .where(Stall.market_id == market_id)
+    )
     if q.strip():
         code_matches = Stall.code.ilike(f"%{q.strip()}%")
-        stmt = stmt.where(or_(Household.search_text.like(_like(q)), code_matches)
-                          if searches_personal_numbers(q, show_pii) else code_matches)
+        stmt = stmt.where(
+            or_(Household.search_text.like(_like(q)), code_matches)
+            if searches_personal_numbers(q, show_pii)
+            else code_matches
+        )
     if status:
         stmt = stmt.where(Household.status == status)
     return stmt
@@ -91,21 +99,40 @@ def _stall_select(market_id: int, q: str, status: str, show_pii: bool):  # noqa:
 def _stall_row(stall: Stall, h: Household | None, acc: BankAccount | None, show_pii: bool) -> StallRow:
     bank = get_bank(acc.bin) if acc else None
     account = "" if acc is None else acc.account_number if show_pii else identity.mask_tail(acc.account_number)
-    return StallRow(stall.id, stall.code, stall.zone, h.id if h else None, h.owner_name if h else "",
-                    h.goods if h else "", bank.short_name if bank else "", account,
-                    h.status if h else "", bool(h and h.needs_reprint))
+    return StallRow(
+        stall.id,
+        stall.code,
+        stall.zone,
+        h.id if h else None,
+        h.owner_name if h else "",
+        h.goods if h else "",
+        bank.short_name if bank else "",
+        account,
+        h.status if h else "",
+        bool(h and h.needs_reprint),
+    )
 
 
-def stall_rows(session: Session, viewer: Viewer, market_id: int, *, q: str = "", show_pii: bool = False,
-               status: str = "") -> list[StallRow]:
+def stall_rows(
+    session: Session, viewer: Viewer, market_id: int, *, q: str = "", show_pii: bool = False, status: str = ""
+) -> list[StallRow]:
     """Every stall of a market with its household, bank and status; one query, masked unless allowed."""
     get_market(session, viewer, market_id)
     stmt = _stall_select(market_id, q, status, show_pii).order_by(Stall.zone, Stall.code)
     return [_stall_row(stall, h, acc, show_pii) for stall, h, acc in session.exec(stmt)]
 
 
-def stall_page(session: Session, viewer: Viewer, market_id: int, *, q: str = "", show_pii: bool = False,
-               status: str = "", offset: int = 0, limit: int = 100) -> tuple[list[StallRow], int]:
+def stall_page(
+    session: Session,
+    viewer: Viewer,
+    market_id: int,
+    *,
+    q: str = "",
+    show_pii: bool = False,
+    status: str = "",
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[StallRow], int]:
     """One page of a market's stalls and how many match, both in SQL: the page costs the same at 2,000 stalls."""
     get_market(session, viewer, market_id)
     stmt = _stall_select(market_id, q, status, show_pii)
@@ -125,14 +152,18 @@ class HouseholdView:
 
 
 def household_view(session: Session, viewer: Viewer, household_id: int) -> HouseholdView:
-    h = session.exec(select(Household).where(Household.id == household_id,
-                                             market_column_visible(viewer, Household.market_id))).first()
+    h = session.exec(
+        select(Household).where(Household.id == household_id, market_column_visible(viewer, Household.market_id))
+    ).first()
     if h is None:
         raise NotFound("Không tìm thấy hộ kinh doanh.")
     stalls = list(session.exec(select(Stall).where(Stall.household_id == h.id).order_by(Stall.code)))
     acc = session.exec(select(BankAccount).where(BankAccount.household_id == h.id, BankAccount.active)).first()
-    qr = session.exec(select(IssuedQR).where(IssuedQR.household_id == h.id, IssuedQR.revoked_at.is_(None))
-                      .order_by(IssuedQR.id.desc())).first()
+    qr = session.exec(
+        select(IssuedQR)
+        .where(IssuedQR.household_id == h.id, IssuedQR.revoked_at.is_(None))
+        .order_by(IssuedQR.id.desc())
+    ).first()
     placards = list(session.exec(select(Placard).where(Placard.household_id == h.id).order_by(Placard.id.desc())))
     return HouseholdView(h, get_market(session, viewer, h.market_id), stalls, acc, qr, placards)
 
@@ -147,8 +178,13 @@ def stall_by_code(session: Session, viewer: Viewer, market_id: int, code: str) -
 
 def free_stalls(session: Session, viewer: Viewer, market_id: int) -> list[Stall]:
     get_market(session, viewer, market_id)
-    return list(session.exec(select(Stall).where(Stall.market_id == market_id, Stall.household_id.is_(None))
-                             .order_by(Stall.zone, Stall.code)))
+    return list(
+        session.exec(
+            select(Stall)
+            .where(Stall.market_id == market_id, Stall.household_id.is_(None))
+            .order_by(Stall.zone, Stall.code)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -159,8 +195,9 @@ class HistoryEntry:
     detail: str
 
 
-def household_history(session: Session, viewer: Viewer, household_id: int) -> tuple[list[HistoryEntry],
-                                                                                     list[BankAccount]]:
+def household_history(
+    session: Session, viewer: Viewer, household_id: int
+) -> tuple[list[HistoryEntry], list[BankAccount]]:
     """Audit rows, status moves and every account the household ever had (newest first)."""
     household_view(session, viewer, household_id)  # scope check
     audits = list(session.exec(select(AuditLog).where(AuditLog.household_id == household_id)))
@@ -170,8 +207,11 @@ def household_history(session: Session, viewer: Viewer, household_id: int) -> tu
     entries = [HistoryEntry(a.at, names.get(a.user_id, "hệ thống"), a.action, a.detail) for a in audits]
     entries += [HistoryEntry(e.at, names.get(e.user_id, "hệ thống"), "status", e.status) for e in events]
     entries.sort(key=lambda e: e.at, reverse=True)
-    accounts = list(session.exec(select(BankAccount).where(BankAccount.household_id == household_id)
-                                 .order_by(BankAccount.id.desc())))
+    accounts = list(
+        session.exec(
+            select(BankAccount).where(BankAccount.household_id == household_id).order_by(BankAccount.id.desc())
+        )
+    )
     return entries, accounts
 
 
@@ -184,8 +224,9 @@ class SearchHit:
     phone: str
 
 
-def search_households(session: Session, viewer: Viewer, q: str, *, limit: int = 8,
-                      show_pii: bool = False) -> list[SearchHit]:
+def search_households(
+    session: Session, viewer: Viewer, q: str, *, limit: int = 8, show_pii: bool = False
+) -> list[SearchHit]:
     """Households matching name, phone, CCCD or account number without diacritics: 'dao' finds 'Đào'.
 
     Without ``show_pii`` only names and goods are searched and phones come back masked.
@@ -193,9 +234,13 @@ def search_households(session: Session, viewer: Viewer, q: str, *, limit: int = 
     key = identity.search_key(q)
     if len(key.replace(" ", "")) < 2 or not searches_personal_numbers(q, show_pii):
         return []
-    stmt = (select(Household, Market.name).join(Market, Market.id == Household.market_id)
-            .where(Household.search_text.like(_like(q)), market_column_visible(viewer, Household.market_id))
-            .order_by(Household.owner_name).limit(limit))
+    stmt = (
+        select(Household, Market.name)
+        .join(Market, Market.id == Household.market_id)
+        .where(Household.search_text.like(_like(q)), market_column_visible(viewer, Household.market_id))
+        .order_by(Household.owner_name)
+        .limit(limit)
+    )
     hits = []
     rows = list(session.exec(stmt))
     ids = [h.id for h, _ in rows]
@@ -203,6 +248,13 @@ def search_households(session: Session, viewer: Viewer, q: str, *, limit: int = 
     for hid, code in session.exec(select(Stall.household_id, Stall.code).where(Stall.household_id.in_(ids))):
         codes.setdefault(hid, []).append(code)
     for h, market_name in rows:
-        hits.append(SearchHit(h.id, h.owner_name, market_name, ", ".join(sorted(codes.get(h.id, []))),
-                              identity.format_phone(h.phone) if show_pii else identity.mask_tail(h.phone)))
+        hits.append(
+            SearchHit(
+                h.id,
+                h.owner_name,
+                market_name,
+                ", ".join(sorted(codes.get(h.id, []))),
+                identity.format_phone(h.phone) if show_pii else identity.mask_tail(h.phone),
+            )
+        )
     return hits

@@ -119,29 +119,44 @@ def weekly(day_counts: Mapping[date, int], today: date) -> tuple[TrendPoint, ...
 
 def _area_condition(level: str, area_id: int | None) -> ColumnElement[bool]:
     """A WHERE clause on Market joined to Commune for one area."""
-    return {"country": lambda: true(), "province": lambda: Commune.province_id == area_id,
-            "commune": lambda: Market.commune_id == area_id, "market": lambda: Market.id == area_id}[level]()
+    return {
+        "country": lambda: true(),
+        "province": lambda: Commune.province_id == area_id,
+        "commune": lambda: Market.commune_id == area_id,
+        "market": lambda: Market.id == area_id,
+    }[level]()
 
 
-def _household_filter(viewer: Viewer, level: str, area_id: int | None,
-                      market_column: ColumnElement[int] = Household.market_id) -> ColumnElement[bool]:
+def _household_filter(
+    viewer: Viewer, level: str, area_id: int | None, market_column: ColumnElement[int] = Household.market_id
+) -> ColumnElement[bool]:
     """A market id column restricted to the area and the viewer's scope (nothing for an admin's country)."""
     if level == "country" and viewer.sees_everything:
         return true()
-    ids = (select(Market.id).join(Commune, Commune.id == Market.commune_id)
-           .where(market_condition(viewer), _area_condition(level, area_id)))
+    ids = (
+        select(Market.id)
+        .join(Commune, Commune.id == Market.commune_id)
+        .where(market_condition(viewer), _area_condition(level, area_id))
+    )
     return market_column.in_(ids)
 
 
 def _child_counts(session: Session, viewer: Viewer, level: str, area_id: int | None) -> dict[int, dict[str, int]]:
     """Active households per child area and status: the per-market tally rolled up in SQL."""
     tally = MarketStatusCount
-    per_market = (select(tally.market_id, tally.status, tally.n)
-                  .where(tally.n > 0, _household_filter(viewer, level, area_id, tally.market_id)).subquery())
+    per_market = (
+        select(tally.market_id, tally.status, tally.n)
+        .where(tally.n > 0, _household_filter(viewer, level, area_id, tally.market_id))
+        .subquery()
+    )
     key = _CHILD_KEY[CHILD[level]]
-    stmt = (select(key, per_market.c.status, func.sum(per_market.c.n)).select_from(per_market)
-            .join(Market, Market.id == per_market.c.market_id).join(Commune, Commune.id == Market.commune_id)
-            .group_by(key, per_market.c.status))
+    stmt = (
+        select(key, per_market.c.status, func.sum(per_market.c.n))
+        .select_from(per_market)
+        .join(Market, Market.id == per_market.c.market_id)
+        .join(Commune, Commune.id == Market.commune_id)
+        .group_by(key, per_market.c.status)
+    )
     out: dict[int, dict[str, int]] = defaultdict(dict)
     for child_id, status, n in session.exec(stmt):
         out[child_id][status] = int(n)
@@ -155,10 +170,16 @@ def trend(session: Session, viewer: Viewer, level: str, area_id: int | None, tod
     ix_household_covered_on (migration 0002), whose WHERE clause is written the same way.
     """
     covered = bindparam("covered", COVERED_IN_ORDER, expanding=True, literal_execute=True)
-    stmt = (select(Household.qr_issued_on, func.count())
-            .where(Household.active, Household.status.in_(covered), Household.qr_issued_on.is_not(None),
-                   _household_filter(viewer, level, area_id))
-            .group_by(Household.qr_issued_on))
+    stmt = (
+        select(Household.qr_issued_on, func.count())
+        .where(
+            Household.active,
+            Household.status.in_(covered),
+            Household.qr_issued_on.is_not(None),
+            _household_filter(viewer, level, area_id),
+        )
+        .group_by(Household.qr_issued_on)
+    )
     return weekly(dict(session.exec(stmt).all()), today)
 
 
@@ -177,8 +198,12 @@ def _children(session: Session, viewer: Viewer, level: str, area_id: int | None)
     """(id, code, name) of the areas one level down that hold at least one market the viewer serves."""
     child = CHILD[level]
     table = {"province": Province, "commune": Commune, "market": Market}[child]
-    ids = (select(_CHILD_KEY[child]).select_from(Market).join(Commune, Commune.id == Market.commune_id)
-           .where(market_condition(viewer), _area_condition(level, area_id)))
+    ids = (
+        select(_CHILD_KEY[child])
+        .select_from(Market)
+        .join(Commune, Commune.id == Market.commune_id)
+        .where(market_condition(viewer), _area_condition(level, area_id))
+    )
     return list(session.exec(select(table.id, table.code, table.name).where(table.id.in_(ids))).all())
 
 
@@ -188,12 +213,25 @@ def area_report(session: Session, viewer: Viewer, level: str, area_id: int | Non
     if level != "country" and not children:
         raise NotFound("Không tìm thấy địa bàn này trong phạm vi bạn phụ trách.")
     counts = _child_counts(session, viewer, level, area_id)
-    rows = tuple(sorted((_row(CHILD[level], i, code, name, counts.get(i, {})) for i, code, name in children),
-                        key=lambda r: (identity.search_key(r.name), r.name, r.code)))
+    rows = tuple(
+        sorted(
+            (_row(CHILD[level], i, code, name, counts.get(i, {})) for i, code, name in children),
+            key=lambda r: (identity.search_key(r.name), r.name, r.code),
+        )
+    )
     total = _merge(counts.values())
     crumbs, name, partial = _place(session, viewer, level, area_id)
-    return Report(level, area_id, name, crumbs, coverage_from_status_counts(total), funnel_from_status_counts(total),
-                  rows, trend(session, viewer, level, area_id, today), partial)
+    return Report(
+        level,
+        area_id,
+        name,
+        crumbs,
+        coverage_from_status_counts(total),
+        funnel_from_status_counts(total),
+        rows,
+        trend(session, viewer, level, area_id, today),
+        partial,
+    )
 
 
 def _place(session: Session, viewer: Viewer, level: str, area_id: int | None) -> tuple[tuple[Crumb, ...], str, bool]:
@@ -214,26 +252,46 @@ def market_report(session: Session, viewer: Viewer, market_id: int, *, today: da
     """One market's coverage and each of its zones (rows); a household counts in the first zone it trades in."""
     info = get_market(session, viewer, market_id)
     visible = market_column_visible(viewer, Household.market_id)
-    zone = (select(Stall.household_id, func.min(Stall.zone).label("zone"))
-            .where(Stall.market_id == market_id, Stall.household_id.is_not(None))
-            .group_by(Stall.household_id).subquery())
+    zone = (
+        select(Stall.household_id, func.min(Stall.zone).label("zone"))
+        .where(Stall.market_id == market_id, Stall.household_id.is_not(None))
+        .group_by(Stall.household_id)
+        .subquery()
+    )
     zone_name = func.coalesce(zone.c.zone, "")
-    stmt = (select(zone_name, Household.status, func.count())
-            .join(zone, zone.c.household_id == Household.id, isouter=True)
-            .where(Household.market_id == market_id, Household.active, visible)
-            .group_by(zone_name, Household.status))
+    stmt = (
+        select(zone_name, Household.status, func.count())
+        .join(zone, zone.c.household_id == Household.id, isouter=True)
+        .where(Household.market_id == market_id, Household.active, visible)
+        .group_by(zone_name, Household.status)
+    )
     by_zone: dict[str, dict[str, int]] = defaultdict(dict)
     for z, status, n in session.exec(stmt):
         by_zone[z][status] = n
-    order = dict(session.exec(select(Stall.zone, func.min(Stall.code)).where(Stall.market_id == market_id)
-                              .group_by(Stall.zone)).all())
+    order = dict(
+        session.exec(
+            select(Stall.zone, func.min(Stall.code)).where(Stall.market_id == market_id).group_by(Stall.zone)
+        ).all()
+    )
     zones = sorted(set(order) | set(by_zone), key=lambda z: (z not in order, order.get(z, ""), z))
     rows = tuple(_row("zone", z, "", z or NO_ZONE, by_zone.get(z, {})) for z in zones)
     total = _merge(by_zone.values())
-    crumbs = (Crumb("country", None, "Toàn quốc"), Crumb("province", info.province.id, info.province.name),
-              Crumb("commune", info.commune.id, info.commune.name))
-    return Report("market", market_id, info.market.name, crumbs, coverage_from_status_counts(total),
-                  funnel_from_status_counts(total), rows, trend(session, viewer, "market", market_id, today), False)
+    crumbs = (
+        Crumb("country", None, "Toàn quốc"),
+        Crumb("province", info.province.id, info.province.name),
+        Crumb("commune", info.commune.id, info.commune.name),
+    )
+    return Report(
+        "market",
+        market_id,
+        info.market.name,
+        crumbs,
+        coverage_from_status_counts(total),
+        funnel_from_status_counts(total),
+        rows,
+        trend(session, viewer, "market", market_id, today),
+        False,
+    )
 
 
 @dataclass(frozen=True)
@@ -255,19 +313,24 @@ class MissingList:
     rows: tuple[MissingRow, ...]
 
 
-def missing_households(session: Session, viewer: Viewer, market_id: int, *, zone: str | None = None,
-                       show_pii: bool = False, today: date) -> MissingList:
+def missing_households(
+    session: Session, viewer: Viewer, market_id: int, *, zone: str | None = None, show_pii: bool = False, today: date
+) -> MissingList:
     """Active households of a market (or one zone) without an issued QR yet, by name, in stall order."""
     report = market_report(session, viewer, market_id, today=today)
     if zone is not None and zone not in {r.key for r in report.rows}:
         raise NotFound("Chợ này không có khu/dãy đó.")
-    stmt = (select(Household).where(Household.market_id == market_id, Household.active,
-                                    Household.status.not_in(st.COVERED),
-                                    market_column_visible(viewer, Household.market_id)))
+    stmt = select(Household).where(
+        Household.market_id == market_id,
+        Household.active,
+        Household.status.not_in(st.COVERED),
+        market_column_visible(viewer, Household.market_id),
+    )
     households = list(session.exec(stmt))
     stalls: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for hid, code, z in session.exec(select(Stall.household_id, Stall.code, Stall.zone)
-                                     .where(Stall.household_id.in_([h.id for h in households]))):
+    for hid, code, z in session.exec(
+        select(Stall.household_id, Stall.code, Stall.zone).where(Stall.household_id.in_([h.id for h in households]))
+    ):
         stalls[hid].append((code, z))
     rows = []
     for h in households:
@@ -276,8 +339,9 @@ def missing_households(session: Session, viewer: Viewer, market_id: int, *, zone
         if zone is not None and z != zone:
             continue
         phone = identity.format_phone(h.phone) if show_pii else identity.mask_tail(h.phone)
-        rows.append(MissingRow(h.id, ", ".join(c for c, _ in mine), h.owner_name, z or NO_ZONE, h.status, h.goods,
-                               phone))
+        rows.append(
+            MissingRow(h.id, ", ".join(c for c, _ in mine), h.owner_name, z or NO_ZONE, h.status, h.goods, phone)
+        )
     rows.sort(key=lambda r: (r.stalls == "", r.stalls, identity.search_key(r.owner_name)))
     cov = report.coverage if zone is None else next(r.coverage for r in report.rows if r.key == zone)
     return MissingList(report, zone, cov, tuple(rows))
@@ -287,8 +351,11 @@ def home(session: Session, viewer: Viewer) -> tuple[str, int | None]:
     """The narrowest area holding all of the viewer's markets: where their reports page opens."""
     if viewer.sees_everything:
         return "country", None
-    markets = session.exec(select(Market.id, Market.commune_id, Commune.province_id)
-                           .join(Commune, Commune.id == Market.commune_id).where(market_condition(viewer))).all()
+    markets = session.exec(
+        select(Market.id, Market.commune_id, Commune.province_id)
+        .join(Commune, Commune.id == Market.commune_id)
+        .where(market_condition(viewer))
+    ).all()
     for level, index in (("market", 0), ("commune", 1), ("province", 2)):
         ids = {m[index] for m in markets}
         if len(ids) == 1:

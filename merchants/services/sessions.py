@@ -74,26 +74,48 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(session: Session, user: User, *, ip: str | None, user_agent: str = "",
-                 lifetime: Lifetime | None = None, now: datetime | None = None) -> str:
+def open_session(
+    session: Session,
+    user: User,
+    *,
+    ip: str | None,
+    user_agent: str = "",
+    lifetime: Lifetime | None = None,
+    now: datetime | None = None,
+) -> str:
     """Start a session for a user who just proved who they are; returns the token for the cookie (only here).
 
     On the way, the user's sessions that ended more than ``KEEP_ENDED`` ago are deleted, and so are those never
     seen again that are that long past their absolute lifetime: the table stays small without a cleanup job.
     """
     now, lifetime = now or now_utc(), lifetime or Lifetime()
-    session.exec(delete(UserSession).where(UserSession.user_id == user.id, or_(
-        UserSession.ended_at < now - KEEP_ENDED, UserSession.created_at < now - lifetime.absolute - KEEP_ENDED)))
+    session.exec(
+        delete(UserSession).where(
+            UserSession.user_id == user.id,
+            or_(UserSession.ended_at < now - KEEP_ENDED, UserSession.created_at < now - lifetime.absolute - KEEP_ENDED),
+        )
+    )
     token = secrets.token_urlsafe(32)
-    session.add(UserSession(token_hash=digest(token), user_id=user.id, created_at=now, last_seen_at=now,
-                            ip=(ip or None) and ip[:45], user_agent=(user_agent or "")[:USER_AGENT_MAX]))
+    session.add(
+        UserSession(
+            token_hash=digest(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            ip=(ip or None) and ip[:45],
+            user_agent=(user_agent or "")[:USER_AGENT_MAX],
+        )
+    )
     session.commit()
     return token
 
 
 def _end(session: Session, row: UserSession, reason: str, now: datetime) -> None:
-    session.exec(update(UserSession).where(UserSession.id == row.id, UserSession.ended_at.is_(None))
-                 .values(ended_at=now, end_reason=reason))
+    session.exec(
+        update(UserSession)
+        .where(UserSession.id == row.id, UserSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+    )
     session.commit()
 
 
@@ -123,12 +145,17 @@ def live_session(session: Session, token: str, lifetime: Lifetime, *, now: datet
 
 def end_session(session: Session, token: str, *, reason: str = SIGNED_OUT, now: datetime | None = None) -> None:
     """End the session of this token (sign-out); the caller commits. Ended or unknown tokens stay as they are."""
-    session.exec(update(UserSession).where(UserSession.token_hash == digest(token or ""),
-                                           UserSession.ended_at.is_(None))
-                 .values(ended_at=now or now_utc(), end_reason=reason))
+    session.exec(
+        update(UserSession)
+        .where(UserSession.token_hash == digest(token or ""), UserSession.ended_at.is_(None))
+        .values(ended_at=now or now_utc(), end_reason=reason)
+    )
 
 
 def end_user_sessions(session: Session, user_id: int, *, reason: str, now: datetime | None = None) -> int:
     """End every open session of a user (disabled, new password); the caller commits with its own change."""
-    return session.exec(update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-                        .values(ended_at=now or now_utc(), end_reason=reason)).rowcount
+    return session.exec(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=now or now_utc(), end_reason=reason)
+    ).rowcount

@@ -66,9 +66,12 @@ def managed_condition(actor: Viewer) -> ColumnElement[bool]:
 def get_managed_market(session: Session, actor: Viewer, market_id: int) -> MarketInfo:
     """A market the actor manages, or NotFound (never a hint that it exists in another province)."""
     require_admin(actor)
-    row = session.exec(select(Market, Commune, Province).join(Commune, Commune.id == Market.commune_id)
-                       .join(Province, Province.id == Commune.province_id)
-                       .where(Market.id == market_id, managed_condition(actor))).first()
+    row = session.exec(
+        select(Market, Commune, Province)
+        .join(Commune, Commune.id == Market.commune_id)
+        .join(Province, Province.id == Commune.province_id)
+        .where(Market.id == market_id, managed_condition(actor))
+    ).first()
     if row is None:
         raise NotFound("Không tìm thấy chợ.")
     return MarketInfo(*row)
@@ -144,8 +147,9 @@ def parse_flag(value: bool | str, *, field: str = "is_demo") -> bool:
     raise InvalidField(field, f"Giá trị '{value}' không rõ; hãy ghi 'x' hoặc 'có' cho chợ mẫu, để trống nếu không.")
 
 
-def check_commune(commune: Commune | None, code: str, actor: Viewer, *, current_id: int | None = None,
-                  field: str = "commune_code") -> Commune:
+def check_commune(
+    commune: Commune | None, code: str, actor: Viewer, *, current_id: int | None = None, field: str = "commune_code"
+) -> Commune:
     """The official commune a market lies in: it exists, is in force (or is the market's own already) and lies
     in a province the actor serves."""
     if not (code or "").strip():
@@ -153,8 +157,9 @@ def check_commune(commune: Commune | None, code: str, actor: Viewer, *, current_
     if commune is None:
         raise InvalidField(field, f"Không có xã/phường mã '{code}' trong danh sách địa bàn.")
     if commune.closed_at is not None and commune.id != current_id:
-        raise InvalidField(field, f"Xã/phường mã '{code}' "
-                                  f"({commune.name}) đã không còn trong danh sách địa bàn hiện hành.")
+        raise InvalidField(
+            field, f"Xã/phường mã '{code}' ({commune.name}) đã không còn trong danh sách địa bàn hiện hành."
+        )
     if not actor.serves_province(commune.province_id):
         raise InvalidField(field, f"Xã/phường {commune.name} ({code}) không thuộc tỉnh bạn phụ trách.")
     return commune
@@ -167,32 +172,49 @@ def _commune(session: Session, code: str) -> Commune | None:
         return None
 
 
-def clean_market(session: Session, actor: Viewer, data: MarketInput, *,
-                 current_commune_id: int | None = None) -> tuple[dict[str, Any], Commune]:
+def clean_market(
+    session: Session, actor: Viewer, data: MarketInput, *, current_commune_id: int | None = None
+) -> tuple[dict[str, Any], Commune]:
     """The market's columns as stored, by the one rule set; the first broken rule (in the form's order) is raised."""
     code = clean_market_code(data.code)
     name = clean_text(data.name, field="name", label="Tên chợ", limit=NAME_MAX, required=True)
-    commune = check_commune(_commune(session, data.commune_code), (data.commune_code or "").strip(), actor,
-                            current_id=current_commune_id)
+    commune = check_commune(
+        _commune(session, data.commune_code), (data.commune_code or "").strip(), actor, current_id=current_commune_id
+    )
     address = clean_text(data.address, field="address", label="Địa chỉ", limit=ADDRESS_MAX, required=False)
     target = parse_target_percent(data.target_percent)
     by = parse_target_date(data.target_date)
     if by and target is None:
         raise InvalidField("target_percent", "Có hạn thì cần ghi mục tiêu (%); để trống cả hai để theo mục tiêu chung.")
-    return {"code": code, "name": name, "commune_id": commune.id, "address": address or None,
-            "is_demo": parse_flag(data.is_demo), "target_percent": target, "target_date": by}, commune
+    return {
+        "code": code,
+        "name": name,
+        "commune_id": commune.id,
+        "address": address or None,
+        "is_demo": parse_flag(data.is_demo),
+        "target_percent": target,
+        "target_date": by,
+    }, commune
 
 
 def snapshot(fields: dict[str, Any], commune_code: str) -> dict[str, Any]:
     """What an audit row and an import compare: the market as people name it (its commune by official code)."""
-    return {"code": fields["code"], "name": fields["name"], "commune": commune_code, "address": fields["address"],
-            "is_demo": fields["is_demo"], "target_percent": fields["target_percent"],
-            "target_date": fields["target_date"]}
+    return {
+        "code": fields["code"],
+        "name": fields["name"],
+        "commune": commune_code,
+        "address": fields["address"],
+        "is_demo": fields["is_demo"],
+        "target_percent": fields["target_percent"],
+        "target_date": fields["target_date"],
+    }
 
 
 def market_snapshot(market: Market, commune_code: str) -> dict[str, Any]:
-    return snapshot({k: getattr(market, k) for k in ("code", "name", "address", "is_demo", "target_percent",
-                                                     "target_date")}, commune_code)
+    return snapshot(
+        {k: getattr(market, k) for k in ("code", "name", "address", "is_demo", "target_percent", "target_date")},
+        commune_code,
+    )
 
 
 def check_code_free(session: Session, code: str, own_id: int | None = None) -> None:
@@ -210,8 +232,15 @@ def create_market(session: Session, actor: Viewer, data: MarketInput, *, source_
     try:
         session.add(market)
         session.flush()
-        audit.record_change(session, actor, "market.create", f"market:{market.code}", {},
-                            snapshot(fields, commune.code), source_ip=source_ip)
+        audit.record_change(
+            session,
+            actor,
+            "market.create",
+            f"market:{market.code}",
+            {},
+            snapshot(fields, commune.code),
+            source_ip=source_ip,
+        )
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -220,20 +249,31 @@ def create_market(session: Session, actor: Viewer, data: MarketInput, *, source_
     return market
 
 
-def update_market(session: Session, actor: Viewer, market_id: int, data: MarketInput, *, expected_version: int,
-                  source_ip: str | None = None) -> Market:
+def update_market(
+    session: Session,
+    actor: Viewer,
+    market_id: int,
+    data: MarketInput,
+    *,
+    expected_version: int,
+    source_ip: str | None = None,
+) -> Market:
     """Edit a market; a stale form (somebody saved since it was opened) is an EditConflict, never an overwrite."""
     info = get_managed_market(session, actor, market_id)
     market = info.market
     fields, commune = clean_market(session, actor, data, current_commune_id=market.commune_id)
     check_code_free(session, fields["code"], own_id=market.id)
     old = market_snapshot(market, info.commune.code)
-    claimed = session.exec(update(Market).where(Market.id == market.id, Market.version == expected_version)
-                           .values(version=expected_version + 1)).rowcount
+    claimed = session.exec(
+        update(Market)
+        .where(Market.id == market.id, Market.version == expected_version)
+        .values(version=expected_version + 1)
+    ).rowcount
     if claimed != 1:
         session.rollback()
-        raise EditConflict("Chợ này vừa được người khác sửa. Giá trị hiện tại được hiển thị bên dưới; "
-                           "hãy kiểm tra rồi lưu lại.")
+        raise EditConflict(
+            "Chợ này vừa được người khác sửa. Giá trị hiện tại được hiển thị bên dưới; hãy kiểm tra rồi lưu lại."
+        )
     try:
         session.refresh(market)
         apply_fields(session, actor, market, old, fields, commune.code, source_ip=source_ip)
@@ -245,26 +285,40 @@ def update_market(session: Session, actor: Viewer, market_id: int, data: MarketI
     return market
 
 
-def apply_fields(session: Session, actor: Viewer, market: Market, old: dict[str, Any], fields: dict[str, Any],
-                 commune_code: str, **extra: Any) -> None:
+def apply_fields(
+    session: Session,
+    actor: Viewer,
+    market: Market,
+    old: dict[str, Any],
+    fields: dict[str, Any],
+    commune_code: str,
+    **extra: Any,
+) -> None:
     """Write cleaned fields onto a market and audit old → new as market.update; the caller commits."""
     for key, value in fields.items():
         setattr(market, key, value)
     session.add(market)
-    audit.record_change(session, actor, "market.update", f"market:{market.code}", old,
-                        snapshot(fields, commune_code), **extra)
+    audit.record_change(
+        session, actor, "market.update", f"market:{market.code}", old, snapshot(fields, commune_code), **extra
+    )
 
 
-def set_closed(session: Session, actor: Viewer, market_id: int, *, closed: bool,
-               source_ip: str | None = None) -> Market:
+def set_closed(
+    session: Session, actor: Viewer, market_id: int, *, closed: bool, source_ip: str | None = None
+) -> Market:
     """Close a market (it keeps its households, stalls and history, and takes no new registration) or reopen it."""
     market = get_managed_market(session, actor, market_id).market
     if (market.closed_at is not None) == closed:
         raise InvalidField("market", f"Chợ {market.name} đã đóng." if closed else f"Chợ {market.name} đang mở.")
     market.closed_at = utcnow() if closed else None
     session.add(market)
-    audit.record(session, actor, "market.close" if closed else "market.reopen", subject=f"market:{market.code}",
-                 source_ip=source_ip)
+    audit.record(
+        session,
+        actor,
+        "market.close" if closed else "market.reopen",
+        subject=f"market:{market.code}",
+        source_ip=source_ip,
+    )
     session.commit()
     return market
 
@@ -281,13 +335,25 @@ class MarketRow:
     stalls: int
 
 
-def list_markets(session: Session, actor: Viewer, *, q: str = "", state: str = "", offset: int = 0,
-                 limit: int = 50) -> tuple[list[MarketRow], int]:
+def list_markets(
+    session: Session, actor: Viewer, *, q: str = "", state: str = "", offset: int = 0, limit: int = 50
+) -> tuple[list[MarketRow], int]:
     """One page of the markets the actor manages and how many match in all; stalls counted for that page only."""
     require_admin(actor)
-    stmt = (select(Market.id, Market.code, Market.name, Commune.name, Province.name, Market.closed_at.is_not(None),
-                   Market.is_demo).join(Commune, Commune.id == Market.commune_id)
-            .join(Province, Province.id == Commune.province_id).where(managed_condition(actor)))
+    stmt = (
+        select(
+            Market.id,
+            Market.code,
+            Market.name,
+            Commune.name,
+            Province.name,
+            Market.closed_at.is_not(None),
+            Market.is_demo,
+        )
+        .join(Commune, Commune.id == Market.commune_id)
+        .join(Province, Province.id == Commune.province_id)
+        .where(managed_condition(actor))
+    )
     if q.strip():
         needle = f"%{q.strip()}%"
         stmt = stmt.where(Market.name.ilike(needle) | Market.code.ilike(needle) | Commune.name.ilike(needle))
@@ -296,6 +362,13 @@ def list_markets(session: Session, actor: Viewer, *, q: str = "", state: str = "
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     rows = session.exec(stmt.order_by(Province.name, Commune.name, Market.name).offset(offset).limit(limit)).all()
     ids = [r[0] for r in rows]
-    counts = dict(session.exec(select(Stall.market_id, func.count()).where(Stall.market_id.in_(ids))
-                               .group_by(Stall.market_id)).all()) if ids else {}
+    counts = (
+        dict(
+            session.exec(
+                select(Stall.market_id, func.count()).where(Stall.market_id.in_(ids)).group_by(Stall.market_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
     return [MarketRow(*r, stalls=counts.get(r[0], 0)) for r in rows], total

@@ -63,10 +63,12 @@ class Limits:
                 raise ValueError(f"{key} must be ≥ 1 (got {number})")
             return number
 
-        return cls(timedelta(minutes=value("LOGIN_WINDOW_MINUTES", int(default.window.total_seconds() // 60))),
-                   value("LOGIN_MAX_FAILURES_ACCOUNT_IP", default.per_account_ip),
-                   value("LOGIN_MAX_FAILURES_ACCOUNT", default.per_account),
-                   value("LOGIN_MAX_FAILURES_IP", default.per_ip))
+        return cls(
+            timedelta(minutes=value("LOGIN_WINDOW_MINUTES", int(default.window.total_seconds() // 60))),
+            value("LOGIN_MAX_FAILURES_ACCOUNT_IP", default.per_account_ip),
+            value("LOGIN_MAX_FAILURES_ACCOUNT", default.per_account),
+            value("LOGIN_MAX_FAILURES_IP", default.per_ip),
+        )
 
 
 def typed_name(raw: str | None) -> str:
@@ -74,8 +76,14 @@ def typed_name(raw: str | None) -> str:
     return (raw or "").strip().lower()[:NAME_MAX]
 
 
-def _failures(session: Session, since: datetime, *, username: str | None = None, ip: str | None = None,
-              reset_by_success: bool = True) -> int:
+def _failures(
+    session: Session,
+    since: datetime,
+    *,
+    username: str | None = None,
+    ip: str | None = None,
+    reset_by_success: bool = True,
+) -> int:
     """Failures since ``since`` for this key; a success for the same key starts the count afresh."""
     key = []
     if username is not None:
@@ -87,29 +95,35 @@ def _failures(session: Session, since: datetime, *, username: str | None = None,
         last_ok = session.exec(select(func.max(LoginAttempt.at)).where(*key, LoginAttempt.success)).one()
         if last_ok is not None:
             start = max(start, aware(last_ok))
-    return session.exec(select(func.count()).select_from(LoginAttempt)
-                        .where(*key, ~LoginAttempt.success, LoginAttempt.at >= start)).one()
+    return session.exec(
+        select(func.count()).select_from(LoginAttempt).where(*key, ~LoginAttempt.success, LoginAttempt.at >= start)
+    ).one()
 
 
-def is_throttled(session: Session, username: str, ip: str | None, limits: Limits, *,
-                 now: datetime | None = None) -> bool:
+def is_throttled(
+    session: Session, username: str, ip: str | None, limits: Limits, *, now: datetime | None = None
+) -> bool:
     """Whether an attempt for this account from this address must be refused unchecked."""
     name, ip, since = typed_name(username), ip or "", (now or now_utc()) - limits.window
-    return (_failures(session, since, username=name, ip=ip) >= limits.per_account_ip
-            or _failures(session, since, username=name) >= limits.per_account
-            or _failures(session, since, ip=ip, reset_by_success=False) >= limits.per_ip)
+    return (
+        _failures(session, since, username=name, ip=ip) >= limits.per_account_ip
+        or _failures(session, since, username=name) >= limits.per_account
+        or _failures(session, since, ip=ip, reset_by_success=False) >= limits.per_ip
+    )
 
 
-def record_attempt(session: Session, username: str, ip: str | None, *, success: bool,
-                   now: datetime | None = None) -> None:
+def record_attempt(
+    session: Session, username: str, ip: str | None, *, success: bool, now: datetime | None = None
+) -> None:
     """Note an attempt and forget those older than ``KEEP``; the caller commits."""
     now = now or now_utc()
     session.exec(delete(LoginAttempt).where(LoginAttempt.at < now - KEEP))
     session.add(LoginAttempt(at=now, username=typed_name(username), ip=(ip or "")[:45], success=success))
 
 
-def sign_in(session: Session, username: str, password: str, *, ip: str | None, limits: Limits,
-            now: datetime | None = None) -> User:
+def sign_in(
+    session: Session, username: str, password: str, *, ip: str | None, limits: Limits, now: datetime | None = None
+) -> User:
     """The active user with these credentials; ``Throttled`` or ``WrongCredentials`` otherwise. Audited."""
     name = typed_name(username)
     if is_throttled(session, name, ip, limits, now=now):
@@ -133,8 +147,7 @@ def sign_out(session: Session, user: User, token: str, *, ip: str | None) -> Non
     session.commit()
 
 
-def change_password(session: Session, user: User, current: str, new: str, *, ip: str | None,
-                    limits: Limits) -> User:
+def change_password(session: Session, user: User, current: str, new: str, *, ip: str | None, limits: Limits) -> User:
     """``users.change_password`` under the same throttle: a wrong current password counts as a failed sign-in,
     so a session left open on a tablet cannot be used to guess the password at leisure."""
     if is_throttled(session, user.username, ip, limits):
@@ -144,7 +157,12 @@ def change_password(session: Session, user: User, current: str, new: str, *, ip:
     except InvalidField as exc:
         if exc.field == "current_password":
             record_attempt(session, user.username, ip, success=False)
-            audit.record(session, Viewer(user.id, user.role), "auth.password_check_failed",
-                         subject=f"user:{user.username}", source_ip=ip)
+            audit.record(
+                session,
+                Viewer(user.id, user.role),
+                "auth.password_check_failed",
+                subject=f"user:{user.username}",
+                source_ip=ip,
+            )
             session.commit()
         raise

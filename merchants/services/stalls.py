@@ -58,30 +58,55 @@ def parse_codes(text: str, *, field: str = "codes") -> list[str]:
 
 def existing_codes(session: Session, market_id: int) -> dict[str, tuple[int, str]]:
     """CODE → (stall id, zone) of every stall of a market: one narrow query, for ranges and imports."""
-    return {code.upper(): (sid, zone) for sid, code, zone in session.exec(
-        select(Stall.id, Stall.code, Stall.zone).where(Stall.market_id == market_id))}
+    return {
+        code.upper(): (sid, zone)
+        for sid, code, zone in session.exec(
+            select(Stall.id, Stall.code, Stall.zone).where(Stall.market_id == market_id)
+        )
+    }
 
 
-def check_new_code(session: Session, market_id: int, text: str, *, field: str = "code",
-                   own_id: int | None = None) -> str:
+def check_new_code(
+    session: Session, market_id: int, text: str, *, field: str = "code", own_id: int | None = None
+) -> str:
     """A cleaned code no other stall of the market has (case folded), or a Duplicate pointing at that stall."""
     code = stallcodes.clean_stall_code(text, field=field)
-    other = session.exec(select(Stall.id).where(Stall.market_id == market_id,
-                                                func.upper(Stall.code) == code)).first()
+    other = session.exec(select(Stall.id).where(Stall.market_id == market_id, func.upper(Stall.code) == code)).first()
     if other is not None and other != own_id:
         raise Duplicate(field, f"Sạp {code} đã có trong danh sách của chợ.", existing_id=other)
     return code
 
 
-def record_created(session: Session, actor: Viewer, market: Market, codes: list[str], zone: str, *, source: str,
-                   source_ip: str | None = None, **extra: object) -> None:
+def record_created(
+    session: Session,
+    actor: Viewer,
+    market: Market,
+    codes: list[str],
+    zone: str,
+    *,
+    source: str,
+    source_ip: str | None = None,
+    **extra: object,
+) -> None:
     """One stall.create row for a whole range: how many, the first and last code, the zone and where from."""
-    audit.record(session, actor, "stall.create", subject=f"market:{market.code}", source_ip=source_ip,
-                 count=len(codes), first=codes[0], last=codes[-1], zone=zone, source=source, **extra)
+    audit.record(
+        session,
+        actor,
+        "stall.create",
+        subject=f"market:{market.code}",
+        source_ip=source_ip,
+        count=len(codes),
+        first=codes[0],
+        last=codes[-1],
+        zone=zone,
+        source=source,
+        **extra,
+    )
 
 
-def create_stall(session: Session, actor: Viewer, market: Market, code: str, zone: str, *, source: str,
-                 source_ip: str | None = None) -> Stall:
+def create_stall(
+    session: Session, actor: Viewer, market: Market, code: str, zone: str, *, source: str, source_ip: str | None = None
+) -> Stall:
     """Insert one checked stall and audit it; the caller commits (registration creates it with its household)."""
     stall = Stall(market_id=market.id, code=code, zone=zone)
     session.add(stall)
@@ -96,8 +121,16 @@ class Added:
     existing: list[str]  # codes of the range the market already had: reported, skipped
 
 
-def add_stalls(session: Session, actor: Viewer, market_id: int, *, codes: str, zone: str = "",
-               source: str = "form", source_ip: str | None = None) -> Added:
+def add_stalls(
+    session: Session,
+    actor: Viewer,
+    market_id: int,
+    *,
+    codes: str,
+    zone: str = "",
+    source: str = "form",
+    source_ip: str | None = None,
+) -> Added:
     """Create the stalls of a range or list in one go; codes the market already has are skipped, not doubled."""
     market = get_managed_market(session, actor, market_id).market
     wanted, zone = parse_codes(codes), clean_zone(zone)
@@ -147,8 +180,16 @@ def stall_detail(session: Session, actor: Viewer, market_id: int, stall_id: int)
     return StallDetail(stall, holder, ever_held(session, stall))
 
 
-def edit_stall(session: Session, actor: Viewer, market_id: int, stall_id: int, *, code: str, zone: str,
-               source_ip: str | None = None) -> Stall:
+def edit_stall(
+    session: Session,
+    actor: Viewer,
+    market_id: int,
+    stall_id: int,
+    *,
+    code: str,
+    zone: str,
+    source_ip: str | None = None,
+) -> Stall:
     """Rename a stall's code (refused when the market has it already) or move it to another zone."""
     market = get_managed_market(session, actor, market_id).market
     stall = get_stall(session, actor, market_id, stall_id)
@@ -163,8 +204,16 @@ def edit_stall(session: Session, actor: Viewer, market_id: int, stall_id: int, *
         session.add(holder)
     stall.code, stall.zone = new_code, new_zone
     session.add(stall)
-    audit.record_change(session, actor, "stall.rename", f"market:{market.code}", old,
-                        {"code": new_code, "zone": new_zone}, stall=new_code, source_ip=source_ip)
+    audit.record_change(
+        session,
+        actor,
+        "stall.rename",
+        f"market:{market.code}",
+        old,
+        {"code": new_code, "zone": new_zone},
+        stall=new_code,
+        source_ip=source_ip,
+    )
     try:
         session.commit()
     except IntegrityError:
@@ -174,8 +223,9 @@ def edit_stall(session: Session, actor: Viewer, market_id: int, stall_id: int, *
     return stall
 
 
-def rename_zone(session: Session, actor: Viewer, market_id: int, *, zone: str, new_zone: str,
-                source_ip: str | None = None) -> int:
+def rename_zone(
+    session: Session, actor: Viewer, market_id: int, *, zone: str, new_zone: str, source_ip: str | None = None
+) -> int:
     """Give every stall of a zone the new zone name (an existing name merges the two); returns how many moved."""
     market = get_managed_market(session, actor, market_id).market
     target = clean_zone(new_zone, field="new_zone")
@@ -183,19 +233,29 @@ def rename_zone(session: Session, actor: Viewer, market_id: int, *, zone: str, n
         raise InvalidField("new_zone", "Tên khu mới không được để trống.")
     if target == zone:
         raise InvalidField("new_zone", "Tên khu mới trùng với tên hiện tại.")
-    moved = session.exec(update(Stall).where(Stall.market_id == market_id, Stall.zone == zone)
-                         .values(zone=target)).rowcount
+    moved = session.exec(
+        update(Stall).where(Stall.market_id == market_id, Stall.zone == zone).values(zone=target)
+    ).rowcount
     if not moved:
         session.rollback()
         raise InvalidField("zone", f"Chợ không có khu '{zone}'.")
-    audit.record(session, actor, "zone.rename", subject=f"market:{market.code}", source_ip=source_ip,
-                 old=zone, new=target, count=moved)
+    audit.record(
+        session,
+        actor,
+        "zone.rename",
+        subject=f"market:{market.code}",
+        source_ip=source_ip,
+        old=zone,
+        new=target,
+        count=moved,
+    )
     session.commit()
     return moved
 
 
-def set_stall_closed(session: Session, actor: Viewer, market_id: int, stall_id: int, *, closed: bool,
-                     source_ip: str | None = None) -> Stall:
+def set_stall_closed(
+    session: Session, actor: Viewer, market_id: int, stall_id: int, *, closed: bool, source_ip: str | None = None
+) -> Stall:
     """Close a stall (refused while an active household trades at it) or reopen it."""
     market = get_managed_market(session, actor, market_id).market
     stall = get_stall(session, actor, market_id, stall_id)
@@ -203,28 +263,40 @@ def set_stall_closed(session: Session, actor: Viewer, market_id: int, stall_id: 
         raise InvalidField("stall", f"Sạp {stall.code} đã đóng." if closed else f"Sạp {stall.code} đang mở.")
     holder = session.get(Household, stall.household_id) if stall.household_id else None
     if closed and holder is not None and holder.active:
-        raise StallInUse(f"Sạp {stall.code} đang có hộ {holder.owner_name} kinh doanh; không đóng được sạp khi "
-                         "hộ còn hoạt động.", household_id=holder.id)
+        raise StallInUse(
+            f"Sạp {stall.code} đang có hộ {holder.owner_name} kinh doanh; không đóng được sạp khi hộ còn hoạt động.",
+            household_id=holder.id,
+        )
     stall.closed_at = utcnow() if closed else None
     session.add(stall)
-    audit.record(session, actor, "stall.close" if closed else "stall.reopen", subject=f"market:{market.code}",
-                 source_ip=source_ip, stall=stall.code)
+    audit.record(
+        session,
+        actor,
+        "stall.close" if closed else "stall.reopen",
+        subject=f"market:{market.code}",
+        source_ip=source_ip,
+        stall=stall.code,
+    )
     session.commit()
     return stall
 
 
-def delete_stall(session: Session, actor: Viewer, market_id: int, stall_id: int, *,
-                 source_ip: str | None = None) -> str:
+def delete_stall(
+    session: Session, actor: Viewer, market_id: int, stall_id: int, *, source_ip: str | None = None
+) -> str:
     """Delete a stall that never held anything (a typo in a range); one with any history can only be closed."""
     market = get_managed_market(session, actor, market_id).market
     stall = get_stall(session, actor, market_id, stall_id)
     if ever_held(session, stall):
-        raise StallInUse(f"Sạp {stall.code} có hoặc đã từng có hộ kinh doanh, bảng QR nên không xoá được; "
-                         "chỉ có thể đóng sạp.", household_id=stall.household_id)
+        raise StallInUse(
+            f"Sạp {stall.code} có hoặc đã từng có hộ kinh doanh, bảng QR nên không xoá được; chỉ có thể đóng sạp.",
+            household_id=stall.household_id,
+        )
     code, zone = stall.code, stall.zone
     session.delete(stall)
-    audit.record(session, actor, "stall.delete", subject=f"market:{market.code}", source_ip=source_ip,
-                 stall=code, zone=zone)
+    audit.record(
+        session, actor, "stall.delete", subject=f"market:{market.code}", source_ip=source_ip, stall=code, zone=zone
+    )
     session.commit()
     return code
 
@@ -252,8 +324,9 @@ def zone_counts(session: Session, actor: Viewer, market_id: int) -> list[ZoneCou
     """Free / occupied / closed stalls per zone, counted by the database (a market can have 2,000 stalls)."""
     get_managed_market(session, actor, market_id)
     sums = [func.coalesce(func.sum(case((_is(s), 1), else_=0)), 0) for s in STATES]
-    rows = session.exec(select(Stall.zone, *sums).where(Stall.market_id == market_id)
-                        .group_by(Stall.zone).order_by(Stall.zone)).all()
+    rows = session.exec(
+        select(Stall.zone, *sums).where(Stall.market_id == market_id).group_by(Stall.zone).order_by(Stall.zone)
+    ).all()
     return [ZoneCount(zone, int(f), int(o), int(c)) for zone, f, o, c in rows]
 
 
@@ -267,13 +340,24 @@ class StallItem:
     closed: bool
 
 
-def stall_page(session: Session, actor: Viewer, market_id: int, *, zone: str | None = None, state: str = "",
-               q: str = "", offset: int = 0, limit: int = 100) -> tuple[list[StallItem], int]:
+def stall_page(
+    session: Session,
+    actor: Viewer,
+    market_id: int,
+    *,
+    zone: str | None = None,
+    state: str = "",
+    q: str = "",
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[StallItem], int]:
     """One page of a market's stalls (by zone and code), filtered, and how many match in all."""
     get_managed_market(session, actor, market_id)
-    stmt = (select(Stall.id, Stall.code, Stall.zone, Stall.household_id, Household.owner_name,
-                   Stall.closed_at.is_not(None)).join(Household, Household.id == Stall.household_id, isouter=True)
-            .where(Stall.market_id == market_id))
+    stmt = (
+        select(Stall.id, Stall.code, Stall.zone, Stall.household_id, Household.owner_name, Stall.closed_at.is_not(None))
+        .join(Household, Household.id == Stall.household_id, isouter=True)
+        .where(Stall.market_id == market_id)
+    )
     if zone is not None:
         stmt = stmt.where(Stall.zone == zone)
     if state in STATES:

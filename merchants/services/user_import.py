@@ -32,8 +32,14 @@ USERS: Final = TableSchema(
         "communes": ("xa phuong", "xa", "phuong", "ma xa", "ma xa phuong", "commune", "communes", "commune code"),
         "markets": ("cho", "ma cho", "market", "markets", "market code"),
     },
-    labels={"username": "Tên đăng nhập", "full_name": "Họ tên", "role": "Vai trò", "provinces": "Tỉnh",
-            "communes": "Xã/phường", "markets": "Chợ"},
+    labels={
+        "username": "Tên đăng nhập",
+        "full_name": "Họ tên",
+        "role": "Vai trò",
+        "provinces": "Tỉnh",
+        "communes": "Xã/phường",
+        "markets": "Chợ",
+    },
     required=("username", "role"),
     noun="người dùng",
 )
@@ -106,8 +112,10 @@ def refuse_password_columns(table: Table) -> None:
     """A list must never carry passwords: the whole file is refused, saying which column and why."""
     for header in [*table.columns.values(), *table.ignored]:
         if _PASSWORD_HEADER.search(header_key(header)):
-            raise SpreadsheetError(f"Tệp có cột '{header}' giống cột mật khẩu nên không được nhập. Hãy xoá cột đó: "
-                                   "mỗi người tự đặt mật khẩu qua liên kết riêng sau khi được tạo.")
+            raise SpreadsheetError(
+                f"Tệp có cột '{header}' giống cột mật khẩu nên không được nhập. Hãy xoá cột đó: "
+                "mỗi người tự đặt mật khẩu qua liên kết riêng sau khi được tạo."
+            )
 
 
 class _Check:
@@ -176,8 +184,12 @@ def _check_row(check: _Check, row: Row, existing: dict[str, tuple[str, users.Sco
         if existing[new.username] == (new.role, new.scope):
             check.skipped.append(SkippedRow(row.number, new.username, f"{new.username}: đã có, bỏ qua."))
         else:
-            check.refuse(row, "username", f"Tên đăng nhập '{new.username}' đã có với vai trò hoặc địa bàn khác; "
-                                          "không thay đổi gì. Hãy sửa người dùng này trên trang Người dùng.")
+            check.refuse(
+                row,
+                "username",
+                f"Tên đăng nhập '{new.username}' đã có với vai trò hoặc địa bàn khác; "
+                "không thay đổi gì. Hãy sửa người dùng này trên trang Người dùng.",
+            )
         return
     check.plans.append(PlannedUser(row.number, new))
 
@@ -190,9 +202,17 @@ def _existing(session: Session, table: Table) -> dict[str, tuple[str, users.Scop
     return {u.username: (u.role, users.scope_of(items.get(u.id, []))) for u in found}
 
 
-def import_users(session: Session, actor: Viewer, *, data: bytes, filename: str = "", dry_run: bool = False,
-                 hours: int = users.DEFAULT_LINK_HOURS, now: datetime | None = None,
-                 source_ip: str | None = None) -> ImportResult:
+def import_users(
+    session: Session,
+    actor: Viewer,
+    *,
+    data: bytes,
+    filename: str = "",
+    dry_run: bool = False,
+    hours: int = users.DEFAULT_LINK_HOURS,
+    now: datetime | None = None,
+    source_ip: str | None = None,
+) -> ImportResult:
     """Check every row; unless a dry run or any row is refused, create the new users with a link each."""
     users.require_manager(actor)
     table = _read(data)
@@ -203,8 +223,17 @@ def import_users(session: Session, actor: Viewer, *, data: bytes, filename: str 
     store = not dry_run and not check.problems and bool(check.plans)
     links = _store(session, actor, check, filename, hours, now, source_ip) if store else ()
     problems = sorted(check.problems, key=lambda p: (p.row, _position(table, p.column)))
-    return ImportResult(filename, len(table.rows), tuple(check.plans), tuple(check.skipped), tuple(problems),
-                        tuple(table.ignored), dry_run, store, links)
+    return ImportResult(
+        filename,
+        len(table.rows),
+        tuple(check.plans),
+        tuple(check.skipped),
+        tuple(problems),
+        tuple(table.ignored),
+        dry_run,
+        store,
+        links,
+    )
 
 
 def _position(table: Table, column: str) -> int:
@@ -227,16 +256,33 @@ def _read(data: bytes) -> Table:
     return table
 
 
-def _store(session: Session, actor: Viewer, check: _Check, filename: str, hours: int, now: datetime | None,
-           source_ip: str | None) -> tuple[users.IssuedLink, ...]:
+def _store(
+    session: Session,
+    actor: Viewer,
+    check: _Check,
+    filename: str,
+    hours: int,
+    now: datetime | None,
+    source_ip: str | None,
+) -> tuple[users.IssuedLink, ...]:
     """Create every planned user and their link in one transaction, with one users.import row for the file."""
     links = []
     try:
         for plan in check.plans:
             user = users.insert_user(session, actor, plan.new, source_ip=source_ip)
             links.append(users.issue_link(session, actor, user, hours=hours, now=now, source_ip=source_ip))
-        audit.record(session, actor, "users.import", subject="users", source_ip=source_ip, filename=filename[:120],
-                     rows=len(check.table.rows), created=len(links), skipped=len(check.skipped), refused=0)
+        audit.record(
+            session,
+            actor,
+            "users.import",
+            subject="users",
+            source_ip=source_ip,
+            filename=filename[:120],
+            rows=len(check.table.rows),
+            created=len(links),
+            skipped=len(check.skipped),
+            refused=0,
+        )
         session.commit()
     except Exception:
         session.rollback()

@@ -76,11 +76,11 @@ class LinkGone(DomainError):
 
 # --- the password rule ---------------------------------------------------------------------------------------
 
+
 @cache
 def common_passwords() -> frozenset[str]:
     """The shipped list of the most common passwords, lowercase, read once per process."""
-    return frozenset(line.strip() for line in COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
-                     if line.strip())
+    return frozenset(line.strip() for line in COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
 def check_password(password: str, *, username: str = "") -> None:
@@ -106,6 +106,7 @@ def has_password(user: User) -> bool:
 
 
 # --- areas a user serves, as official codes --------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -163,19 +164,25 @@ def _lookup(session: Session, level: str, code: str) -> ScopeItem | None:
     if level == "provinces":
         stmt = select(Province.id, Province.code, Province.name, Province.id).where(func.upper(Province.code) == code)
     elif level == "communes":
-        stmt = (select(Commune.id, Commune.code, Commune.name, Commune.province_id)
-                .where(func.upper(Commune.code) == code))
+        stmt = select(Commune.id, Commune.code, Commune.name, Commune.province_id).where(
+            func.upper(Commune.code) == code
+        )
     else:
-        stmt = (select(Market.id, Market.code, Market.name, Commune.province_id)
-                .join(Commune, Commune.id == Market.commune_id).where(func.upper(Market.code) == code))
+        stmt = (
+            select(Market.id, Market.code, Market.name, Commune.province_id)
+            .join(Commune, Commune.id == Market.commune_id)
+            .where(func.upper(Market.code) == code)
+        )
     row = session.exec(stmt).first()
     return ScopeItem(level, *row) if row else None
 
 
 # Worded as the areas and markets services word them, so one translated template serves every page.
-_UNKNOWN_AREA: Final = {"provinces": "Không có tỉnh/thành phố mã '%(code)s'.",
-                        "communes": "Không có xã/phường mã '%(code)s' trong danh sách địa bàn.",
-                        "markets": "Không có chợ mã '%(code)s'."}
+_UNKNOWN_AREA: Final = {
+    "provinces": "Không có tỉnh/thành phố mã '%(code)s'.",
+    "communes": "Không có xã/phường mã '%(code)s' trong danh sách địa bàn.",
+    "markets": "Không có chợ mã '%(code)s'.",
+}
 
 
 def resolve_scope(session: Session, scope: Scope) -> tuple[ScopeItem, ...]:
@@ -200,12 +207,24 @@ def scope_items(session: Session, user_ids: Iterable[int] | None = None) -> dict
     """The areas of these users (all users when None), by user id, in code order."""
     ids = None if user_ids is None else list(user_ids)
     stmts = [
-        ("provinces", select(UserScope.user_id, Province.id, Province.code, Province.name, Province.id)
-         .join(Province, Province.id == UserScope.province_id)),
-        ("communes", select(UserScope.user_id, Commune.id, Commune.code, Commune.name, Commune.province_id)
-         .join(Commune, Commune.id == UserScope.commune_id)),
-        ("markets", select(UserScope.user_id, Market.id, Market.code, Market.name, Commune.province_id)
-         .join(Market, Market.id == UserScope.market_id).join(Commune, Commune.id == Market.commune_id)),
+        (
+            "provinces",
+            select(UserScope.user_id, Province.id, Province.code, Province.name, Province.id).join(
+                Province, Province.id == UserScope.province_id
+            ),
+        ),
+        (
+            "communes",
+            select(UserScope.user_id, Commune.id, Commune.code, Commune.name, Commune.province_id).join(
+                Commune, Commune.id == UserScope.commune_id
+            ),
+        ),
+        (
+            "markets",
+            select(UserScope.user_id, Market.id, Market.code, Market.name, Commune.province_id)
+            .join(Market, Market.id == UserScope.market_id)
+            .join(Commune, Commune.id == Market.commune_id),
+        ),
     ]
     out: dict[int, list[ScopeItem]] = {}
     for level, stmt in stmts:
@@ -219,6 +238,7 @@ def scope_items(session: Session, user_ids: Iterable[int] | None = None) -> dict
 
 
 # --- who may manage whom ---------------------------------------------------------------------------------------
+
 
 def require_manager(actor: Viewer) -> None:
     if not actor.can("users"):
@@ -242,8 +262,11 @@ def check_grant(actor: Viewer, role: str, items: tuple[ScopeItem, ...]) -> None:
     if actor.sees_everything:
         return
     if not items:
-        raise Forbidden("Chỉ quản trị toàn chương trình được tạo quản trị toàn chương trình; "
-                        "hãy giao cho quản trị này tỉnh của bạn.", field="role")
+        raise Forbidden(
+            "Chỉ quản trị toàn chương trình được tạo quản trị toàn chương trình; "
+            "hãy giao cho quản trị này tỉnh của bạn.",
+            field="role",
+        )
     outside = next((i for i in items if i.province_id not in actor.province_ids), None)
     if outside is not None:
         where = f"'{outside.code}' ({outside.name})"
@@ -266,6 +289,7 @@ def _managed(session: Session, actor: Viewer, username: str) -> tuple[User, list
 
 # --- reading ---------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class UserRow:
     """A user as the Users pages list them."""
@@ -286,13 +310,23 @@ class UserRow:
 
 
 def _row(user: User, items: Iterable[ScopeItem]) -> UserRow:
-    return UserRow(user.id, user.username, user.full_name, user.role, user.active, has_password(user),
-                   user.version, user.created_at, tuple(items))
+    return UserRow(
+        user.id,
+        user.username,
+        user.full_name,
+        user.role,
+        user.active,
+        has_password(user),
+        user.version,
+        user.created_at,
+        tuple(items),
+    )
 
 
 def _matches(row: UserRow, words: list[str]) -> bool:
-    text = search_key(row.username, row.full_name, roles.LABELS_VI.get(row.role, row.role),
-                      *(i.label for i in row.items))
+    text = search_key(
+        row.username, row.full_name, roles.LABELS_VI.get(row.role, row.role), *(i.label for i in row.items)
+    )
     return all(w in text for w in words)
 
 
@@ -316,6 +350,7 @@ def get_user(session: Session, actor: Viewer, user_id: int) -> UserRow:
 
 
 # --- creating and editing --------------------------------------------------------------------------------------
+
 
 def clean_username(raw: str) -> str:
     """Lowercase ASCII letters, digits, dots and underscores: typed the same on any tablet keyboard."""
@@ -370,14 +405,27 @@ def insert_user(session: Session, actor: Viewer | None, new: NewUser, *, source_
         check_grant(SYSTEM, new.role, items)
     if _find(session, username) is not None:
         raise Duplicate("username", f"Tên đăng nhập '{username}' đã có.", existing_id=0)
-    user = User(username=username, full_name=full_name, role=new.role, locale=new.locale,
-                password_hash=_hasher.hash(new.password) if new.password is not None else _unusable_hash())
+    user = User(
+        username=username,
+        full_name=full_name,
+        role=new.role,
+        locale=new.locale,
+        password_hash=_hasher.hash(new.password) if new.password is not None else _unusable_hash(),
+    )
     session.add(user)
     session.flush()
     _add_scope_rows(session, user.id, items)
     if actor is not None:
-            audit.record_change(session, actor, "user.create", f"user:{username}", {}, _snapshot(user, items),
-                            source_ip=source_ip, has_password=new.password is not None)
+        audit.record_change(
+            session,
+            actor,
+            "user.create",
+            f"user:{username}",
+            {},
+            _snapshot(user, items),
+            source_ip=source_ip,
+            has_password=new.password is not None,
+        )
     return user
 
 
@@ -397,10 +445,20 @@ def _commit_new(session: Session, username: str) -> None:
         raise Duplicate("username", f"Tên đăng nhập '{username}' đã có.", existing_id=0) from exc
 
 
-def create_user(session: Session, *, username: str, full_name: str, role: str, password: str | None = None,
-                province_codes: Iterable[str] = (), commune_codes: Iterable[str] = (),
-                market_codes: Iterable[str] = (), locale: str = "vi", actor: Viewer | None = None,
-                source_ip: str | None = None) -> User:
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    full_name: str,
+    role: str,
+    password: str | None = None,
+    province_codes: Iterable[str] = (),
+    commune_codes: Iterable[str] = (),
+    market_codes: Iterable[str] = (),
+    locale: str = "vi",
+    actor: Viewer | None = None,
+    source_ip: str | None = None,
+) -> User:
     """Create a user serving the given areas (an administrator may have none); see ``insert_user``."""
     new = NewUser(username, full_name, role, Scope.of(province_codes, commune_codes, market_codes), password, locale)
     user = insert_user(session, actor, new, source_ip=source_ip)
@@ -408,18 +466,35 @@ def create_user(session: Session, *, username: str, full_name: str, role: str, p
     return user
 
 
-def invite_user(session: Session, actor: Viewer, new: NewUser, *, hours: int = DEFAULT_LINK_HOURS,
-                now: datetime | None = None, source_ip: str | None = None) -> IssuedLink:
+def invite_user(
+    session: Session,
+    actor: Viewer,
+    new: NewUser,
+    *,
+    hours: int = DEFAULT_LINK_HOURS,
+    now: datetime | None = None,
+    source_ip: str | None = None,
+) -> IssuedLink:
     """Create a user without a password and the one-time link with which they choose one, in one transaction."""
-    user = insert_user(session, actor, NewUser(new.username, new.full_name, new.role, new.scope, None, new.locale),
-                       source_ip=source_ip)
+    user = insert_user(
+        session, actor, NewUser(new.username, new.full_name, new.role, new.scope, None, new.locale), source_ip=source_ip
+    )
     link = issue_link(session, actor, user, hours=hours, now=now, source_ip=source_ip)
     _commit_new(session, user.username)
     return link
 
 
-def update_user(session: Session, actor: Viewer, username: str, *, full_name: str, role: str, scope: Scope,
-                expected_version: int, source_ip: str | None = None) -> User:
+def update_user(
+    session: Session,
+    actor: Viewer,
+    username: str,
+    *,
+    full_name: str,
+    role: str,
+    scope: Scope,
+    expected_version: int,
+    source_ip: str | None = None,
+) -> User:
     """Change a user's name, role and areas; a stale form is an EditConflict, never an overwrite."""
     user, old_items = _managed(session, actor, username)
     name = clean_full_name(full_name, user.username)
@@ -428,12 +503,14 @@ def update_user(session: Session, actor: Viewer, username: str, *, full_name: st
     if actor.user_id == user.id and (role != user.role or scope_of(items) != scope_of(old_items)):
         raise InvalidField("role", "Bạn không thể tự đổi vai trò hoặc địa bàn của mình; hãy nhờ một quản trị khác.")
     old = _snapshot(user, old_items)
-    claimed = session.exec(update(User).where(User.id == user.id, User.version == expected_version)
-                           .values(version=expected_version + 1)).rowcount
+    claimed = session.exec(
+        update(User).where(User.id == user.id, User.version == expected_version).values(version=expected_version + 1)
+    ).rowcount
     if claimed != 1:
         session.rollback()
-        raise EditConflict("Người dùng này vừa được người khác sửa. Giá trị hiện tại được hiển thị bên dưới; "
-                           "hãy kiểm tra rồi lưu lại.")
+        raise EditConflict(
+            "Người dùng này vừa được người khác sửa. Giá trị hiện tại được hiển thị bên dưới; hãy kiểm tra rồi lưu lại."
+        )
     session.refresh(user)
     user.full_name, user.role = name, role
     session.add(user)
@@ -441,8 +518,9 @@ def update_user(session: Session, actor: Viewer, username: str, *, full_name: st
         session.delete(row)
     session.flush()
     _add_scope_rows(session, user.id, items)
-    audit.record_change(session, actor, "user.update", f"user:{user.username}", old, _snapshot(user, items),
-                        source_ip=source_ip)
+    audit.record_change(
+        session, actor, "user.update", f"user:{user.username}", old, _snapshot(user, items), source_ip=source_ip
+    )
     session.commit()
     return user
 
@@ -457,8 +535,13 @@ def _set_active(session: Session, actor: Viewer, username: str, active: bool, so
     if not active:
         sessions.end_user_sessions(session, user.id, reason=sessions.DISABLED)  # every browser, at once
     session.add(user)
-    audit.record(session, actor, "user.enable" if active else "user.disable", subject=f"user:{user.username}",
-                 source_ip=source_ip)
+    audit.record(
+        session,
+        actor,
+        "user.enable" if active else "user.disable",
+        subject=f"user:{user.username}",
+        source_ip=source_ip,
+    )
     session.commit()
     return user
 
@@ -474,6 +557,7 @@ def enable_user(session: Session, username: str, *, actor: Viewer = SYSTEM, sour
 
 
 # --- passwords -------------------------------------------------------------------------------------------------
+
 
 def current_time() -> datetime:
     """The time rules compare against; read through ``models`` so a test can freeze it in one place."""
@@ -497,20 +581,19 @@ def _store_password(session: Session, user: User, password: str) -> None:
     session.add(user)
 
 
-def reset_password(session: Session, username: str, password: str, *, actor: Viewer = SYSTEM,
-                   source_ip: str | None = None) -> User:
+def reset_password(
+    session: Session, username: str, password: str, *, actor: Viewer = SYSTEM, source_ip: str | None = None
+) -> User:
     """Set a password typed at the command line (the pages only hand out links) and end existing sessions."""
     user, _items = _managed(session, actor, username)
     check_password(password, username=user.username)
     _store_password(session, user, password)
-    audit.record(session, actor, "user.password_set", subject=f"user:{user.username}", source_ip=source_ip,
-                 via="admin")
+    audit.record(session, actor, "user.password_set", subject=f"user:{user.username}", source_ip=source_ip, via="admin")
     session.commit()
     return user
 
 
-def change_password(session: Session, user_id: int, current: str, new: str, *,
-                    source_ip: str | None = None) -> User:
+def change_password(session: Session, user_id: int, current: str, new: str, *, source_ip: str | None = None) -> User:
     """A signed-in user's own change: the current password first, then the rule; other sessions end."""
     user = session.get(User, user_id)
     if user is None or not user.active:
@@ -521,8 +604,13 @@ def change_password(session: Session, user_id: int, current: str, new: str, *,
     if new == current:
         raise PasswordRefused("same", "Mật khẩu mới phải khác mật khẩu hiện tại.")
     _store_password(session, user, new)
-    audit.record(session, Viewer(user.id, user.role), "user.password_change", subject=f"user:{user.username}",
-                 source_ip=source_ip)
+    audit.record(
+        session,
+        Viewer(user.id, user.role),
+        "user.password_change",
+        subject=f"user:{user.username}",
+        source_ip=source_ip,
+    )
     session.commit()
     return user
 
@@ -559,6 +647,7 @@ def set_locale(session: Session, user: User, locale: str) -> None:
 
 # --- set-password links ----------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class IssuedLink:
     """A link just made: the plain token exists only here, to be shown once; the database keeps its hash."""
@@ -588,32 +677,58 @@ def link_hours(config: Mapping[str, object]) -> int:
     return int(config.get("PASSWORD_LINK_HOURS") or DEFAULT_LINK_HOURS)
 
 
-def issue_link(session: Session, actor: Viewer, user: User, *, hours: int = DEFAULT_LINK_HOURS,
-               now: datetime | None = None, source_ip: str | None = None) -> IssuedLink:
+def issue_link(
+    session: Session,
+    actor: Viewer,
+    user: User,
+    *,
+    hours: int = DEFAULT_LINK_HOURS,
+    now: datetime | None = None,
+    source_ip: str | None = None,
+) -> IssuedLink:
     """Add a one-time link for the user and end their older unused ones; the caller commits."""
     if not user.active:
         raise InvalidField("user", "Tài khoản đang bị khóa; hãy mở khóa trước khi tạo liên kết đặt mật khẩu.")
     if not 1 <= int(hours) <= MAX_LINK_HOURS:
         raise InvalidField("hours", f"Thời hạn liên kết phải từ 1 đến {MAX_LINK_HOURS} giờ.")
     now = _now(now)
-    for older in session.exec(select(PasswordLink).where(PasswordLink.user_id == user.id,
-                                                         PasswordLink.used_at.is_(None))):
+    for older in session.exec(
+        select(PasswordLink).where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None))
+    ):
         if _aware(older.expires_at) > now:
             older.expires_at = now
             session.add(older)
     token = secrets.token_urlsafe(32)
-    row = PasswordLink(user_id=user.id, token_hash=token_digest(token), created_at=now,
-                       created_by_id=actor.user_id, expires_at=now + timedelta(hours=int(hours)))
+    row = PasswordLink(
+        user_id=user.id,
+        token_hash=token_digest(token),
+        created_at=now,
+        created_by_id=actor.user_id,
+        expires_at=now + timedelta(hours=int(hours)),
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor, "user.password_link", subject=f"user:{user.username}", source_ip=source_ip,
-                 link_id=row.id, expires_at=row.expires_at.isoformat())
+    audit.record(
+        session,
+        actor,
+        "user.password_link",
+        subject=f"user:{user.username}",
+        source_ip=source_ip,
+        link_id=row.id,
+        expires_at=row.expires_at.isoformat(),
+    )
     return IssuedLink(user.username, user.full_name, token, row.expires_at)
 
 
-def create_password_link(session: Session, username: str, *, actor: Viewer = SYSTEM,
-                         hours: int = DEFAULT_LINK_HOURS, now: datetime | None = None,
-                         source_ip: str | None = None) -> IssuedLink:
+def create_password_link(
+    session: Session,
+    username: str,
+    *,
+    actor: Viewer = SYSTEM,
+    hours: int = DEFAULT_LINK_HOURS,
+    now: datetime | None = None,
+    source_ip: str | None = None,
+) -> IssuedLink:
     """A new set-password link for a user the actor manages (their current password keeps working until used)."""
     user, _items = _managed(session, actor, username)
     link = issue_link(session, actor, user, hours=hours, now=now, source_ip=source_ip)
@@ -643,25 +758,35 @@ def check_link(session: Session, token: str, *, now: datetime | None = None) -> 
     return LinkInfo(row.id, user.username, user.full_name, row.expires_at)
 
 
-def set_password_from_link(session: Session, token: str, password: str, *, now: datetime | None = None,
-                           source_ip: str | None = None) -> User:
+def set_password_from_link(
+    session: Session, token: str, password: str, *, now: datetime | None = None, source_ip: str | None = None
+) -> User:
     """Use a link once: the password is checked, the link claimed (a second use loses the race), sessions end."""
     now = _now(now)
     row, user = _link(session, token, now)
     check_password(password, username=user.username)
-    claimed = session.exec(update(PasswordLink).where(PasswordLink.id == row.id, PasswordLink.used_at.is_(None))
-                           .values(used_at=now)).rowcount
+    claimed = session.exec(
+        update(PasswordLink).where(PasswordLink.id == row.id, PasswordLink.used_at.is_(None)).values(used_at=now)
+    ).rowcount
     if claimed != 1:
         session.rollback()
         raise LinkGone("used", "Liên kết này đã được dùng để đặt mật khẩu.")
     _store_password(session, user, password)
-    audit.record(session, Viewer(user.id, user.role), "user.password_set", subject=f"user:{user.username}",
-                 source_ip=source_ip, via="link", link_id=row.id)
+    audit.record(
+        session,
+        Viewer(user.id, user.role),
+        "user.password_set",
+        subject=f"user:{user.username}",
+        source_ip=source_ip,
+        via="link",
+        link_id=row.id,
+    )
     session.commit()
     return user
 
 
 # --- API tokens ------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TokenRow:
@@ -679,8 +804,16 @@ class TokenRow:
         return self.expires_at is not None and _aware(self.expires_at) <= now
 
 
-def create_api_token(session: Session, username: str, label: str, *, actor: Viewer = SYSTEM,
-                     days: int | None = None, now: datetime | None = None, source_ip: str | None = None) -> str:
+def create_api_token(
+    session: Session,
+    username: str,
+    label: str,
+    *,
+    actor: Viewer = SYSTEM,
+    days: int | None = None,
+    now: datetime | None = None,
+    source_ip: str | None = None,
+) -> str:
     """A new API token for a user; only its hash is stored, the plain token is returned to be shown once."""
     user, _items = _managed(session, actor, username)
     label = " ".join((label or "").split())
@@ -692,12 +825,26 @@ def create_api_token(session: Session, username: str, label: str, *, actor: View
         raise InvalidField("user", "Tài khoản đang bị khóa; không tạo được mã truy cập.")
     now = _now(now)
     token = "choqr_" + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, label=label, token_hash=token_digest(token), created_at=now,
-                   created_by_id=actor.user_id, expires_at=now + timedelta(days=days) if days else None)
+    row = ApiToken(
+        user_id=user.id,
+        label=label,
+        token_hash=token_digest(token),
+        created_at=now,
+        created_by_id=actor.user_id,
+        expires_at=now + timedelta(days=days) if days else None,
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor, "token.create", subject=f"user:{user.username}", source_ip=source_ip,
-                 token_id=row.id, label=label, expires_at=row.expires_at.isoformat() if row.expires_at else None)
+    audit.record(
+        session,
+        actor,
+        "token.create",
+        subject=f"user:{user.username}",
+        source_ip=source_ip,
+        token_id=row.id,
+        label=label,
+        expires_at=row.expires_at.isoformat() if row.expires_at else None,
+    )
     session.commit()
     return token
 
@@ -706,26 +853,49 @@ def list_tokens(session: Session, actor: Viewer, username: str) -> list[TokenRow
     """A user's tokens, newest first, with who created each."""
     user, _items = _managed(session, actor, username)
     creator = aliased(User)
-    stmt = (select(ApiToken.id, ApiToken.label, ApiToken.created_at, creator.username, ApiToken.last_used_at,
-                   ApiToken.expires_at, ApiToken.revoked_at)
-            .outerjoin(creator, creator.id == ApiToken.created_by_id)
-            .where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc()))
+    stmt = (
+        select(
+            ApiToken.id,
+            ApiToken.label,
+            ApiToken.created_at,
+            creator.username,
+            ApiToken.last_used_at,
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+        )
+        .outerjoin(creator, creator.id == ApiToken.created_by_id)
+        .where(ApiToken.user_id == user.id)
+        .order_by(ApiToken.id.desc())
+    )
     return [TokenRow(*r) for r in session.exec(stmt)]
 
 
-def _revoke(session: Session, actor: Viewer, user: User, row: ApiToken, now: datetime,
-            source_ip: str | None) -> None:
+def _revoke(session: Session, actor: Viewer, user: User, row: ApiToken, now: datetime, source_ip: str | None) -> None:
     if row.revoked_at is not None:
         return
     row.revoked_at = now
     session.add(row)
-    audit.record(session, actor, "token.revoke", subject=f"user:{user.username}", source_ip=source_ip,
-                 token_id=row.id, label=row.label)
+    audit.record(
+        session,
+        actor,
+        "token.revoke",
+        subject=f"user:{user.username}",
+        source_ip=source_ip,
+        token_id=row.id,
+        label=row.label,
+    )
     session.commit()
 
 
-def revoke_token(session: Session, username: str, token_id: int, *, actor: Viewer = SYSTEM,
-                 now: datetime | None = None, source_ip: str | None = None) -> None:
+def revoke_token(
+    session: Session,
+    username: str,
+    token_id: int,
+    *,
+    actor: Viewer = SYSTEM,
+    now: datetime | None = None,
+    source_ip: str | None = None,
+) -> None:
     """Revoke one of a user's tokens by its id; calls with it fail from the next request on."""
     user, _items = _managed(session, actor, username)
     row = session.get(ApiToken, token_id)
@@ -743,8 +913,9 @@ def revoke_api_token(session: Session, token: str) -> None:
 
 def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> User | None:
     """The active user of a live token (not revoked, not expired); notes its use at most once a minute."""
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token),
-                                              ApiToken.revoked_at.is_(None))).first()
+    row = session.exec(
+        select(ApiToken).where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
+    ).first()
     now = _now(now)
     if row is None or (row.expires_at is not None and _aware(row.expires_at) <= now):
         return None

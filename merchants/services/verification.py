@@ -98,11 +98,16 @@ def stall_context(session: Session, viewer: Viewer, market_id: int, code: str) -
     household = session.get(Household, stall.household_id) if stall.household_id else None
     live_qr = live_placard = None
     if household is not None:
-        live_qr = session.exec(select(IssuedQR).where(IssuedQR.household_id == household.id,
-                                                      IssuedQR.revoked_at.is_(None))
-                               .order_by(IssuedQR.id.desc())).first()
-        live_placard = session.exec(select(Placard).where(Placard.stall_id == stall.id, Placard.revoked_at.is_(None))
-                                    .order_by(Placard.id.desc())).first()
+        live_qr = session.exec(
+            select(IssuedQR)
+            .where(IssuedQR.household_id == household.id, IssuedQR.revoked_at.is_(None))
+            .order_by(IssuedQR.id.desc())
+        ).first()
+        live_placard = session.exec(
+            select(Placard)
+            .where(Placard.stall_id == stall.id, Placard.revoked_at.is_(None))
+            .order_by(Placard.id.desc())
+        ).first()
     return StallContext(stall, market, household, live_qr, live_placard)
 
 
@@ -118,15 +123,20 @@ def _old_payloads_here(session: Session, ctx: StallContext) -> set[str]:
 
 def _where_else(session: Session, viewer: Viewer, qr: IssuedQR) -> Elsewhere:
     """Where a QR of another household belongs; only named when the viewer may see that market."""
-    row = session.exec(select(Household, Market).join(Market, Market.id == Household.market_id)
-                       .where(Household.id == qr.household_id,
-                              market_column_visible(viewer, Household.market_id))).first()
+    row = session.exec(
+        select(Household, Market)
+        .join(Market, Market.id == Household.market_id)
+        .where(Household.id == qr.household_id, market_column_visible(viewer, Household.market_id))
+    ).first()
     if row is None:
         return Elsewhere(visible=False)
     household, market = row
     codes = list(session.exec(select(Stall.code).where(Stall.household_id == household.id).order_by(Stall.code)))
-    codes = codes or list(session.exec(select(Stall.code).join(Placard, Placard.stall_id == Stall.id)
-                                       .where(Placard.qr_id == qr.id).distinct()))
+    codes = codes or list(
+        session.exec(
+            select(Stall.code).join(Placard, Placard.stall_id == Stall.id).where(Placard.qr_id == qr.id).distinct()
+        )
+    )
     return Elsewhere(True, tuple(codes), market.name, household.owner_name, qr.revoked_at is not None)
 
 
@@ -137,8 +147,9 @@ def _placard_for(session: Session, qr_id: int, stall_id: int | None = None) -> P
     return session.exec(stmt.order_by(Placard.revoked_at.is_not(None), Placard.id.desc())).first()
 
 
-def verify_placard(session: Session, actor: Viewer, market_id: int, stall_code: str, payload: str, *,
-                   serial: str = "") -> CheckResult:
+def verify_placard(
+    session: Session, actor: Viewer, market_id: int, stall_code: str, payload: str, *, serial: str = ""
+) -> CheckResult:
     """Classify a scanned payload at a stall, record the check, and on a match mark the household verified.
 
     A reprint keeps the QR when the account did not change, so only the serial printed on the card tells an
@@ -152,8 +163,12 @@ def verify_placard(session: Session, actor: Viewer, market_id: int, stall_code: 
         raise InvalidField("payload", "Hãy chụp ảnh bảng QR hoặc dán nội dung mã đã quét.")
     ctx = stall_context(session, actor, market_id, stall_code)
     qr = session.exec(select(IssuedQR).where(IssuedQR.payload == payload).order_by(IssuedQR.id.desc())).first()
-    outcome = classify(payload, live=ctx.live_qr.payload if ctx.live_qr else None,
-                       old_here=_old_payloads_here(session, ctx), ours=qr is not None)
+    outcome = classify(
+        payload,
+        live=ctx.live_qr.payload if ctx.live_qr else None,
+        old_here=_old_payloads_here(session, ctx),
+        ours=qr is not None,
+    )
     placard, elsewhere, bank, account = None, None, "", ""
     replaced_by = ""
     if outcome == MATCH and serial.strip():
@@ -171,15 +186,29 @@ def verify_placard(session: Session, actor: Viewer, market_id: int, stall_code: 
         placard = _placard_for(session, qr.id) if elsewhere.visible else None
     else:
         bank, account = _scanned_account(payload)
-    check = PlacardCheck(stall_id=ctx.stall.id, placard_id=placard.id if placard else None, result=outcome,
-                         payload=payload[:512], checked_by_id=actor.user_id)
+    check = PlacardCheck(
+        stall_id=ctx.stall.id,
+        placard_id=placard.id if placard else None,
+        result=outcome,
+        payload=payload[:512],
+        checked_by_id=actor.user_id,
+    )
     session.add(check)
     change = _move_status(session, actor, ctx.household, outcome)
-    record(session, actor, "placard.check", household_id=ctx.household.id if ctx.household else None,
-           market=ctx.market.code, stall=ctx.stall.code, result=outcome, serial=placard.serial if placard else None)
+    record(
+        session,
+        actor,
+        "placard.check",
+        household_id=ctx.household.id if ctx.household else None,
+        market=ctx.market.code,
+        stall=ctx.stall.code,
+        result=outcome,
+        serial=placard.serial if placard else None,
+    )
     session.commit()
-    return CheckResult(outcome, payload, check, placard, elsewhere, bank, account, change, replaced_by,
-                       _warnings(payload))
+    return CheckResult(
+        outcome, payload, check, placard, elsewhere, bank, account, change, replaced_by, _warnings(payload)
+    )
 
 
 def _printed_placard(session: Session, ctx: StallContext, serial: str, payload: str) -> Placard:
@@ -233,12 +262,17 @@ def _scanned_account(payload: str) -> tuple[str, str]:
     return (bank.short_name if bank else parsed.bin), parsed.account or ""  # in full: it is the evidence
 
 
-def recent_checks(session: Session, viewer: Viewer, market_id: int, *, stall_id: int | None = None,
-                  limit: int = 30) -> list[CheckRow]:
+def recent_checks(
+    session: Session, viewer: Viewer, market_id: int, *, stall_id: int | None = None, limit: int = 30
+) -> list[CheckRow]:
     """The latest checks in a market (or at one stall), newest first, with who made them."""
     get_market(session, viewer, market_id)
-    stmt = (select(PlacardCheck, Stall.code, User.full_name).join(Stall, Stall.id == PlacardCheck.stall_id)
-            .join(User, User.id == PlacardCheck.checked_by_id, isouter=True).where(Stall.market_id == market_id))
+    stmt = (
+        select(PlacardCheck, Stall.code, User.full_name)
+        .join(Stall, Stall.id == PlacardCheck.stall_id)
+        .join(User, User.id == PlacardCheck.checked_by_id, isouter=True)
+        .where(Stall.market_id == market_id)
+    )
     if stall_id is not None:
         stmt = stmt.where(PlacardCheck.stall_id == stall_id)
     rows = session.exec(stmt.order_by(PlacardCheck.id.desc()).limit(limit))

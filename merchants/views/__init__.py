@@ -18,8 +18,10 @@ from merchants.views.helpers import audit_denial, role_text, status_text, transl
 
 LOCALES = ("vi", "en")
 # Scripts only from our own files (there are no inline scripts); photos are shrunk in the browser via blob URLs.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
 
 
 def select_locale() -> str:
@@ -54,15 +56,30 @@ def init_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     auth.login_manager.init_app(app)
     app.session_interface = auth.SessionCookies()
-    for bp in (auth.bp, account.bp, markets.bp, households.bp, placards.bp, reports.bp, imports.bp, admin.bp,
-               admin_markets.bp, admin_users.bp, api.bp):
+    for bp in (
+        auth.bp,
+        account.bp,
+        markets.bp,
+        households.bp,
+        placards.bp,
+        reports.bp,
+        imports.bp,
+        admin.bp,
+        admin_markets.bp,
+        admin_users.bp,
+        api.bp,
+    ):
         app.register_blueprint(bp)
     csrf.exempt(api.bp)
     app.jinja_env.filters["vn_time"] = vn_time
     app.jinja_env.globals["url_map_endpoints"] = app.view_functions
     app.jinja_env.globals["get_locale"] = get_locale
-    app.jinja_env.globals.update(status_text=status_text, role_text=role_text, translated=translated,
-                                 can=lambda cap: current_user.is_authenticated and roles.can(current_user.role, cap))
+    app.jinja_env.globals.update(
+        status_text=status_text,
+        role_text=role_text,
+        translated=translated,
+        can=lambda cap: current_user.is_authenticated and roles.can(current_user.role, cap),
+    )
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound):  # noqa: ANN202
@@ -88,13 +105,15 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError):  # noqa: ANN202
-        return render_template("error.html", code=400,
-                               message="Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang."), 400
+        return render_template(
+            "error.html", code=400, message="Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang."
+        ), 400
 
     @app.errorhandler(429)
     def _too_many(_exc: Exception):  # noqa: ANN202
-        return render_template("error.html", code=429,
-                               message="Đăng nhập sai quá nhiều lần. Hãy thử lại sau ít phút."), 429
+        return render_template(
+            "error.html", code=429, message="Đăng nhập sai quá nhiều lần. Hãy thử lại sau ít phút."
+        ), 429
 
     @app.url_defaults
     def _static_version(endpoint: str, values: dict) -> None:

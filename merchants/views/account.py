@@ -25,13 +25,16 @@ from merchants.views.auth import start_session
 from merchants.views.helpers import attach_error, client_ip
 
 bp = Blueprint("account", __name__)
-UNKNOWN_LINK = _l("Liên kết đặt mật khẩu không đúng. Hãy kiểm tra lại đường dẫn, hoặc xin quản trị viên "
-                  "một liên kết mới.")
+UNKNOWN_LINK = _l(
+    "Liên kết đặt mật khẩu không đúng. Hãy kiểm tra lại đường dẫn, hoặc xin quản trị viên một liên kết mới."
+)
 LINK_GONE = {
-    "used": _l("Liên kết này đã được dùng để đặt mật khẩu. Nếu bạn quên mật khẩu, hãy xin quản trị viên "
-               "một liên kết mới."),
-    "expired": _l("Liên kết này đã hết hạn hoặc đã được thay bằng một liên kết mới hơn. Hãy xin quản trị viên "
-                  "một liên kết mới."),
+    "used": _l(
+        "Liên kết này đã được dùng để đặt mật khẩu. Nếu bạn quên mật khẩu, hãy xin quản trị viên một liên kết mới."
+    ),
+    "expired": _l(
+        "Liên kết này đã hết hạn hoặc đã được thay bằng một liên kết mới hơn. Hãy xin quản trị viên một liên kết mới."
+    ),
     "disabled": _l("Tài khoản của liên kết này đang bị khóa. Hãy liên hệ quản trị viên."),
 }
 
@@ -85,8 +88,13 @@ def set_password(token: str) -> Response:
             flash(_("Đã đặt mật khẩu. Chào mừng %(name)s!", name=user.full_name), "success")
             return redirect(url_for("markets.index"))
     status = 422 if form.is_submitted() else 200
-    page = render_template("account/set_password.html", form=form, info=info, max_password=users.MAX_PASSWORD,
-                           password_hint=password_hint())
+    page = render_template(
+        "account/set_password.html",
+        form=form,
+        info=info,
+        max_password=users.MAX_PASSWORD,
+        password_hint=password_hint(),
+    )
     return _private(make_response(page, status))
 
 
@@ -98,13 +106,19 @@ def password() -> Response | str | tuple[str, int]:
     form.rule_username = current_user.username
     if form.validate_on_submit():
         try:
-            user = signin.change_password(get_session(), current_user.user, form.current_password.data,
-                                          form.password.data, ip=client_ip(),
-                                          limits=signin.Limits.from_config(current_app.config))
+            user = signin.change_password(
+                get_session(),
+                current_user.user,
+                form.current_password.data,
+                form.password.data,
+                ip=client_ip(),
+                limits=signin.Limits.from_config(current_app.config),
+            )
         except signin.Throttled as exc:
             attach_error(form, exc)
-            return render_template("account/password.html", form=form, max_password=users.MAX_PASSWORD,
-                                   password_hint=password_hint()), 429
+            return render_template(
+                "account/password.html", form=form, max_password=users.MAX_PASSWORD, password_hint=password_hint()
+            ), 429
         except DomainError as exc:
             attach_error(form, exc)
         else:
@@ -112,5 +126,6 @@ def password() -> Response | str | tuple[str, int]:
             flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc."), "success")
             return redirect(url_for("markets.index"))
     status = 422 if form.is_submitted() else 200
-    return render_template("account/password.html", form=form, max_password=users.MAX_PASSWORD,
-                           password_hint=password_hint()), status
+    return render_template(
+        "account/password.html", form=form, max_password=users.MAX_PASSWORD, password_hint=password_hint()
+    ), status

@@ -62,10 +62,17 @@ def _page() -> int:
 def index():  # noqa: ANN201
     q, state = request.args.get("q", "")[:100], request.args.get("state", "")
     state = state if state in ("open", "closed") else ""
-    rows, total = sm.list_markets(get_session(), viewer(), q=q, state=state,
-                                  offset=(max(_page(), 1) - 1) * MARKETS_PER_PAGE, limit=MARKETS_PER_PAGE)
-    return render_template("admin/markets/index.html", rows=rows, pager=paginate(total, _page(), MARKETS_PER_PAGE),
-                           q=q, state=state)
+    rows, total = sm.list_markets(
+        get_session(),
+        viewer(),
+        q=q,
+        state=state,
+        offset=(max(_page(), 1) - 1) * MARKETS_PER_PAGE,
+        limit=MARKETS_PER_PAGE,
+    )
+    return render_template(
+        "admin/markets/index.html", rows=rows, pager=paginate(total, _page(), MARKETS_PER_PAGE), q=q, state=state
+    )
 
 
 def _picking() -> bool:
@@ -85,8 +92,11 @@ def _fill_areas(form: MarketForm, province_code: str = "") -> str | None:
     q, note = (form.commune_q.data or "").strip(), None
     if q:
         rows = areas.search_communes(session, q, province_ids=scope)
-        note = (_("%(n)s xã/phường khớp '%(q)s'; chọn trong danh sách bên dưới.", n=len(rows), q=q) if rows
-                else _("Không có xã/phường nào khớp '%(q)s'.", q=q))
+        note = (
+            _("%(n)s xã/phường khớp '%(q)s'; chọn trong danh sách bên dưới.", n=len(rows), q=q)
+            if rows
+            else _("Không có xã/phường nào khớp '%(q)s'.", q=q)
+        )
         if len(rows) == 1 and not form.commune_code.data:
             form.commune_code.data, form.province.data = rows[0].code, rows[0].province_code
     else:
@@ -104,17 +114,36 @@ def _fill_areas(form: MarketForm, province_code: str = "") -> str | None:
 
 
 def _market_input(form: MarketForm) -> sm.MarketInput:
-    return sm.MarketInput(form.code.data or "", form.name.data or "", form.commune_code.data or "",
-                          form.address.data or "", bool(form.is_demo.data), form.target_percent.data or "",
-                          form.target_date.data or "")
+    return sm.MarketInput(
+        form.code.data or "",
+        form.name.data or "",
+        form.commune_code.data or "",
+        form.address.data or "",
+        bool(form.is_demo.data),
+        form.target_percent.data or "",
+        form.target_date.data or "",
+    )
 
 
-def _render_form(form: MarketForm, status: int, *, info: Any = None, current: Any = None,
-                 province_code: str = "", duplicate_url: str | None = None):  # noqa: ANN202
+def _render_form(
+    form: MarketForm,
+    status: int,
+    *,
+    info: Any = None,
+    current: Any = None,
+    province_code: str = "",
+    duplicate_url: str | None = None,
+):  # noqa: ANN202
     note = _fill_areas(form, province_code)
-    return render_template("admin/markets/form.html", form=form, info=info, current=current, search_note=note,
-                           programme=get_settings(get_session(), settings_defaults()),
-                           duplicate_url=duplicate_url), status
+    return render_template(
+        "admin/markets/form.html",
+        form=form,
+        info=info,
+        current=current,
+        search_note=note,
+        programme=get_settings(get_session(), settings_defaults()),
+        duplicate_url=duplicate_url,
+    ), status
 
 
 def _duplicate_market(exc: DomainError) -> str | None:
@@ -161,8 +190,14 @@ def edit(market_id: int):  # noqa: ANN201
     if form.validate_on_submit():
         version = (form.version.data or "").strip()
         try:
-            sm.update_market(session, v, market_id, _market_input(form), source_ip=client_ip(),
-                             expected_version=int(version) if version.isdigit() and len(version) < 10 else 0)
+            sm.update_market(
+                session,
+                v,
+                market_id,
+                _market_input(form),
+                source_ip=client_ip(),
+                expected_version=int(version) if version.isdigit() and len(version) < 10 else 0,
+            )
         except EditConflict as exc:
             attach_error(form, exc)
             current = info = sm.get_managed_market(session, v, market_id)
@@ -174,8 +209,9 @@ def edit(market_id: int):  # noqa: ANN201
             flash(_("Đã lưu thông tin chợ."), "success")
             return redirect(url_for("admin_markets.index"))
     status = 409 if current else 422 if request.method == "POST" else 200
-    return _render_form(form, status, info=info, current=current, province_code=info.province.code,
-                        duplicate_url=duplicate_url)
+    return _render_form(
+        form, status, info=info, current=current, province_code=info.province.code, duplicate_url=duplicate_url
+    )
 
 
 def _set_market_closed(market_id: int, closed: bool):  # noqa: ANN202
@@ -186,8 +222,12 @@ def _set_market_closed(market_id: int, closed: bool):  # noqa: ANN202
     except DomainError as exc:
         flash(translated(exc.message), "error")
     else:
-        flash(_("Đã đóng chợ %(name)s. Hộ, sạp và lịch sử vẫn được giữ.", name=market.name) if closed
-              else _("Đã mở lại chợ %(name)s.", name=market.name), "success")
+        flash(
+            _("Đã đóng chợ %(name)s. Hộ, sạp và lịch sử vẫn được giữ.", name=market.name)
+            if closed
+            else _("Đã mở lại chợ %(name)s.", name=market.name),
+            "success",
+        )
     return redirect(url_for("admin_markets.edit", market_id=market_id))
 
 
@@ -216,16 +256,31 @@ def _render_stalls(market_id: int, add_form: AddStallsForm, zone_form: ZoneRenam
     zone_form.zone.choices = [(z.zone, z.zone or _("(không có khu)")) for z in zones]
     f = _stall_filters()
     kwargs = {"zone": None if f["zone"] == ALL_ZONES else f["zone"], "state": f["state"], "q": f["q"]}
-    rows, total = st.stall_page(session, v, market_id, offset=(max(_page(), 1) - 1) * STALLS_PER_PAGE,
-                                limit=STALLS_PER_PAGE, **kwargs)
+    rows, total = st.stall_page(
+        session, v, market_id, offset=(max(_page(), 1) - 1) * STALLS_PER_PAGE, limit=STALLS_PER_PAGE, **kwargs
+    )
     pager = paginate(total, _page(), STALLS_PER_PAGE)
     if pager.start != (max(_page(), 1) - 1) * STALLS_PER_PAGE:
         rows, _total = st.stall_page(session, v, market_id, offset=pager.start, limit=STALLS_PER_PAGE, **kwargs)
-    params = {"market_id": market_id, "q": f["q"] or None, "state": f["state"] or None,
-              "zone": None if f["zone"] == ALL_ZONES else f["zone"]}
-    return render_template("admin/markets/stalls.html", info=info, zones=zones, rows=rows, pager=pager,
-                           filters=f, params=params, states=STALL_STATES, all_zones=ALL_ZONES, add_form=add_form,
-                           zone_form=zone_form), status
+    params = {
+        "market_id": market_id,
+        "q": f["q"] or None,
+        "state": f["state"] or None,
+        "zone": None if f["zone"] == ALL_ZONES else f["zone"],
+    }
+    return render_template(
+        "admin/markets/stalls.html",
+        info=info,
+        zones=zones,
+        rows=rows,
+        pager=pager,
+        filters=f,
+        params=params,
+        states=STALL_STATES,
+        all_zones=ALL_ZONES,
+        add_form=add_form,
+        zone_form=zone_form,
+    ), status
 
 
 @bp.route("/<int:market_id>/stalls", methods=["GET", "POST"])
@@ -234,24 +289,36 @@ def stalls(market_id: int):  # noqa: ANN201
     form = AddStallsForm()
     if form.validate_on_submit():
         try:
-            added = st.add_stalls(get_session(), viewer(), market_id, codes=form.codes.data,
-                                  zone=form.zone.data or "", source_ip=client_ip())
+            added = st.add_stalls(
+                get_session(),
+                viewer(),
+                market_id,
+                codes=form.codes.data,
+                zone=form.zone.data or "",
+                source_ip=client_ip(),
+            )
         except (NotFound, Forbidden):
             raise
         except DomainError as exc:
             attach_error(form, exc)
         else:
             if added.created:
-                flash(_("Đã thêm %(n)s sạp (%(first)s → %(last)s).", n=len(added.created), first=added.created[0],
-                        last=added.created[-1]), "success")
+                flash(
+                    _(
+                        "Đã thêm %(n)s sạp (%(first)s → %(last)s).",
+                        n=len(added.created),
+                        first=added.created[0],
+                        last=added.created[-1],
+                    ),
+                    "success",
+                )
             if added.existing:
                 shown = ", ".join(added.existing[:10]) + ("…" if len(added.existing) > 10 else "")
-                flash(_("%(n)s mã đã có trong chợ, bỏ qua: %(codes)s", n=len(added.existing), codes=shown),
-                      "warning")
-            return redirect(url_for("admin_markets.stalls", market_id=market_id,
-                                    zone=st.clean_zone(form.zone.data or "")))
-    return _render_stalls(market_id, form, ZoneRenameForm(prefix="rename"),
-                          422 if request.method == "POST" else 200)
+                flash(_("%(n)s mã đã có trong chợ, bỏ qua: %(codes)s", n=len(added.existing), codes=shown), "warning")
+            return redirect(
+                url_for("admin_markets.stalls", market_id=market_id, zone=st.clean_zone(form.zone.data or ""))
+            )
+    return _render_stalls(market_id, form, ZoneRenameForm(prefix="rename"), 422 if request.method == "POST" else 200)
 
 
 @bp.post("/<int:market_id>/zones/rename")
@@ -260,28 +327,48 @@ def rename_zone(market_id: int):  # noqa: ANN201
     form = ZoneRenameForm(prefix="rename")
     if form.validate_on_submit():
         try:
-            moved = st.rename_zone(get_session(), viewer(), market_id, zone=form.zone.data or "",
-                                   new_zone=form.new_zone.data, source_ip=client_ip())
+            moved = st.rename_zone(
+                get_session(),
+                viewer(),
+                market_id,
+                zone=form.zone.data or "",
+                new_zone=form.new_zone.data,
+                source_ip=client_ip(),
+            )
         except (NotFound, Forbidden):
             raise
         except DomainError as exc:
             attach_error(form, exc)
         else:
             flash(_("Đã đổi tên khu cho %(n)s sạp.", n=moved), "success")
-            return redirect(url_for("admin_markets.stalls", market_id=market_id,
-                                    zone=st.clean_zone(form.new_zone.data)))
+            return redirect(
+                url_for("admin_markets.stalls", market_id=market_id, zone=st.clean_zone(form.new_zone.data))
+            )
     return _render_stalls(market_id, AddStallsForm(formdata=None), form, 422)
 
 
-def _render_stall(market_id: int, stall_id: int, form: StallForm, status: int = 200, *,
-                  action_error: DomainError | None = None, duplicate_url: str | None = None):  # noqa: ANN202
+def _render_stall(
+    market_id: int,
+    stall_id: int,
+    form: StallForm,
+    status: int = 200,
+    *,
+    action_error: DomainError | None = None,
+    duplicate_url: str | None = None,
+):  # noqa: ANN202
     session, v = get_session(), viewer()
     info = sm.get_managed_market(session, v, market_id)
     detail = st.stall_detail(session, v, market_id, stall_id)
     if request.method == "GET" or action_error:
         form.code.data, form.zone.data = detail.stall.code, detail.stall.zone
-    return render_template("admin/markets/stall.html", info=info, detail=detail, form=form,
-                           action_error=action_error, duplicate_url=duplicate_url), status
+    return render_template(
+        "admin/markets/stall.html",
+        info=info,
+        detail=detail,
+        form=form,
+        action_error=action_error,
+        duplicate_url=duplicate_url,
+    ), status
 
 
 @bp.route("/<int:market_id>/stalls/<int:stall_id>", methods=["GET", "POST"])
@@ -290,8 +377,15 @@ def stall(market_id: int, stall_id: int):  # noqa: ANN201
     form, duplicate_url = StallForm(), None
     if form.validate_on_submit():
         try:
-            s = st.edit_stall(get_session(), viewer(), market_id, stall_id, code=form.code.data,
-                              zone=form.zone.data or "", source_ip=client_ip())
+            s = st.edit_stall(
+                get_session(),
+                viewer(),
+                market_id,
+                stall_id,
+                code=form.code.data,
+                zone=form.zone.data or "",
+                source_ip=client_ip(),
+            )
         except (NotFound, Forbidden):
             raise
         except DomainError as exc:
@@ -301,8 +395,9 @@ def stall(market_id: int, stall_id: int):  # noqa: ANN201
         else:
             flash(_("Đã lưu sạp %(code)s.", code=s.code), "success")
             return redirect(url_for("admin_markets.stalls", market_id=market_id, zone=s.zone))
-    return _render_stall(market_id, stall_id, form, 422 if request.method == "POST" else 200,
-                         duplicate_url=duplicate_url)
+    return _render_stall(
+        market_id, stall_id, form, 422 if request.method == "POST" else 200, duplicate_url=duplicate_url
+    )
 
 
 def _stall_action(market_id: int, stall_id: int, action: Callable[..., Any], done: str):  # noqa: ANN202
@@ -323,15 +418,17 @@ def _stall_action(market_id: int, stall_id: int, action: Callable[..., Any], don
 @bp.post("/<int:market_id>/stalls/<int:stall_id>/close")
 @admin_only
 def stall_close(market_id: int, stall_id: int):  # noqa: ANN201
-    return _stall_action(market_id, stall_id, lambda *a, **k: st.set_stall_closed(*a, closed=True, **k),
-                         N_("Đã đóng sạp %(code)s."))
+    return _stall_action(
+        market_id, stall_id, lambda *a, **k: st.set_stall_closed(*a, closed=True, **k), N_("Đã đóng sạp %(code)s.")
+    )
 
 
 @bp.post("/<int:market_id>/stalls/<int:stall_id>/reopen")
 @admin_only
 def stall_reopen(market_id: int, stall_id: int):  # noqa: ANN201
-    return _stall_action(market_id, stall_id, lambda *a, **k: st.set_stall_closed(*a, closed=False, **k),
-                         N_("Đã mở lại sạp %(code)s."))
+    return _stall_action(
+        market_id, stall_id, lambda *a, **k: st.set_stall_closed(*a, closed=False, **k), N_("Đã mở lại sạp %(code)s.")
+    )
 
 
 @bp.post("/<int:market_id>/stalls/<int:stall_id>/delete")
@@ -344,22 +441,32 @@ def _import_page(kind: str, info: Any = None):  # noqa: ANN202
     session, v, form = get_session(), viewer(), SetupImportForm()
     if form.validate_on_submit():
         upload = form.file.data
-        options = {"data": upload.read(), "filename": upload.filename or "", "dry_run": form.dry_run.data,
-                   "all_or_nothing": form.all_or_nothing.data, "source_ip": client_ip()}
+        options = {
+            "data": upload.read(),
+            "filename": upload.filename or "",
+            "dry_run": form.dry_run.data,
+            "all_or_nothing": form.all_or_nothing.data,
+            "source_ip": client_ip(),
+        }
         try:
-            report = (mi.import_markets(session, v, update_existing=form.update_existing.data, **options)
-                      if kind == "markets" else
-                      mi.import_stalls(session, v, market_id=info.market.id if info else None, **options))
+            report = (
+                mi.import_markets(session, v, update_existing=form.update_existing.data, **options)
+                if kind == "markets"
+                else mi.import_stalls(session, v, market_id=info.market.id if info else None, **options)
+            )
         except (NotFound, Forbidden):
             raise
         except DomainError as exc:
             attach_error(form, exc)
         else:
-            return render_template("admin/markets/import_result.html", report=report, info=info,
-                                   shown=SHOWN_NOTES)
-    return render_template("admin/markets/import.html", form=form, kind=kind, info=info,
-                           schema=mi.MARKETS if kind == "markets" else mi.STALLS), \
-        422 if form.is_submitted() else 200
+            return render_template("admin/markets/import_result.html", report=report, info=info, shown=SHOWN_NOTES)
+    return render_template(
+        "admin/markets/import.html",
+        form=form,
+        kind=kind,
+        info=info,
+        schema=mi.MARKETS if kind == "markets" else mi.STALLS,
+    ), 422 if form.is_submitted() else 200
 
 
 @bp.route("/import", methods=["GET", "POST"])

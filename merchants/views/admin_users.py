@@ -70,8 +70,9 @@ def _search(form: UserFields, v: Viewer) -> bool:
     if "find_communes" not in request.form:
         return False
     form.merge_picked()
-    found = search_communes(get_session(), form.commune_query.data or "",
-                            province_ids=None if v.sees_everything else v.province_ids)
+    found = search_communes(
+        get_session(), form.commune_query.data or "", province_ids=None if v.sees_everything else v.province_ids
+    )
     form.picked_communes.choices = [(c.code, f"{c.code} – {c.name} ({c.province_name})") for c in found]
     return True
 
@@ -84,8 +85,14 @@ def index() -> str:
     rows = users.list_users(get_session(), v, q=q)
     pager = paginate(len(rows), request.args.get("page", 1, type=int), PAGE_SIZE)
     own = [] if v.sees_everything else list_provinces(get_session(), ids=v.province_ids)
-    return render_template("admin/users/index.html", rows=rows[pager.start:pager.end], q=q, pager=pager,
-                           own_provinces=own, sees_everything=v.sees_everything)
+    return render_template(
+        "admin/users/index.html",
+        rows=rows[pager.start : pager.end],
+        q=q,
+        pager=pager,
+        own_provinces=own,
+        sees_everything=v.sees_everything,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -138,8 +145,16 @@ def edit(user_id: int) -> Response | tuple[str, int]:
     if not searching and form.validate_on_submit():
         form.merge_picked()
         try:
-            users.update_user(session, v, row.username, full_name=form.full_name.data, role=form.role.data,
-                              scope=form.scope_input(), expected_version=_form_version(form), source_ip=client_ip())
+            users.update_user(
+                session,
+                v,
+                row.username,
+                full_name=form.full_name.data,
+                role=form.role.data,
+                scope=form.scope_input(),
+                expected_version=_form_version(form),
+                source_ip=client_ip(),
+            )
         except DomainError as exc:
             status = _refusal(form, exc)
             if status == 409:
@@ -155,8 +170,14 @@ def edit(user_id: int) -> Response | tuple[str, int]:
 
 def _show(row: users.UserRow, token_form: TokenForm, status: int = 200) -> tuple[str, int]:
     tokens = users.list_tokens(get_session(), viewer(), row.username)
-    return render_template("admin/users/show.html", row=row, tokens=tokens, token_form=token_form,
-                           now=users.current_time(), is_self=row.id == viewer().user_id), status
+    return render_template(
+        "admin/users/show.html",
+        row=row,
+        tokens=tokens,
+        token_form=token_form,
+        now=users.current_time(),
+        is_self=row.id == viewer().user_id,
+    ), status
 
 
 @bp.get("/<int:user_id>")
@@ -216,8 +237,9 @@ def create_token(user_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _show(row, form, 422)
     try:
-        token = users.create_api_token(session, row.username, form.label.data, actor=v, days=form.days.data,
-                                       source_ip=client_ip())
+        token = users.create_api_token(
+            session, row.username, form.label.data, actor=v, days=form.days.data, source_ip=client_ip()
+        )
     except DomainError as exc:
         return _show(row, form, _refusal(form, exc))
     page = render_template("admin/users/token.html", row=row, token=token, label=form.label.data)
@@ -241,14 +263,21 @@ def import_file() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            result = user_import.import_users(get_session(), viewer(), data=upload.read(),
-                                              filename=upload.filename or "", dry_run=form.dry_run.data,
-                                              hours=_hours(), source_ip=client_ip())
+            result = user_import.import_users(
+                get_session(),
+                viewer(),
+                data=upload.read(),
+                filename=upload.filename or "",
+                dry_run=form.dry_run.data,
+                hours=_hours(),
+                source_ip=client_ip(),
+            )
         except DomainError as exc:
             attach_error(form, exc)
         else:
-            page = render_template("admin/users/import_result.html", result=result,
-                                   handovers=[_handover(link) for link in result.links])
+            page = render_template(
+                "admin/users/import_result.html", result=result, handovers=[_handover(link) for link in result.links]
+            )
             return _no_store(make_response(page, 201 if result.stored else 200))
     status = 422 if form.is_submitted() else 200
     return render_template("admin/users/import.html", form=form, schema=user_import.USERS), status
@@ -258,4 +287,3 @@ def import_file() -> Response | tuple[str, int]:
 @requires("users")
 def import_template() -> Response:
     return download(user_import.template_xlsx(), "mau-nguoi-dung.xlsx", XLSX_MIME)
-

@@ -113,10 +113,19 @@ def _openapi_text() -> str:
 def coverage(level: str) -> Response:
     if level not in aq.LEVELS:
         raise NotFound(f"Không có cấp '{level}'; dùng một trong: {', '.join(aq.LEVELS)}.")
-    rows = aq.coverage_by_area(get_session(), g.api_viewer, level, province=request.args.get("province", ""),
-                               commune=request.args.get("commune", ""))
-    return jsonify(items=[{"code": r.code, "name": r.name, **r.parents, "markets": r.markets,
-                           **_figures(r.coverage, r.funnel)} for r in rows])
+    rows = aq.coverage_by_area(
+        get_session(),
+        g.api_viewer,
+        level,
+        province=request.args.get("province", ""),
+        commune=request.args.get("commune", ""),
+    )
+    return jsonify(
+        items=[
+            {"code": r.code, "name": r.name, **r.parents, "markets": r.markets, **_figures(r.coverage, r.funnel)}
+            for r in rows
+        ]
+    )
 
 
 @bp.get("/households")
@@ -126,8 +135,15 @@ def households() -> Response:
     if status and status not in st.ORDER:
         raise BadRequest(f"Tham số 'status' phải là một trong: {', '.join(st.ORDER)} (nhận '{status}').")
     v = g.api_viewer
-    items, total = aq.households_page(get_session(), v, market=request.args.get("market", ""), status=status,
-                                      page=page, per_page=per_page, show_pii=v.can("pii"))
+    items, total = aq.households_page(
+        get_session(),
+        v,
+        market=request.args.get("market", ""),
+        status=status,
+        page=page,
+        per_page=per_page,
+        show_pii=v.can("pii"),
+    )
     more = page * per_page < total
     nxt = url_for("api.households", **{**request.args.to_dict(), "page": page + 1}) if more else None
     return jsonify(items=[_plain(asdict(i)) for i in items], page=page, per_page=per_page, total=total, next=nxt)
@@ -138,10 +154,23 @@ def stalls(code: str) -> Response:
     session, v = get_session(), g.api_viewer
     market = aq.visible_market(session, v, code)
     rows = stall_rows(session, v, market.id, show_pii=v.can("pii"))
-    return jsonify(market=market.code, items=[
-        {"code": r.code, "zone": r.zone, "household_id": r.household_id, "owner_name": r.owner_name or None,
-         "goods": r.goods or None, "bank": r.bank or None, "account_number": r.account or None,
-         "status": r.status or None, "needs_reprint": r.needs_reprint} for r in rows])
+    return jsonify(
+        market=market.code,
+        items=[
+            {
+                "code": r.code,
+                "zone": r.zone,
+                "household_id": r.household_id,
+                "owner_name": r.owner_name or None,
+                "goods": r.goods or None,
+                "bank": r.bank or None,
+                "account_number": r.account or None,
+                "status": r.status or None,
+                "needs_reprint": r.needs_reprint,
+            }
+            for r in rows
+        ],
+    )
 
 
 @bp.get("/markets/<code>/stalls/<stall_code>")

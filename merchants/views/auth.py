@@ -74,8 +74,13 @@ def login():  # noqa: ANN201
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = signin.sign_in(get_session(), form.username.data, form.password.data, ip=client_ip(),
-                                  limits=signin.Limits.from_config(current_app.config))
+            user = signin.sign_in(
+                get_session(),
+                form.username.data,
+                form.password.data,
+                ip=client_ip(),
+                limits=signin.Limits.from_config(current_app.config),
+            )
         except signin.Throttled:
             form.form_errors.append(_("Đăng nhập sai quá nhiều lần. Hãy thử lại sau ít phút."))
             return render_template("auth/login.html", form=form), 429
@@ -96,8 +101,7 @@ def start_session(user: User) -> None:
     db = get_session()
     if chosen in LOCALES and chosen != user.locale:
         users.set_locale(db, user, chosen)
-    token = sessions.open_session(db, user, ip=client_ip(), user_agent=request.user_agent.string,
-                                  lifetime=lifetime())
+    token = sessions.open_session(db, user, ip=client_ip(), user_agent=request.user_agent.string, lifetime=lifetime())
     login_user(SignedIn(user, token))
 
 

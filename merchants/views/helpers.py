@@ -55,8 +55,16 @@ ERROR_PAGES: tuple[str, ...] = (
 
 # The labels ``status`` and ``roles`` keep as data, marked here so the catalog has them.
 LABELS: tuple[str, ...] = (
-    N_("Đã đăng ký"), N_("Đã có tài khoản"), N_("Đã cấp QR"), N_("Đã in bảng QR"), N_("Đã kiểm tra bảng"),
-    N_("Quản trị"), N_("Cán bộ ngân hàng"), N_("Cán bộ xã/phường"), N_("Nhân viên in"), N_("Ban quản lý chợ"),
+    N_("Đã đăng ký"),
+    N_("Đã có tài khoản"),
+    N_("Đã cấp QR"),
+    N_("Đã in bảng QR"),
+    N_("Đã kiểm tra bảng"),
+    N_("Quản trị"),
+    N_("Cán bộ ngân hàng"),
+    N_("Cán bộ xã/phường"),
+    N_("Nhân viên in"),
+    N_("Ban quản lý chợ"),
 )
 
 
@@ -172,9 +180,11 @@ def paginate(total: int, page: int, size: int) -> Pager:
 def settings_defaults() -> Defaults:
     """The programme settings an installation has before its administrators save their own (from the config)."""
     by = current_app.config.get("COVERAGE_TARGET_DATE")
-    return Defaults(name=current_app.config.get("PROGRAMME_NAME", "Chợ 4.0"),
-                    target_percent=int(current_app.config["COVERAGE_TARGET_PERCENT"]),
-                    target_date=date.fromisoformat(by) if by else None)
+    return Defaults(
+        name=current_app.config.get("PROGRAMME_NAME", "Chợ 4.0"),
+        target_percent=int(current_app.config["COVERAGE_TARGET_PERCENT"]),
+        target_date=date.fromisoformat(by) if by else None,
+    )
 
 
 def client_ip() -> str | None:
@@ -192,8 +202,9 @@ def audit_denial(status: int, actor: Viewer | None = None) -> None:
         actor = viewer() if getattr(current_user, "is_authenticated", False) else NOBODY
     session = get_session()
     try:
-        audit.record_denial(session, actor, status=status, method=request.method, path=request.path,
-                            source_ip=client_ip())
+        audit.record_denial(
+            session, actor, status=status, method=request.method, path=request.path, source_ip=client_ip()
+        )
     except SQLAlchemyError:
         session.rollback()
         log.exception("could not audit a refused request to %s", request.path)

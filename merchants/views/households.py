@@ -55,12 +55,22 @@ def _prefill_from_photo(form: RegisterForm, photo_form: QRPhotoForm) -> str | No
             if parsed.merchant_name and not (form.holder_name.data or "").strip():
                 form.holder_name.data = identity.holder_name_from(parsed.merchant_name)
             if not parsed.account.isdigit():
-                flash(_("Tài khoản trong mã QR có chữ (tài khoản định danh). Hãy đối chiếu với chủ hộ rồi đánh "
-                        "dấu ô xác nhận tài khoản định danh."), "warning")
+                flash(
+                    _(
+                        "Tài khoản trong mã QR có chữ (tài khoản định danh). Hãy đối chiếu với chủ hộ rồi đánh "
+                        "dấu ô xác nhận tài khoản định danh."
+                    ),
+                    "warning",
+                )
             if parsed.warnings:
                 # Read whole (the CRC is right); what did not follow the standard is only shown, never used.
-                flash(_("Mã QR có trường không đúng chuẩn, đã bỏ qua: %(w)s",
-                        w="; ".join(w.message for w in parsed.warnings[:5])), "info")
+                flash(
+                    _(
+                        "Mã QR có trường không đúng chuẩn, đã bỏ qua: %(w)s",
+                        w="; ".join(w.message for w in parsed.warnings[:5]),
+                    ),
+                    "info",
+                )
             return None
     if not texts:
         return _("Không tìm thấy mã QR trong ảnh. Hãy chụp gần hơn, đủ sáng, không lóa.")
@@ -88,16 +98,34 @@ def register(market_id: int):  # noqa: ANN201
                 flash(_("Đã điền ngân hàng và số tài khoản từ mã QR. Hãy xác nhận tên chủ tài khoản."), "success")
         return render_template("households/register.html", form=form, photo_form=photo_form, info=info)
     if form.validate_on_submit():
-        account = (hs.AccountInput(form.bin.data, form.account_number.data, form.holder_name.data or "",
-                                   alias=bool(form.account_alias.data)) if form.bin.data else None)
-        new_stall = (hs.NewStall(form.new_stall_code.data, form.new_stall_zone.data or "")
-                     if (form.new_stall_code.data or "").strip() else None)
+        account = (
+            hs.AccountInput(
+                form.bin.data,
+                form.account_number.data,
+                form.holder_name.data or "",
+                alias=bool(form.account_alias.data),
+            )
+            if form.bin.data
+            else None
+        )
+        new_stall = (
+            hs.NewStall(form.new_stall_code.data, form.new_stall_zone.data or "")
+            if (form.new_stall_code.data or "").strip()
+            else None
+        )
         try:
             h = hs.register_household(
-                session, v, market_id=market_id, stall_ids=form.stall_ids.data,
-                household=hs.HouseholdInput(form.owner_name.data, form.phone.data or "",
-                                            form.citizen_id.data or "", form.goods.data or ""),
-                account=account, new_stall=new_stall, source_ip=client_ip())
+                session,
+                v,
+                market_id=market_id,
+                stall_ids=form.stall_ids.data,
+                household=hs.HouseholdInput(
+                    form.owner_name.data, form.phone.data or "", form.citizen_id.data or "", form.goods.data or ""
+                ),
+                account=account,
+                new_stall=new_stall,
+                source_ip=client_ip(),
+            )
         except DomainError as exc:
             attach_error(form, exc)
             stall_url = _existing_stall_link(exc, market_id, form.new_stall_code.data)
@@ -106,8 +134,14 @@ def register(market_id: int):  # noqa: ANN201
             flash(_("Đã đăng ký hộ %(name)s.", name=h.owner_name), "success")
             return redirect(url_for("households.show", household_id=h.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("households/register.html", form=form, photo_form=photo_form, info=info,
-                           duplicate_url=duplicate_url, stall_url=stall_url), status
+    return render_template(
+        "households/register.html",
+        form=form,
+        photo_form=photo_form,
+        info=info,
+        duplicate_url=duplicate_url,
+        stall_url=stall_url,
+    ), status
 
 
 def _existing_stall_link(exc: DomainError, market_id: int, typed: str | None) -> str | None:
@@ -123,8 +157,14 @@ def show(household_id: int):  # noqa: ANN201
     session, v = get_session(), viewer()
     hv = household_view(session, v, household_id)
     bank = get_bank(hv.account.bin) if hv.account else None
-    return render_template("households/show.html", hv=hv, bank=bank, show_pii=v.can("pii"),
-                           mask=identity.mask_tail, phone=identity.format_phone)
+    return render_template(
+        "households/show.html",
+        hv=hv,
+        bank=bank,
+        show_pii=v.can("pii"),
+        mask=identity.mask_tail,
+        phone=identity.format_phone,
+    )
 
 
 @bp.get("/households/<int:household_id>/qr.<fmt>")
@@ -167,10 +207,16 @@ def edit(household_id: int):  # noqa: ANN201
     current, duplicate_url = None, None
     if form.validate_on_submit():
         try:
-            hs.update_household(session, v, household_id, expected_version=_form_version(form),
-                                household=hs.HouseholdInput(form.owner_name.data, form.phone.data or "",
-                                                            form.citizen_id.data or "", form.goods.data or ""),
-                                source_ip=client_ip())
+            hs.update_household(
+                session,
+                v,
+                household_id,
+                expected_version=_form_version(form),
+                household=hs.HouseholdInput(
+                    form.owner_name.data, form.phone.data or "", form.citizen_id.data or "", form.goods.data or ""
+                ),
+                source_ip=client_ip(),
+            )
         except EditConflict as exc:
             attach_error(form, exc)
             current = household_view(session, v, household_id).household
@@ -182,8 +228,16 @@ def edit(household_id: int):  # noqa: ANN201
             flash(_("Đã lưu thông tin hộ."), "success")
             return redirect(url_for("households.show", household_id=household_id))
     status = 409 if current else 422 if request.method == "POST" else 200
-    return render_template("households/edit.html", form=form, hv=hv, current=current, duplicate_url=duplicate_url,
-                           phone=identity.format_phone, show_pii=v.can("pii"), mask=identity.mask_tail), status
+    return render_template(
+        "households/edit.html",
+        form=form,
+        hv=hv,
+        current=current,
+        duplicate_url=duplicate_url,
+        phone=identity.format_phone,
+        show_pii=v.can("pii"),
+        mask=identity.mask_tail,
+    ), status
 
 
 def _form_version(form: EditHouseholdForm | ChangeAccountForm) -> int:
@@ -201,16 +255,26 @@ def change_account(household_id: int):  # noqa: ANN201
     form.fill_banks()
     if request.method == "GET":
         form.version.data = str(hv.household.version)
-        form.holder_name.data = hv.account.holder_name if hv.account else identity.holder_name_from(
-            hv.household.owner_name)
+        form.holder_name.data = (
+            hv.account.holder_name if hv.account else identity.holder_name_from(hv.household.owner_name)
+        )
     current, duplicate_url = None, None
     if form.validate_on_submit():
         try:
-            hs.change_account(session, v, household_id, expected_version=_form_version(form),
-                              account=hs.AccountInput(form.bin.data or "", form.account_number.data or "",
-                                                      form.holder_name.data or "",
-                                                      alias=bool(form.account_alias.data)), reason=form.reason.data,
-                              source_ip=client_ip())
+            hs.change_account(
+                session,
+                v,
+                household_id,
+                expected_version=_form_version(form),
+                account=hs.AccountInput(
+                    form.bin.data or "",
+                    form.account_number.data or "",
+                    form.holder_name.data or "",
+                    alias=bool(form.account_alias.data),
+                ),
+                reason=form.reason.data,
+                source_ip=client_ip(),
+            )
         except EditConflict as exc:
             attach_error(form, exc)
             current = hv = household_view(session, v, household_id)
@@ -223,8 +287,16 @@ def change_account(household_id: int):  # noqa: ANN201
             return redirect(url_for("households.show", household_id=household_id))
     status = 409 if current else 422 if request.method == "POST" else 200
     bank = get_bank(hv.account.bin) if hv.account else None
-    return render_template("households/account.html", form=form, hv=hv, bank=bank, current=current,
-                           duplicate_url=duplicate_url, show_pii=v.can("pii"), mask=identity.mask_tail), status
+    return render_template(
+        "households/account.html",
+        form=form,
+        hv=hv,
+        bank=bank,
+        current=current,
+        duplicate_url=duplicate_url,
+        show_pii=v.can("pii"),
+        mask=identity.mask_tail,
+    ), status
 
 
 @bp.get("/households/<int:household_id>/history")
@@ -233,9 +305,16 @@ def history(household_id: int):  # noqa: ANN201
     session, v = get_session(), viewer()
     hv = household_view(session, v, household_id)
     entries, accounts = household_history(session, v, household_id)
-    return render_template("households/history.html", hv=hv, entries=entries, accounts=accounts,
-                           details=[_detail(e.detail) for e in entries], show_pii=v.can("pii"),
-                           mask=identity.mask_tail, get_bank=get_bank)
+    return render_template(
+        "households/history.html",
+        hv=hv,
+        entries=entries,
+        accounts=accounts,
+        details=[_detail(e.detail) for e in entries],
+        show_pii=v.can("pii"),
+        mask=identity.mask_tail,
+        get_bank=get_bank,
+    )
 
 
 def _detail(text: str) -> dict:
@@ -252,6 +331,16 @@ def _detail(text: str) -> dict:
 def search():  # noqa: ANN201
     v = viewer()
     hits = search_households(get_session(), v, search_terms(request.args.get("q", "")), show_pii=v.can("pii"))
-    return jsonify([{"id": h.household_id, "owner_name": h.owner_name, "market": h.market_name,
-                     "stalls": h.stalls, "phone": h.phone,
-                     "url": url_for("households.show", household_id=h.household_id)} for h in hits])
+    return jsonify(
+        [
+            {
+                "id": h.household_id,
+                "owner_name": h.owner_name,
+                "market": h.market_name,
+                "stalls": h.stalls,
+                "phone": h.phone,
+                "url": url_for("households.show", household_id=h.household_id),
+            }
+            for h in hits
+        ]
+    )

@@ -38,15 +38,26 @@ def upload(market_id: int):  # noqa: ANN201
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            report = import_households(session, v, market_id=market_id, data=upload.read(),
-                                       filename=upload.filename or "", dry_run=form.dry_run.data,
-                                       all_or_nothing=form.all_or_nothing.data,
-                                       sheet=(form.sheet.data or "").strip() or None)
+            report = import_households(
+                session,
+                v,
+                market_id=market_id,
+                data=upload.read(),
+                filename=upload.filename or "",
+                dry_run=form.dry_run.data,
+                all_or_nothing=form.all_or_nothing.data,
+                sheet=(form.sheet.data or "").strip() or None,
+            )
         except DomainError as exc:
             attach_error(form, exc)
         else:
-            return render_template("imports/result.html", info=info, report=report,
-                                   shown_problems=SHOWN_PROBLEMS, shown_skipped=SHOWN_SKIPPED)
+            return render_template(
+                "imports/result.html",
+                info=info,
+                report=report,
+                shown_problems=SHOWN_PROBLEMS,
+                shown_skipped=SHOWN_SKIPPED,
+            )
     status = 422 if form.is_submitted() else 200
     return render_template("imports/upload.html", info=info, form=form), status
 

@@ -27,8 +27,7 @@ def index():  # noqa: ANN201
     if total == 0 and not q and v.can("users"):
         return redirect(url_for("admin.home"))  # a new programme: the getting-started checklist, not an empty list
     pager = paginate(total, request.args.get("page", 1, type=int), MARKETS_PER_PAGE)
-    ids = first_ids if pager.page == 1 else market_page(session, v, q=q, offset=pager.start,
-                                                        limit=MARKETS_PER_PAGE)[0]
+    ids = first_ids if pager.page == 1 else market_page(session, v, q=q, offset=pager.start, limit=MARKETS_PER_PAGE)[0]
     rows = market_coverage(session, v, ids) if ids else []
     return render_template("markets/index.html", rows=rows, pager=pager, q=q)
 
@@ -43,13 +42,15 @@ def show(market_id: int):  # noqa: ANN201
     cov = market_coverage(session, v, [market_id])[0]
     filters = {"q": search_terms(q), "status": status, "show_pii": v.can("pii")}
     page = max(1, min(request.args.get("page", 1, type=int), 1_000_000))
-    rows, total = stall_page(session, v, market_id, offset=(page - 1) * STALLS_PER_PAGE, limit=STALLS_PER_PAGE,
-                             **filters)
+    rows, total = stall_page(
+        session, v, market_id, offset=(page - 1) * STALLS_PER_PAGE, limit=STALLS_PER_PAGE, **filters
+    )
     pager = paginate(total, page, STALLS_PER_PAGE)
     if pager.start != (page - 1) * STALLS_PER_PAGE:  # asked past the last page: show the last one
         rows, total = stall_page(session, v, market_id, offset=pager.start, limit=STALLS_PER_PAGE, **filters)
-    return render_template("markets/show.html", info=info, cov=cov, rows=rows, pager=pager,
-                           q=q, status=status, statuses=st.ORDER)
+    return render_template(
+        "markets/show.html", info=info, cov=cov, rows=rows, pager=pager, q=q, status=status, statuses=st.ORDER
+    )
 
 
 @bp.get("/markets/<int:market_id>/stalls/<code>")

@@ -50,25 +50,38 @@ def batch(market_id: int):  # noqa: ANN201
     form = _PrintForm()
     if form.validate_on_submit():
         try:
-            req = bs.build_request(layout=form.layout.data, selection=form.selection.data,
-                                   zone=form.zone.data or "", stall_codes=form.stall_codes.data or "")
+            req = bs.build_request(
+                layout=form.layout.data,
+                selection=form.selection.data,
+                zone=form.zone.data or "",
+                stall_codes=form.stall_codes.data or "",
+            )
             replacing = 0 if form.confirm_replace.data else bs.hanging_placards(session, v, market_id, req)
             job = None if replacing else bs.start_batch(session, v, market_id, req, batch_dir=_batch_dir())
         except DomainError as exc:
             attach_error(form, exc)
         else:
             if job is None:  # ask first: how many placards hanging in the market this batch would revoke
-                return render_template("placards/batch.html", info=info, form=form, replacing=replacing,
-                                       counts=bq.printable_counts(session, v, market_id),
-                                       rows=bq.list_batches(session, v, market_id, batch_dir=_batch_dir()),
-                                       label=bq.selection_label), 409
+                return render_template(
+                    "placards/batch.html",
+                    info=info,
+                    form=form,
+                    replacing=replacing,
+                    counts=bq.printable_counts(session, v, market_id),
+                    rows=bq.list_batches(session, v, market_id, batch_dir=_batch_dir()),
+                    label=bq.selection_label,
+                ), 409
             _enqueue(job.batch_id)
             return redirect(url_for(".batch_status", market_id=market_id, batch_id=job.batch_id))
     status = 422 if request.method == "POST" else 200
-    return render_template("placards/batch.html", info=info, form=form,
-                           counts=bq.printable_counts(session, v, market_id),
-                           rows=bq.list_batches(session, v, market_id, batch_dir=_batch_dir()),
-                           label=bq.selection_label), status
+    return render_template(
+        "placards/batch.html",
+        info=info,
+        form=form,
+        counts=bq.printable_counts(session, v, market_id),
+        rows=bq.list_batches(session, v, market_id, batch_dir=_batch_dir()),
+        label=bq.selection_label,
+    ), status
 
 
 def _enqueue(batch_id: int) -> None:
@@ -87,10 +100,18 @@ def batch_status(market_id: int, batch_id: int):  # noqa: ANN201
     b = bq.get_batch(session, v, market_id, batch_id)
     state = bs.state_of(b)
     placards = bq.batch_placards(session, b.id) if state == bs.DONE else []
-    return render_template("placards/status.html", info=info, b=b, state=state, placards=placards,
-                           percent=bq.percent(b.done, b.total), sheets=bq.sheets(b.layout, b.total),
-                           label=bq.selection_label, who=bq.creator_name(session, b),
-                           has_file=bs.pdf_path(_batch_dir(), b.id).exists())
+    return render_template(
+        "placards/status.html",
+        info=info,
+        b=b,
+        state=state,
+        placards=placards,
+        percent=bq.percent(b.done, b.total),
+        sheets=bq.sheets(b.layout, b.total),
+        label=bq.selection_label,
+        who=bq.creator_name(session, b),
+        has_file=bs.pdf_path(_batch_dir(), b.id).exists(),
+    )
 
 
 @bp.get("/markets/<int:market_id>/placards/batches/<int:batch_id>.json")
@@ -99,9 +120,15 @@ def batch_progress(market_id: int, batch_id: int):  # noqa: ANN201
     b = bq.get_batch(get_session(), viewer(), market_id, batch_id)
     state = bs.state_of(b)
     done = state == bs.DONE
-    return jsonify(id=b.id, status=state, done=b.done, total=b.total, percent=bq.percent(b.done, b.total),
-                   error=b.error if state == bs.FAILED else None,
-                   download=url_for(".batch_pdf", market_id=market_id, batch_id=b.id) if done else None)
+    return jsonify(
+        id=b.id,
+        status=state,
+        done=b.done,
+        total=b.total,
+        percent=bq.percent(b.done, b.total),
+        error=b.error if state == bs.FAILED else None,
+        download=url_for(".batch_pdf", market_id=market_id, batch_id=b.id) if done else None,
+    )
 
 
 @bp.get("/markets/<int:market_id>/placards/batches/<int:batch_id>/pdf")
@@ -129,9 +156,14 @@ def verify_market(market_id: int):  # noqa: ANN201
             error = translated(exc.message)
         else:
             return redirect(url_for(".verify", market_id=market_id, code=stall.code))
-    return render_template("placards/verify_market.html", info=info, code=code, error=error,
-                           stall_codes=vs.stall_codes(session, v, market_id),
-                           checks=vs.recent_checks(session, v, market_id))
+    return render_template(
+        "placards/verify_market.html",
+        info=info,
+        code=code,
+        error=error,
+        stall_codes=vs.stall_codes(session, v, market_id),
+        checks=vs.recent_checks(session, v, market_id),
+    )
 
 
 @bp.route("/markets/<int:market_id>/stalls/<code>/verify", methods=["GET", "POST"])
@@ -144,13 +176,17 @@ def verify(market_id: int, code: str):  # noqa: ANN201
         try:
             photo = form.photo.data.read() if form.photo.data else b""
             payload = vs.payload_from_photo(photo) if photo else (form.payload.data or "")
-            result = vs.verify_placard(session, v, market_id, code, payload,
-                                       serial=request.form.get("serial", "")[:32])
+            result = vs.verify_placard(session, v, market_id, code, payload, serial=request.form.get("serial", "")[:32])
         except DomainError as exc:
             attach_error(form, exc)
         else:
             ctx = vs.stall_context(session, v, market_id, code)
             form.payload.data = ""  # ready for the next scan; the verdict shows what was checked
     status = 422 if request.method == "POST" and result is None else 200
-    return render_template("placards/verify.html", ctx=ctx, form=form, result=result,
-                           checks=vs.recent_checks(session, v, market_id, stall_id=ctx.stall.id, limit=10)), status
+    return render_template(
+        "placards/verify.html",
+        ctx=ctx,
+        form=form,
+        result=result,
+        checks=vs.recent_checks(session, v, market_id, stall_id=ctx.stall.id, limit=10),
+    ), status

@@ -26,10 +26,17 @@ from merchants.views.helpers import requires, settings_defaults, viewer
 from printouts.report import ReportPage, render_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-MIMETYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-ENDPOINTS = {"country": "reports.country", "province": "reports.province", "commune": "reports.commune",
-             "market": "reports.market"}
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+ENDPOINTS = {
+    "country": "reports.country",
+    "province": "reports.province",
+    "commune": "reports.commune",
+    "market": "reports.market",
+}
 ID_ARG = {"province": "province_id", "commune": "commune_id", "market": "market_id"}
 
 
@@ -61,11 +68,13 @@ def _download(data: bytes, name: str, fmt: str) -> Response:
 
 
 def _chart_words() -> charts.ChartWords:
-    return charts.ChartWords(added=_("Hộ mới có QR trong tuần"), total=_("Cộng dồn"),
-                             weeks_from=_("Tuần bắt đầu từ %(date)s", date="{date}"),
-                             empty=_("Chưa có hộ nào được cấp mã QR."),
-                             summary=_("Số hộ có mã QR cộng dồn theo tuần, từ %(date)s: %(n)s hộ.", date="{date}",
-                                       n="{n}"))
+    return charts.ChartWords(
+        added=_("Hộ mới có QR trong tuần"),
+        total=_("Cộng dồn"),
+        weeks_from=_("Tuần bắt đầu từ %(date)s", date="{date}"),
+        empty=_("Chưa có hộ nào được cấp mã QR."),
+        summary=_("Số hộ có mã QR cộng dồn theo tuần, từ %(date)s: %(n)s hộ.", date="{date}", n="{n}"),
+    )
 
 
 def _target_text(progress: rs.Progress) -> str:
@@ -90,30 +99,51 @@ def _respond(report: rs.Report, fmt: str) -> Response | str:
         return _download(exports.csv_bytes(table), report.name, fmt)
     if fmt == "xlsx":
         return _download(exports.xlsx_bytes([table, trend]), report.name, fmt)
-    layout = charts.trend_layout(report.trend, target_count=progress.households, target_date=target.by,
-                                 target_label=_("Mục tiêu %(p)s%%: %(n)s hộ", p=target.percent,
-                                                n=progress.households), words=_chart_words())
+    layout = charts.trend_layout(
+        report.trend,
+        target_count=progress.households,
+        target_date=target.by,
+        target_label=_("Mục tiêu %(p)s%%: %(n)s hộ", p=target.percent, n=progress.households),
+        words=_chart_words(),
+    )
     funnel = [(step, n, Coverage(n, report.funnel.registered).percent) for step, n in report.funnel.steps()]
     place = ", ".join(c.name for c in reversed(report.crumbs) if c.level != "country")
     if fmt == "pdf":
         return _download(_pdf(report, table, layout, target, _target_text(progress), place), report.name, fmt)
-    return render_template("reports/area.html", report=report, table=table, trend=trend, place=place,
-                           chart=Markup(charts.svg(layout)), funnel=funnel, band=report.coverage.band(target.percent),
-                           target_text=_target_text(progress), target=target)
+    return render_template(
+        "reports/area.html",
+        report=report,
+        table=table,
+        trend=trend,
+        place=place,
+        chart=Markup(charts.svg(layout)),
+        funnel=funnel,
+        band=report.coverage.band(target.percent),
+        target_text=_target_text(progress),
+        target=target,
+    )
 
 
-def _pdf(report: rs.Report, table: exports.Table, layout: charts.ChartLayout, target: rs.Target, target_text: str,
-         place: str) -> bytes:
+def _pdf(
+    report: rs.Report, table: exports.Table, layout: charts.ChartLayout, target: rs.Target, target_text: str, place: str
+) -> bytes:
     cells = lambda row: tuple("—" if c is None else thousands(c) if isinstance(c, int) else str(c) for c in row)  # noqa: E731
     cov = report.coverage
     page = ReportPage(
-        title=report.name, place=place, percent="—" if cov.percent is None else f"{cov.percent}%",
-        band=cov.band(target.percent), headline=_("%(c)s/%(t)s hộ đã có mã QR", c=thousands(cov.covered),
-                                                    t=thousands(cov.total)),
-        target=target_text, funnel=tuple((st.LABELS_VI[s], n) for s, n in report.funnel.steps()), chart=layout,
-        headers=table.headers, rows=tuple(cells(r) for r in table.rows), total=cells(table.total),
+        title=report.name,
+        place=place,
+        percent="—" if cov.percent is None else f"{cov.percent}%",
+        band=cov.band(target.percent),
+        headline=_("%(c)s/%(t)s hộ đã có mã QR", c=thousands(cov.covered), t=thousands(cov.total)),
+        target=target_text,
+        funnel=tuple((st.LABELS_VI[s], n) for s, n in report.funnel.steps()),
+        chart=layout,
+        headers=table.headers,
+        rows=tuple(cells(r) for r in table.rows),
+        total=cells(table.total),
         footer=_("ChoQR · báo cáo phủ mã QR · lập ngày %(d)s", d=_today().strftime("%d/%m/%Y")),
-        note=_("Chỉ gồm các chợ bạn phụ trách.") if report.partial else "")
+        note=_("Chỉ gồm các chợ bạn phụ trách.") if report.partial else "",
+    )
     buf = io.BytesIO()
     render_report(page, buf)
     return buf.getvalue()
@@ -159,12 +189,14 @@ def market(market_id: int, fmt: str = "html"):  # noqa: ANN201
 @requires("view")
 def missing(market_id: int, fmt: str = "html"):  # noqa: ANN201
     v = viewer()
-    result = rs.missing_households(get_session(), v, market_id, zone=request.args.get("zone"),
-                                   show_pii=v.can("pii"), today=_today())
+    result = rs.missing_households(
+        get_session(), v, market_id, zone=request.args.get("zone"), show_pii=v.can("pii"), today=_today()
+    )
     table = exports.missing_table(result)
     if fmt == "csv":
         return _download(exports.csv_bytes(table), table.title, fmt)
     if fmt == "xlsx":
         return _download(exports.xlsx_bytes([table]), table.title, fmt)
-    return render_template("reports/missing.html", result=result, table=table,
-                           band=result.coverage.band(_target(market_id).percent))
+    return render_template(
+        "reports/missing.html", result=result, table=table, band=result.coverage.band(_target(market_id).percent)
+    )

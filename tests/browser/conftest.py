@@ -25,8 +25,14 @@ from merchants import db
 from merchants.services import users
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PORTRAIT = {"width": 768, "height": 1024}
 LANDSCAPE = {"width": 1280, "height": 800}
 TABLETS = {"768x1024": PORTRAIT, "1280x800": LANDSCAPE}
@@ -63,8 +69,15 @@ class Live:
 def live(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
     """The app as deployed (CSRF on), served by werkzeug on 127.0.0.1 with a free port, in a thread."""
     monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    app = create_app({"SECRET_KEY": "browser-tests", "DATABASE_URL": database_url, "RATELIMIT_ENABLED": False,
-                      "BATCH_DIR": str(tmp_path / "batches"), "JOBS_IMMEDIATE": True})
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-tests",
+            "DATABASE_URL": database_url,
+            "RATELIMIT_ENABLED": False,
+            "BATCH_DIR": str(tmp_path / "batches"),
+            "JOBS_IMMEDIATE": True,
+        }
+    )
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -91,8 +104,16 @@ def world(live: Live) -> World:
     with live.session() as s:
         market = make_market(s, name="Chợ Cái Rồng", commune_code="VANDON", stalls=8, zone="Nhà chợ chính")
         other = make_market(s, name="Chợ Hạ Long I", commune_code="HONGGAI", stalls=2)
-        h = make_household(s, market, owner_name="Nguyễn Thị Đào", goods="Rau củ quả", phone="0912000001",
-                           citizen_id="022185000001", bin="970436", account_number="0011001932418")
+        h = make_household(
+            s,
+            market,
+            owner_name="Nguyễn Thị Đào",
+            goods="Rau củ quả",
+            phone="0912000001",
+            citizen_id="022185000001",
+            bin="970436",
+            account_number="0011001932418",
+        )
         make_household(s, market, owner_name="Lê Văn Hùng", goods="Hải sản tươi sống", phone="0987000002")
         make_household(s, market, owner_name="Trần Thị Mai", goods="Tạp hóa", account=False)
         officer = make_user(s, "commune_officer", communes=["VANDON"], username="canbo.vandon")
@@ -162,8 +183,11 @@ def accessibility_report(page, name: str, tags: list[str] = WCAG_22_AA) -> str: 
     # axe's source is evaluated through the DevTools protocol instead: the page keeps its real CSP (no bypass_csp).
     if not page.evaluate("() => 'axe' in window"):
         page.evaluate(_axe_source())
-    found = [f"  {v['id']} ({v['impact']}): {v['help']}" + "".join(f"\n    {n['target']}  {n['html']}" for n in nodes)
-             for v in page.evaluate(_AXE_RUN, tags) if (nodes := v["nodes"])]
+    found = [
+        f"  {v['id']} ({v['impact']}): {v['help']}" + "".join(f"\n    {n['target']}  {n['html']}" for n in nodes)
+        for v in page.evaluate(_AXE_RUN, tags)
+        if (nodes := v["nodes"])
+    ]
     return "\n".join([f"{name} ({page.url}):", *found]) if found else ""
 
 

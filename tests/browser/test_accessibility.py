@@ -35,8 +35,11 @@ NOT_PAGES = {
 PAGES_UNDER_CONSTRUCTION: set[str] = set()
 
 # The same pages with a search, a filter or a zone chosen (they show more: counts, chips, search boxes).
-WITH_QUERIES = ("/?q=ch", "/markets/{market_id}?q=dao&status=qr_issued",
-                "/reports/markets/{market_id}/missing?zone=Nhà chợ chính")
+WITH_QUERIES = (
+    "/?q=ch",
+    "/markets/{market_id}?q=dao&status=qr_issued",
+    "/reports/markets/{market_id}/missing?zone=Nhà chợ chính",
+)
 
 
 def _url_args(live, world) -> dict[str, object]:  # noqa: ANN001
@@ -45,21 +48,39 @@ def _url_args(live, world) -> dict[str, object]:  # noqa: ANN001
         market = s.get(Market, world.market_id)
         commune = s.get(Commune, market.commune_id)
         make_market(s, name="Chợ Đông Nhiều Sạp", commune_code="CAMPHA", stalls=101)  # a market with a pager
-        job = bs.start_batch(s, SYSTEM, market.id, bs.build_request(layout="a4-4up", selection="all"),
-                             batch_dir=live.app.config["BATCH_DIR"])
+        job = bs.start_batch(
+            s,
+            SYSTEM,
+            market.id,
+            bs.build_request(layout="a4-4up", selection="all"),
+            batch_dir=live.app.config["BATCH_DIR"],
+        )
         stall_id = s.exec(select(Stall.id).where(Stall.market_id == market.id).order_by(Stall.id)).first()
         officer = s.exec(select(User).where(User.username == world.officer)).one()
         token = users.create_password_link(s, world.officer).token
-        args = {"market_id": market.id, "household_id": world.household_id, "code": "A-001", "batch_id": job.batch_id,
-                "commune_id": commune.id, "province_id": commune.province_id, "stall_id": stall_id,
-                "user_id": officer.id, "token": token}
+        args = {
+            "market_id": market.id,
+            "household_id": world.household_id,
+            "code": "A-001",
+            "batch_id": job.batch_id,
+            "commune_id": commune.id,
+            "province_id": commune.province_id,
+            "stall_id": stall_id,
+            "user_id": officer.id,
+            "token": token,
+        }
     bs.run_batch(live.app.extensions["choqr.engine"], job)
     return args
 
 
 def _is_page(rule: Rule) -> bool:
-    return ("GET" in rule.methods and rule.endpoint not in NOT_PAGES and "/export." not in rule.rule
-            and not rule.rule.startswith(("/static/", "/api/")) and rule.rule not in PAGES_UNDER_CONSTRUCTION)
+    return (
+        "GET" in rule.methods
+        and rule.endpoint not in NOT_PAGES
+        and "/export." not in rule.rule
+        and not rule.rule.startswith(("/static/", "/api/"))
+        and rule.rule not in PAGES_UNDER_CONSTRUCTION
+    )
 
 
 def _pages(app: Flask, args: dict[str, object]) -> tuple[list[str], list[str]]:
@@ -84,8 +105,10 @@ def _username(live, world, role: str) -> str:  # noqa: ANN001
 
 def test_the_url_map_holds_no_page_this_file_cannot_open(live, world):
     _, unfilled = _pages(live.app, _url_args(live, world))
-    assert not unfilled, ("New pages that test_accessibility.py cannot open: give their URL arguments a value in "
-                          "_url_args (or, if they send a file or JSON, add them to NOT_PAGES): " + "; ".join(unfilled))
+    assert not unfilled, (
+        "New pages that test_accessibility.py cannot open: give their URL arguments a value in "
+        "_url_args (or, if they send a file or JSON, add them to NOT_PAGES): " + "; ".join(unfilled)
+    )
 
 
 @pytest.mark.parametrize("size", TABLETS)
@@ -103,8 +126,10 @@ def test_every_page_a_role_can_open_meets_wcag_22_aa(open_page, live, world, rol
         if (response.status, kind) == (200, "text/html"):
             found.append(accessibility_report(page, f"{path} as {role}"))
         else:
-            found.append(f"{path} as {role}: {response.status} {kind} (a route that sends a file belongs in NOT_PAGES;"
-                         " a half-built page that fails, in PAGES_UNDER_CONSTRUCTION)")
+            found.append(
+                f"{path} as {role}: {response.status} {kind} (a route that sends a file belongs in NOT_PAGES;"
+                " a half-built page that fails, in PAGES_UNDER_CONSTRUCTION)"
+            )
     assert not any(found), "\n".join(filter(None, found))
 
 
@@ -192,8 +217,9 @@ def test_results_of_imports_prints_and_checks_meet_wcag_22_aa(open_page, world, 
     sign_in(page, world.officer)
     m = world.market_id
     page.goto(f"/markets/{m}/import")
-    page.set_input_files("#file", files=[{"name": "danh-sach.csv", "mimeType": "text/csv",
-                                          "buffer": IMPORT_CSV.encode()}])
+    page.set_input_files(
+        "#file", files=[{"name": "danh-sach.csv", "mimeType": "text/csv", "buffer": IMPORT_CSV.encode()}]
+    )
     _submit(page, "Kiểm tra và nhập")
     assert page.locator("h1").inner_text().startswith("Kết quả nhập")
     assert_accessible(page, "import result")
@@ -221,8 +247,14 @@ def test_pages_in_english_meet_wcag_22_aa(open_page, world, size):
     _submit(page, "English")
     assert page.get_attribute("html", "lang") == "en"
     m = world.market_id
-    for path in ["/", f"/markets/{m}", f"/households/{world.household_id}", f"/markets/{m}/register",
-                 f"/reports/markets/{m}", f"/markets/{m}/placards"]:
+    for path in [
+        "/",
+        f"/markets/{m}",
+        f"/households/{world.household_id}",
+        f"/markets/{m}/register",
+        f"/reports/markets/{m}",
+        f"/markets/{m}/placards",
+    ]:
         page.goto(path)
         assert_accessible(page, f"{path} in English")
     shot(page, f"a11y-en-placards-{size}")

@@ -48,8 +48,20 @@ def test_a_programme_goes_from_an_empty_database_to_its_first_placard_in_the_web
     runner = live.app.test_cli_runner()
     loaded = runner.invoke(args=["init-db"])
     assert loaded.exit_code == 0 and "3321" in loaded.output
-    created = runner.invoke(args=["users", "add", "quantri", "--name", "Quản trị Quảng Ninh", "--role", "admin",
-                                  "--link", "--base-url", live.url])
+    created = runner.invoke(
+        args=[
+            "users",
+            "add",
+            "quantri",
+            "--name",
+            "Quản trị Quảng Ninh",
+            "--role",
+            "admin",
+            "--link",
+            "--base-url",
+            live.url,
+        ]
+    )
     assert created.exit_code == 0, created.output
 
     page = open_page(PORTRAIT)
@@ -153,7 +165,16 @@ def test_a_programme_goes_from_an_empty_database_to_its_first_placard_in_the_web
         page.locator("main form button[type=submit]").click()
     page.goto("/admin/audit")
     audit = page.inner_text("main")
-    for action in ("user.password_set", "settings.update", "market.create", "stall.create", "user.create",
-                   "user.password_link", "household.create", "qr.issue", "placards.print"):
+    for action in (
+        "user.password_set",
+        "settings.update",
+        "market.create",
+        "stall.create",
+        "user.create",
+        "user.password_link",
+        "household.create",
+        "qr.issue",
+        "placards.print",
+    ):
         assert action in audit, action
     shot(page, "setup-10-audit-768x1024")

@@ -54,9 +54,16 @@ def test_a_photo_of_the_households_bank_qr_fills_in_bank_and_account(open_page, 
     page.goto(f"/markets/{world.market_id}/register?stall=A-005")
     page.fill("#owner_name", "Đỗ Thị Hạnh")
     with page.expect_navigation():  # choosing the photo reads it at once
-        page.set_input_files("#qr-photo", files=[{"name": "qr-ngan-hang.png", "mimeType": "image/png",
-                                                  "buffer": png_bytes(build_payload(bin="970422",
-                                                                                    account="0301011234"))}])
+        page.set_input_files(
+            "#qr-photo",
+            files=[
+                {
+                    "name": "qr-ngan-hang.png",
+                    "mimeType": "image/png",
+                    "buffer": png_bytes(build_payload(bin="970422", account="0301011234")),
+                }
+            ],
+        )
     assert "Đã điền ngân hàng và số tài khoản từ mã QR" in page.inner_text(".flash")
     assert page.input_value("#bin") == "970422"
     assert page.input_value("#account_number") == "0301011234"

@@ -8,10 +8,16 @@ pytestmark = pytest.mark.browser
 
 def _pages(world) -> list[tuple[str, str]]:  # noqa: ANN001
     h = world.household_id
-    return [("market", f"/markets/{world.market_id}"), ("market-search", f"/markets/{world.market_id}?q=dao"),
-            ("register", f"/markets/{world.market_id}/register"), ("household", f"/households/{h}"),
-            ("edit", f"/households/{h}/edit"), ("account", f"/households/{h}/account"),
-            ("history", f"/households/{h}/history"), ("not-found", "/households/9999")]
+    return [
+        ("market", f"/markets/{world.market_id}"),
+        ("market-search", f"/markets/{world.market_id}?q=dao"),
+        ("register", f"/markets/{world.market_id}/register"),
+        ("household", f"/households/{h}"),
+        ("edit", f"/households/{h}/edit"),
+        ("account", f"/households/{h}/account"),
+        ("history", f"/households/{h}/history"),
+        ("not-found", "/households/9999"),
+    ]
 
 
 @pytest.mark.parametrize("size", TABLETS)
@@ -54,10 +60,15 @@ def test_print_verify_import_and_report_pages_fit_the_tablet(open_page, world, s
     sign_in(page, world.admin)
     m = world.market_id
     problems = {}
-    for name, path in [("reports-country", "/reports/country"), ("reports-market", f"/reports/markets/{m}"),
-                       ("reports-missing", f"/reports/markets/{m}/missing"), ("batch", f"/markets/{m}/placards"),
-                       ("verify", f"/markets/{m}/verify"), ("verify-stall", f"/markets/{m}/stalls/A-001/verify"),
-                       ("import", f"/markets/{m}/import")]:
+    for name, path in [
+        ("reports-country", "/reports/country"),
+        ("reports-market", f"/reports/markets/{m}"),
+        ("reports-missing", f"/reports/markets/{m}/missing"),
+        ("batch", f"/markets/{m}/placards"),
+        ("verify", f"/markets/{m}/verify"),
+        ("verify-stall", f"/markets/{m}/stalls/A-001/verify"),
+        ("import", f"/markets/{m}/import"),
+    ]:
         page.goto(path)
         assert page.locator("h1").count() == 1, name
         assert_fits_width(page)

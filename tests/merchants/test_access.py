@@ -17,6 +17,8 @@ SCOPED_ROLES = [r for r in roles.ROLES if r != roles.ADMIN]
 @pytest.fixture(autouse=True)
 def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 SCOPE_KINDS = ["market", "commune", "province"]
 
 
@@ -45,8 +47,7 @@ def _world(session: Session) -> World:
     batch = PrintBatch(market_id=other.id, layout="a4-4up", selection="all", status="done", total=1, done=1)
     session.add(batch)
     session.commit()
-    return World(own.id, own_h.id, other.id, other_h.id, stall, other.code, commune.id, commune.province_id,
-                  batch.id)
+    return World(own.id, own_h.id, other.id, other_h.id, stall, other.code, commune.id, commune.province_id, batch.id)
 
 
 def _user_in(session: Session, role: str, kind: str, world: World):  # noqa: ANN202
@@ -97,18 +98,31 @@ OTHER_ISSUES_ROUTES = [
 
 
 def _url(template: str, world: World, *, own: bool) -> str:
-    return template.format(market=world.own_market if own else world.other_market,
-                           household=world.own_household if own else world.other_household,
-                           stall="A-001" if own else world.other_stall, own_market=world.own_market,
-                           commune=world.other_commune, province=world.other_province, batch=world.other_batch)
+    return template.format(
+        market=world.own_market if own else world.other_market,
+        household=world.own_household if own else world.other_household,
+        stall="A-001" if own else world.other_stall,
+        own_market=world.own_market,
+        commune=world.other_commune,
+        province=world.other_province,
+        batch=world.other_batch,
+    )
 
 
 def _call(client, method: str, url: str):  # noqa: ANN001, ANN202
     if method == "GET":
         return client.get(url)
-    data = {"owner_name": "Kẻ Lạ", "version": "1", "reason": "thử đổi tài khoản", "bin": "970436",
-            "account_number": "123456789", "stall_ids": "1", "layout": "a6", "selection": "all",
-            "payload": "00020101021138570010A000000727"}
+    data = {
+        "owner_name": "Kẻ Lạ",
+        "version": "1",
+        "reason": "thử đổi tài khoản",
+        "bin": "970436",
+        "account_number": "123456789",
+        "stall_ids": "1",
+        "layout": "a6",
+        "selection": "all",
+        "payload": "00020101021138570010A000000727",
+    }
     return client.post(url, data=data)
 
 
@@ -152,21 +166,23 @@ def test_the_own_area_is_reachable_for_what_the_role_may_do(client, session, rol
         assert resp.status_code in expected, (template, resp.status_code)
 
 
-@pytest.mark.parametrize(("role", "method", "template"), [
-    (roles.MARKET_MANAGER, "GET", "/markets/{market}/register"),
-    (roles.MARKET_MANAGER, "POST", "/markets/{market}/register"),
-    (roles.MARKET_MANAGER, "GET", "/households/{household}/edit"),
-    (roles.MARKET_MANAGER, "POST", "/households/{household}/edit"),
-    (roles.MARKET_MANAGER, "GET", "/households/{household}/account"),
-    (roles.MARKET_MANAGER, "POST", "/households/{household}/account"),
-    (roles.MARKET_MANAGER, "POST", "/households/{household}/placard"),
-    (roles.PRINT_STAFF, "GET", "/markets/{market}/register"),
-    (roles.PRINT_STAFF, "POST", "/markets/{market}/register"),
-    (roles.PRINT_STAFF, "POST", "/households/{household}/edit"),
-    (roles.PRINT_STAFF, "POST", "/households/{household}/account"),
-])
-def test_a_role_without_the_capability_is_refused_with_403_and_nothing_changes(client, session, role, method,
-                                                                               template):
+@pytest.mark.parametrize(
+    ("role", "method", "template"),
+    [
+        (roles.MARKET_MANAGER, "GET", "/markets/{market}/register"),
+        (roles.MARKET_MANAGER, "POST", "/markets/{market}/register"),
+        (roles.MARKET_MANAGER, "GET", "/households/{household}/edit"),
+        (roles.MARKET_MANAGER, "POST", "/households/{household}/edit"),
+        (roles.MARKET_MANAGER, "GET", "/households/{household}/account"),
+        (roles.MARKET_MANAGER, "POST", "/households/{household}/account"),
+        (roles.MARKET_MANAGER, "POST", "/households/{household}/placard"),
+        (roles.PRINT_STAFF, "GET", "/markets/{market}/register"),
+        (roles.PRINT_STAFF, "POST", "/markets/{market}/register"),
+        (roles.PRINT_STAFF, "POST", "/households/{household}/edit"),
+        (roles.PRINT_STAFF, "POST", "/households/{household}/account"),
+    ],
+)
+def test_a_role_without_the_capability_is_refused_with_403_and_nothing_changes(client, session, role, method, template):
     world = _world(session)
     login(client, _user_in(session, role, "commune", world))
     resp = _call(client, method, _url(template, world, own=True))
@@ -195,8 +211,10 @@ def test_an_administrator_sees_every_commune(client, session):
     assert client.get(f"/markets/{world.other_market}").status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/", "/markets/1", "/households/1", "/households/search?q=dao",
-                                 "/markets/1/register", "/households/1/history"])
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/markets/1", "/households/1", "/households/search?q=dao", "/markets/1/register", "/households/1/history"],
+)
 def test_pages_need_sign_in(client, url):
     resp = client.get(url)
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
@@ -220,8 +238,10 @@ def test_the_json_api_keeps_each_token_inside_its_users_area(client, session, ro
     token = users.create_api_token(session, user.username, "thử")
     auth = {"Authorization": f"Bearer {token}"}
     assert client.get(f"/api/v1/markets/{world.other_market_code}/stalls", headers=auth).status_code == 404
-    assert client.get(f"/api/v1/markets/{world.other_market_code}/stalls/{world.other_stall}",
-                      headers=auth).status_code == 404
+    assert (
+        client.get(f"/api/v1/markets/{world.other_market_code}/stalls/{world.other_stall}", headers=auth).status_code
+        == 404
+    )
     listed = client.get(f"/api/v1/households?market={world.other_market_code}", headers=auth)
     assert listed.status_code in (200, 404)
     assert "Võ Văn Xaxa" not in listed.get_data(as_text=True)

@@ -41,17 +41,36 @@ def _error_under(page: str, field: str) -> str:
 
 # --- the rule ---------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("password", "code"), [
-    ("1234567", "too_short"),
-    ("matkhau", "too_short"),  # on the common list too, but 7 characters are refused first
-    ("", "too_short"),
-    ("a" * 129, "too_long"),
-    *[(p, "common") for p in ("password", "password123", "12345678", "123456789", "qwertyui", "qwerty123",
-                              "11111111", "00000000", "iloveyou", "matkhau123", "123456aA", "abc12345")],
-    ("PassWord123", "common"),
-    ("MatKhau123", "common"),
-    ("Canbo.Thu", "username"),
-])
+
+@pytest.mark.parametrize(
+    ("password", "code"),
+    [
+        ("1234567", "too_short"),
+        ("matkhau", "too_short"),  # on the common list too, but 7 characters are refused first
+        ("", "too_short"),
+        ("a" * 129, "too_long"),
+        *[
+            (p, "common")
+            for p in (
+                "password",
+                "password123",
+                "12345678",
+                "123456789",
+                "qwertyui",
+                "qwerty123",
+                "11111111",
+                "00000000",
+                "iloveyou",
+                "matkhau123",
+                "123456aA",
+                "abc12345",
+            )
+        ],
+        ("PassWord123", "common"),
+        ("MatKhau123", "common"),
+        ("Canbo.Thu", "username"),
+    ],
+)
 def test_the_password_rule_refuses_short_long_common_and_username_passwords(password, code):
     with pytest.raises(users.PasswordRefused) as refused:
         users.check_password(password, username="canbo.thu")
@@ -85,19 +104,25 @@ def test_the_forms_read_the_limit_from_the_service(client, session, officer, mon
     login(client, officer)
     page = client.get("/account/password").get_data(as_text=True)
     assert 'maxlength="20"' in page and "đến 20 ký tự" in page
-    resp = client.post("/account/password", data={"current_password": PASSWORD, "password": "x" * 21 + "Aa1",
-                                                  "confirm": "x" * 21 + "Aa1"})
+    resp = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "password": "x" * 21 + "Aa1", "confirm": "x" * 21 + "Aa1"},
+    )
     assert resp.status_code == 422 and "tối đa 20 ký tự" in _error_under(resp.get_data(as_text=True), "password")
 
 
 # --- changing one's own password ----------------------------------------------------------------------------------
 
+
 def test_changing_ones_password_ends_the_other_sessions_and_keeps_this_one(app, session, officer):
     here, elsewhere = app.test_client(), app.test_client()
     login(here, officer)
     login(elsewhere, officer)
-    resp = here.post("/account/password", data={"current_password": PASSWORD, "password": NEW, "confirm": NEW},
-                     environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    resp = here.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "password": NEW, "confirm": NEW},
+        environ_base={"REMOTE_ADDR": "10.9.8.7"},
+    )
     assert resp.status_code == 302
     assert _signed_in(here) and not _signed_in(elsewhere)
     assert here.post("/logout").status_code == 302
@@ -108,16 +133,22 @@ def test_changing_ones_password_ends_the_other_sessions_and_keeps_this_one(app, 
     assert NEW not in entry.detail and PASSWORD not in entry.detail
 
 
-@pytest.mark.parametrize(("form", "field", "message"), [
-    ({"current_password": "sai-mat-khau", "password": NEW, "confirm": NEW}, "current_password", "không đúng"),
-    ({"current_password": PASSWORD, "password": "iloveyou", "confirm": "iloveyou"}, "password", "quá phổ biến"),
-    ({"current_password": PASSWORD, "password": "ngan", "confirm": "ngan"}, "password", "ít nhất 8"),
-    ({"current_password": PASSWORD, "password": "canbo.thu", "confirm": "canbo.thu"}, "password", "trùng"),
-    ({"current_password": PASSWORD, "password": PASSWORD, "confirm": PASSWORD}, "password", "khác mật khẩu hiện tại"),
-    ({"current_password": PASSWORD, "password": NEW, "confirm": NEW + "!"}, "confirm", "không giống nhau"),
-])
-def test_a_refused_change_says_why_under_the_field_and_changes_nothing(client, session, officer, form, field,
-                                                                       message):
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"current_password": "sai-mat-khau", "password": NEW, "confirm": NEW}, "current_password", "không đúng"),
+        ({"current_password": PASSWORD, "password": "iloveyou", "confirm": "iloveyou"}, "password", "quá phổ biến"),
+        ({"current_password": PASSWORD, "password": "ngan", "confirm": "ngan"}, "password", "ít nhất 8"),
+        ({"current_password": PASSWORD, "password": "canbo.thu", "confirm": "canbo.thu"}, "password", "trùng"),
+        (
+            {"current_password": PASSWORD, "password": PASSWORD, "confirm": PASSWORD},
+            "password",
+            "khác mật khẩu hiện tại",
+        ),
+        ({"current_password": PASSWORD, "password": NEW, "confirm": NEW + "!"}, "confirm", "không giống nhau"),
+    ],
+)
+def test_a_refused_change_says_why_under_the_field_and_changes_nothing(client, session, officer, form, field, message):
     login(client, officer)
     before = officer.password_hash
     resp = client.post("/account/password", data=form)
@@ -131,4 +162,3 @@ def test_a_refused_change_says_why_under_the_field_and_changes_nothing(client, s
 def test_the_password_page_needs_a_sign_in(client):
     resp = client.get("/account/password")
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
-

@@ -15,8 +15,16 @@ from merchants.services.importing import import_households
 
 
 def _form(stall_id: int, **overrides: str) -> dict:
-    data = {"owner_name": "Trần Văn Hùng", "phone": "0987 654 321", "citizen_id": "079090001234", "goods": "Cá",
-            "stall_ids": str(stall_id), "bin": "970405", "account_number": "44002ABC67891", "holder_name": ""}
+    data = {
+        "owner_name": "Trần Văn Hùng",
+        "phone": "0987 654 321",
+        "citizen_id": "079090001234",
+        "goods": "Cá",
+        "stall_ids": str(stall_id),
+        "bin": "970405",
+        "account_number": "44002ABC67891",
+        "holder_name": "",
+    }
     data.update(overrides)
     return data
 
@@ -34,8 +42,10 @@ def test_the_register_form_refuses_letters_and_stores_nothing_until_the_alias_is
     refused = client.post(f"/markets/{market.id}/register", data=_form(free_stall(session, market).id))
     assert refused.status_code == 422 and "tài khoản định danh" in refused.get_data(as_text=True)
     assert session.exec(select(Household)).all() == []
-    ok = client.post(f"/markets/{market.id}/register",
-                     data=_form(free_stall(session, market).id, account_alias="y", account_number="nguyenvana"))
+    ok = client.post(
+        f"/markets/{market.id}/register",
+        data=_form(free_stall(session, market).id, account_alias="y", account_number="nguyenvana"),
+    )
     assert ok.status_code == 302
     assert session.exec(select(BankAccount.account_number)).one() == "NGUYENVANA"
 
@@ -51,9 +61,13 @@ def _sheet(rows: list[list]) -> bytes:
 
 def test_the_import_refuses_letters_unless_its_alias_column_says_so(session):
     market = make_market(session, stalls=0)
-    data = _sheet([["Họ tên", "Số sạp", "Ngân hàng", "Số tài khoản", "Tài khoản định danh"],
-                   ["Nguyễn Thị Đào", "A-001", "Agribank", "44002ABC67891", ""],
-                   ["Lê Văn Hùng", "A-002", "Agribank", "HUNGLEVAN", "x"]])
+    data = _sheet(
+        [
+            ["Họ tên", "Số sạp", "Ngân hàng", "Số tài khoản", "Tài khoản định danh"],
+            ["Nguyễn Thị Đào", "A-001", "Agribank", "44002ABC67891", ""],
+            ["Lê Văn Hùng", "A-002", "Agribank", "HUNGLEVAN", "x"],
+        ]
+    )
     report = import_households(session, SYSTEM, market_id=market.id, data=data, dry_run=True)
     assert [(p.row, p.column) for p in report.refused] == [(2, "Số tài khoản")]
     assert report.ready == 1

@@ -63,15 +63,23 @@ def world(session: Session) -> World:
     make_market(session, code="CAIRONG", commune_code="06994", province_code="22")
     make_market(session, code="HONGGAI", commune_code="06985", province_code="22")
     make_market(session, code="DONGXUAN", commune_code="00004", province_code="01")
-    return World(admin=make_user(session, "admin", username="admin"),
-                 qn_admin=make_user(session, "admin", provinces=["22"], username="qt.quangninh"),
-                 qn_officer=make_user(session, communes=["06994"], username="canbo.vandon"),
-                 hn_officer=make_user(session, communes=["00004"], username="canbo.badinh"))
+    return World(
+        admin=make_user(session, "admin", username="admin"),
+        qn_admin=make_user(session, "admin", provinces=["22"], username="qt.quangninh"),
+        qn_officer=make_user(session, communes=["06994"], username="canbo.vandon"),
+        hn_officer=make_user(session, communes=["00004"], username="canbo.badinh"),
+    )
 
 
 def _new_user_form(**overrides: str) -> dict[str, str]:
-    return {"username": "Dao.Nguyen", "full_name": "Nguyễn Thị Đào", "role": "commune_officer",
-            "communes": "06994", "markets": "", **overrides}
+    return {
+        "username": "Dao.Nguyen",
+        "full_name": "Nguyễn Thị Đào",
+        "role": "commune_officer",
+        "communes": "06994",
+        "markets": "",
+        **overrides,
+    }
 
 
 def _token_from(page: str) -> str:
@@ -87,8 +95,9 @@ def _user(session: Session, username: str) -> User | None:
 
 def _actions(session: Session, subject: str) -> list[str]:
     """The administration rows about a user (their own sign-ins and sign-outs, also audited, left out)."""
-    rows = session.exec(select(AuditLog).where(AuditLog.subject == subject, AuditLog.action.not_like("auth.%"))
-                        .order_by(AuditLog.id))
+    rows = session.exec(
+        select(AuditLog).where(AuditLog.subject == subject, AuditLog.action.not_like("auth.%")).order_by(AuditLog.id)
+    )
     return [a.action for a in rows]
 
 
@@ -105,6 +114,7 @@ def _error_under(page: str, field: str) -> str:
 
 
 # --- creating a user hands out a link, never a typed password ---------------------------------------------------
+
 
 def test_a_new_user_gets_a_link_and_qr_then_chooses_a_password_and_signs_in(client, session, world):
     login(client, world.admin)
@@ -188,16 +198,20 @@ def test_a_disabled_users_link_does_not_work(client, session, world):
     assert resp.status_code == 410 and "bị khóa" in resp.get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("password", "message"), [
-    ("ngan123", "ít nhất 8 ký tự"),
-    ("x" * 129, "tối đa 128 ký tự"),
-    ("Password123", "quá phổ biến"),
-    ("MATKHAU123", "quá phổ biến"),
-    ("123456aA", "quá phổ biến"),
-    ("canbo.vandon", "trùng với tên đăng nhập"),
-])
-def test_a_weak_password_is_refused_under_its_field_and_the_link_stays_usable(client, session, world, password,
-                                                                               message):
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("ngan123", "ít nhất 8 ký tự"),
+        ("x" * 129, "tối đa 128 ký tự"),
+        ("Password123", "quá phổ biến"),
+        ("MATKHAU123", "quá phổ biến"),
+        ("123456aA", "quá phổ biến"),
+        ("canbo.vandon", "trùng với tên đăng nhập"),
+    ],
+)
+def test_a_weak_password_is_refused_under_its_field_and_the_link_stays_usable(
+    client, session, world, password, message
+):
     link = users.create_password_link(session, world.qn_officer.username)
     resp = client.post(f"/set-password/{link.token}", data={"password": password, "confirm": password})
     assert resp.status_code == 422
@@ -214,10 +228,12 @@ def test_two_different_passwords_are_refused_under_the_second(client, session, w
 
 # --- a province's administrator manages only its province ---------------------------------------------------------
 
+
 def test_a_province_admin_lists_only_users_wholly_inside_its_province(client, session, world):
     mixed = make_user(session, communes=["06994"], username="hai.tinh")
-    session.add(UserScope(user_id=mixed.id, commune_id=session.exec(select(Commune.id).where(
-        Commune.code == "00004")).one()))
+    session.add(
+        UserScope(user_id=mixed.id, commune_id=session.exec(select(Commune.id).where(Commune.code == "00004")).one())
+    )
     session.commit()
     login(client, world.qn_admin)
     page = client.get("/admin/users/").get_data(as_text=True)
@@ -241,14 +257,18 @@ def test_the_search_finds_users_without_diacritics(client, session, world):
     assert "canbo.vandon" in page and "canbo.badinh" not in page
 
 
-@pytest.mark.parametrize(("form", "field", "message"), [
-    ({"communes": "00004"}, "communes", "nằm ngoài"),
-    ({"communes": "", "markets": "DONGXUAN"}, "markets", "nằm ngoài"),
-    ({"communes": "", "provinces": "01"}, "provinces", "nằm ngoài"),
-    ({"role": "admin", "communes": ""}, "role", "Chỉ quản trị toàn chương trình"),
-])
-def test_a_province_admin_cannot_grant_outside_its_province_nor_make_a_programme_admin(client, session, world,
-                                                                                       form, field, message):
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"communes": "00004"}, "communes", "nằm ngoài"),
+        ({"communes": "", "markets": "DONGXUAN"}, "markets", "nằm ngoài"),
+        ({"communes": "", "provinces": "01"}, "provinces", "nằm ngoài"),
+        ({"role": "admin", "communes": ""}, "role", "Chỉ quản trị toàn chương trình"),
+    ],
+)
+def test_a_province_admin_cannot_grant_outside_its_province_nor_make_a_programme_admin(
+    client, session, world, form, field, message
+):
     login(client, world.qn_admin)
     resp = client.post("/admin/users/new", data=_new_user_form(**form))
     assert resp.status_code == 403
@@ -264,11 +284,25 @@ def test_the_service_refuses_the_same_grants_whatever_the_page_sends(session, wo
     with pytest.raises(Forbidden):
         users.invite_user(session, qn, users.NewUser("x2", "X", "bank_officer", users.Scope.of(markets=["DONGXUAN"])))
     with pytest.raises(NotFound):
-        users.update_user(session, qn, "canbo.badinh", full_name="X", role="commune_officer",
-                          scope=users.Scope.of(communes=["06994"]), expected_version=1)
+        users.update_user(
+            session,
+            qn,
+            "canbo.badinh",
+            full_name="X",
+            role="commune_officer",
+            scope=users.Scope.of(communes=["06994"]),
+            expected_version=1,
+        )
     with pytest.raises(Forbidden):
-        users.update_user(session, qn, "canbo.vandon", full_name="X", role="commune_officer",
-                          scope=users.Scope.of(communes=["00004"]), expected_version=1)
+        users.update_user(
+            session,
+            qn,
+            "canbo.vandon",
+            full_name="X",
+            role="commune_officer",
+            scope=users.Scope.of(communes=["00004"]),
+            expected_version=1,
+        )
     with pytest.raises(NotFound):
         users.create_api_token(session, "admin", "lấy quyền", actor=qn)
     assert session.exec(select(User.username).where(User.username.in_(["x1", "x2"]))).all() == []
@@ -278,21 +312,26 @@ def test_the_service_refuses_the_same_grants_whatever_the_page_sends(session, wo
 def test_a_province_admin_creates_officers_and_co_admins_inside_its_province(client, session, world):
     login(client, world.qn_admin)
     assert client.post("/admin/users/new", data=_new_user_form(communes="06994, 06985")).status_code == 201
-    resp = client.post("/admin/users/new", data=_new_user_form(username="qt2", role="admin", communes="",
-                                                                provinces="22"))
+    resp = client.post(
+        "/admin/users/new", data=_new_user_form(username="qt2", role="admin", communes="", provinces="22")
+    )
     assert resp.status_code == 201
     assert users.get_user(session, SYSTEM, _user(session, "dao.nguyen").id).scope.communes == ("06985", "06994")
     assert users.get_user(session, SYSTEM, _user(session, "qt2").id).scope.provinces == ("22",)
 
 
-@pytest.mark.parametrize(("form", "field", "message", "status"), [
-    ({"username": "Đào"}, "username", "chữ không dấu", 422),
-    ({"username": "canbo.vandon"}, "username", "đã có", 422),
-    ({"communes": "99999"}, "communes", "99999", 422),
-    ({"communes": ""}, "scope", "ít nhất một tỉnh", 422),
-])
-def test_a_bad_new_user_is_refused_under_the_field_and_nothing_is_stored(client, session, world, form, field,
-                                                                         message, status):
+@pytest.mark.parametrize(
+    ("form", "field", "message", "status"),
+    [
+        ({"username": "Đào"}, "username", "chữ không dấu", 422),
+        ({"username": "canbo.vandon"}, "username", "đã có", 422),
+        ({"communes": "99999"}, "communes", "99999", 422),
+        ({"communes": ""}, "scope", "ít nhất một tỉnh", 422),
+    ],
+)
+def test_a_bad_new_user_is_refused_under_the_field_and_nothing_is_stored(
+    client, session, world, form, field, message, status
+):
     login(client, world.admin)
     before = len(session.exec(select(User)).all())
     resp = client.post("/admin/users/new", data=_new_user_form(**form))
@@ -304,12 +343,14 @@ def test_a_bad_new_user_is_refused_under_the_field_and_nothing_is_stored(client,
 
 def test_communes_are_found_by_a_name_typed_without_diacritics_and_ticked(client, session, world):
     login(client, world.qn_admin)
-    resp = client.post("/admin/users/new", data=_new_user_form(communes="06985", commune_query="van don",
-                                                                find_communes="1"))
+    resp = client.post(
+        "/admin/users/new", data=_new_user_form(communes="06985", commune_query="van don", find_communes="1")
+    )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200 and 'value="06994"' in page and "Đặc khu Vân Đồn" in page
-    assert "Phường Ba Đình" not in client.post("/admin/users/new", data=_new_user_form(
-        commune_query="ba dinh", find_communes="1")).get_data(as_text=True)  # outside the admin's province
+    assert "Phường Ba Đình" not in client.post(
+        "/admin/users/new", data=_new_user_form(commune_query="ba dinh", find_communes="1")
+    ).get_data(as_text=True)  # outside the admin's province
     assert _user(session, "dao.nguyen") is None  # searching saves nothing
     resp = client.post("/admin/users/new", data={**_new_user_form(communes="06985"), "picked_communes": "06994"})
     assert resp.status_code == 201
@@ -318,13 +359,22 @@ def test_communes_are_found_by_a_name_typed_without_diacritics_and_ticked(client
 
 # --- editing -----------------------------------------------------------------------------------------------------
 
+
 def test_editing_role_and_scope_saves_and_audits_old_and_new_codes(client, session, world):
     login(client, world.admin)
     page = client.get(f"/admin/users/{world.qn_officer.id}/edit").get_data(as_text=True)
     assert 'name="version" type="hidden" value="1"' in page and 'value="06994"' in page
-    resp = client.post(f"/admin/users/{world.qn_officer.id}/edit", data={
-        "full_name": "Phạm Thu Trang", "role": "bank_officer", "provinces": "22", "communes": "", "markets": "CAIRONG",
-        "version": "1"})
+    resp = client.post(
+        f"/admin/users/{world.qn_officer.id}/edit",
+        data={
+            "full_name": "Phạm Thu Trang",
+            "role": "bank_officer",
+            "provinces": "22",
+            "communes": "",
+            "markets": "CAIRONG",
+            "version": "1",
+        },
+    )
     assert resp.status_code == 302
     session.expire_all()
     row = users.get_user(session, SYSTEM, world.qn_officer.id)
@@ -332,18 +382,31 @@ def test_editing_role_and_scope_saves_and_audits_old_and_new_codes(client, sessi
     assert row.scope == users.Scope(("22",), (), ("CAIRONG",))
     entry = session.exec(select(AuditLog).where(AuditLog.action == "user.update")).one()
     assert json.loads(entry.detail)["changes"] == {
-        "communes": [["06994"], []], "full_name": ["Cán Bộ Thử", "Phạm Thu Trang"], "markets": [[], ["CAIRONG"]],
-        "provinces": [[], ["22"]], "role": ["commune_officer", "bank_officer"]}
+        "communes": [["06994"], []],
+        "full_name": ["Cán Bộ Thử", "Phạm Thu Trang"],
+        "markets": [[], ["CAIRONG"]],
+        "provinces": [[], ["22"]],
+        "role": ["commune_officer", "bank_officer"],
+    }
     assert entry.subject == "user:canbo.vandon"
 
 
 def test_a_stale_edit_is_a_visible_409_conflict_and_never_overwrites(client, session, world):
     login(client, world.admin)
     client.get(f"/admin/users/{world.qn_officer.id}/edit")
-    users.update_user(session, SYSTEM, "canbo.vandon", full_name="Người Khác Sửa", role="print_staff",
-                      scope=users.Scope.of(markets=["CAIRONG"]), expected_version=1)
-    resp = client.post(f"/admin/users/{world.qn_officer.id}/edit", data={
-        "full_name": "Tôi Sửa", "role": "bank_officer", "communes": "06985", "version": "1"})
+    users.update_user(
+        session,
+        SYSTEM,
+        "canbo.vandon",
+        full_name="Người Khác Sửa",
+        role="print_staff",
+        scope=users.Scope.of(markets=["CAIRONG"]),
+        expected_version=1,
+    )
+    resp = client.post(
+        f"/admin/users/{world.qn_officer.id}/edit",
+        data={"full_name": "Tôi Sửa", "role": "bank_officer", "communes": "06985", "version": "1"},
+    )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 409
     assert "Giá trị hiện tại" in page and "Người Khác Sửa" in page and "CAIRONG" in page
@@ -351,14 +414,23 @@ def test_a_stale_edit_is_a_visible_409_conflict_and_never_overwrites(client, ses
     row = users.get_user(session, SYSTEM, world.qn_officer.id)
     assert (row.full_name, row.role, row.scope.markets) == ("Người Khác Sửa", "print_staff", ("CAIRONG",))
     with pytest.raises(EditConflict):
-        users.update_user(session, SYSTEM, "canbo.vandon", full_name="X", role="print_staff",
-                          scope=users.Scope.of(markets=["CAIRONG"]), expected_version=1)
+        users.update_user(
+            session,
+            SYSTEM,
+            "canbo.vandon",
+            full_name="X",
+            role="print_staff",
+            scope=users.Scope.of(markets=["CAIRONG"]),
+            expected_version=1,
+        )
 
 
 def test_an_admin_cannot_change_their_own_role_or_disable_themselves(client, session, world):
     login(client, world.qn_admin)
-    resp = client.post(f"/admin/users/{world.qn_admin.id}/edit", data={
-        "full_name": "QT", "role": "commune_officer", "communes": "06994", "version": "1"})
+    resp = client.post(
+        f"/admin/users/{world.qn_admin.id}/edit",
+        data={"full_name": "QT", "role": "commune_officer", "communes": "06994", "version": "1"},
+    )
     assert resp.status_code == 422 and "tự đổi vai trò" in _error_under(resp.get_data(as_text=True), "role")
     resp = client.post(f"/admin/users/{world.qn_admin.id}/disable", follow_redirects=True)
     assert "tự khóa" in resp.get_data(as_text=True)
@@ -366,6 +438,7 @@ def test_an_admin_cannot_change_their_own_role_or_disable_themselves(client, ses
 
 
 # --- disabling ----------------------------------------------------------------------------------------------------
+
 
 def test_disabling_ends_the_users_sessions_and_enabling_lets_them_back(app, session, world):
     admin, officer = app.test_client(), app.test_client()
@@ -390,6 +463,7 @@ def test_the_users_pages_are_for_administrators_only(client, session, world):
 
 
 # --- API tokens ---------------------------------------------------------------------------------------------------
+
 
 def test_a_token_is_shown_once_listed_on_the_users_page_and_revoked(client, session, world):
     login(client, world.admin)
@@ -445,20 +519,37 @@ def test_a_user_cannot_see_another_users_token_by_its_id(client, session, world)
 
 # --- the command line ---------------------------------------------------------------------------------------------
 
+
 def _cli(app: Flask, *args: str):  # noqa: ANN202
     with app.app_context():
         return app.test_cli_runner().invoke(args=list(args))
 
 
 def test_cli_adds_a_user_with_a_link_under_the_base_url(app, client, session, world):
-    result = _cli(app, "users", "add", "thu.ngan", "--name", "Lê Thu Ngân", "--role", "bank_officer",
-                  "--province", "22", "--market", "CAIRONG", "--link", "--base-url", "https://choqr.example.vn")
+    result = _cli(
+        app,
+        "users",
+        "add",
+        "thu.ngan",
+        "--name",
+        "Lê Thu Ngân",
+        "--role",
+        "bank_officer",
+        "--province",
+        "22",
+        "--market",
+        "CAIRONG",
+        "--link",
+        "--base-url",
+        "https://choqr.example.vn",
+    )
     assert result.exit_code == 0, result.output
     url = re.search(r"https://choqr\.example\.vn/set-password/\S+", result.output).group(0)
     token = url.rsplit("/", 1)[1]
     assert client.get(f"/set-password/{token}").status_code == 200
-    assert users.get_user(session, SYSTEM, _user(session, "thu.ngan").id).scope == users.Scope(("22",), (),
-                                                                                                 ("CAIRONG",))
+    assert users.get_user(session, SYSTEM, _user(session, "thu.ngan").id).scope == users.Scope(
+        ("22",), (), ("CAIRONG",)
+    )
     assert _actions(session, "user:thu.ngan") == ["user.create", "user.password_link"]
 
 
@@ -468,8 +559,9 @@ def test_cli_link_urls_default_to_the_base_url_setting(app, world):
     assert result.exit_code == 0, result.output
     assert "https://cho40.quangninh.gov.vn/set-password/" in result.output
     del app.config["BASE_URL"]
-    assert "http://127.0.0.1:5000/set-password/" in _cli(app, "users", "reset-password", "canbo.vandon",
-                                                          "--link").output
+    assert (
+        "http://127.0.0.1:5000/set-password/" in _cli(app, "users", "reset-password", "canbo.vandon", "--link").output
+    )
 
 
 def test_cli_disable_enable_and_the_password_rule(app, session, world):
@@ -499,9 +591,17 @@ def test_cli_tokens_are_created_listed_and_revoked(app, session, world):
 
 # --- every form carries a CSRF token -------------------------------------------------------------------------------
 
+
 def test_the_users_forms_refuse_a_post_without_csrf_token(database_url, tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url, "RATELIMIT_ENABLED": False,
-                      "BATCH_DIR": str(tmp_path)})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "t",
+            "DATABASE_URL": database_url,
+            "RATELIMIT_ENABLED": False,
+            "BATCH_DIR": str(tmp_path),
+        }
+    )
     try:
         from merchants import db
 
@@ -512,11 +612,22 @@ def test_the_users_forms_refuse_a_post_without_csrf_token(database_url, tmp_path
         page = client.get("/login").get_data(as_text=True)
         csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         client.post("/login", data={"username": admin.username, "password": PASSWORD, "csrf_token": csrf})
-        for url in ("/admin/users/new", f"/admin/users/{officer.id}/disable", f"/admin/users/{officer.id}/link",
-                    f"/admin/users/{officer.id}/tokens", "/admin/users/import", "/account/password"):
+        for url in (
+            "/admin/users/new",
+            f"/admin/users/{officer.id}/disable",
+            f"/admin/users/{officer.id}/link",
+            f"/admin/users/{officer.id}/tokens",
+            "/admin/users/import",
+            "/account/password",
+        ):
             assert client.post(url, data={"username": "x"}).status_code == 400, url
-        for url in ("/admin/users/new", f"/admin/users/{officer.id}", f"/admin/users/{officer.id}/edit",
-                    "/admin/users/import", "/account/password"):
+        for url in (
+            "/admin/users/new",
+            f"/admin/users/{officer.id}",
+            f"/admin/users/{officer.id}/edit",
+            "/admin/users/import",
+            "/account/password",
+        ):
             page = client.get(url).get_data(as_text=True)
             assert page.count('method="post"') == page.count('name="csrf_token"') > 2, url
     finally:

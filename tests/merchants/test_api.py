@@ -16,8 +16,9 @@ def world(session):  # noqa: ANN001, ANN201
     home = make_market(session, code="NHA", name="Chợ Nhà", commune_code="XA-NHA", stalls=3)
     near = make_market(session, code="GAN", name="Chợ Gần", commune_code="XA-GAN", stalls=1)
     far = make_market(session, code="XA", name="Chợ Xa", province_code="79", commune_code="XA-XA", stalls=2)
-    make_household(session, home, owner_name="Nguyễn Thị Đào", citizen_id="022185001234",
-                   account_number="0011001932418")
+    make_household(
+        session, home, owner_name="Nguyễn Thị Đào", citizen_id="022185001234", account_number="0011001932418"
+    )
     make_household(session, home, owner_name="Trần Văn Hùng", citizen_id="022085004321", account=False)
     make_household(session, far, owner_name="Võ Văn Xa")
     return {"home": home, "near": near, "far": far}
@@ -55,14 +56,19 @@ def test_a_commune_officer_sees_only_their_commune_and_gets_404_elsewhere(client
     token = _token(session, communes=["XA-NHA"])
     markets = _get(client, "/api/v1/coverage/markets", token).json["items"]
     assert [m["code"] for m in markets] == ["NHA"]
-    for url in ("/api/v1/markets/XA/stalls", "/api/v1/markets/XA/stalls/A-001", "/api/v1/households?market=XA",
-                "/api/v1/markets/KHONGCO/stalls"):
+    for url in (
+        "/api/v1/markets/XA/stalls",
+        "/api/v1/markets/XA/stalls/A-001",
+        "/api/v1/households?market=XA",
+        "/api/v1/markets/KHONGCO/stalls",
+    ):
         resp = _get(client, url, token)
         assert resp.status_code == 404, url
         assert resp.json["error"]["code"] == "not_found"
     # elsewhere and nowhere read alike, so a token cannot probe which market codes exist
-    assert [_get(client, f"/api/v1/markets/{code}/stalls", token).json["error"]["message"]
-            for code in ("XA", "KHONGCO")] == ["Không tìm thấy chợ 'XA'.", "Không tìm thấy chợ 'KHONGCO'."]
+    assert [
+        _get(client, f"/api/v1/markets/{code}/stalls", token).json["error"]["message"] for code in ("XA", "KHONGCO")
+    ] == ["Không tìm thấy chợ 'XA'.", "Không tìm thấy chợ 'KHONGCO'."]
     names = [h["owner_name"] for h in _get(client, "/api/v1/households", token).json["items"]]
     assert names == ["Nguyễn Thị Đào", "Trần Văn Hùng"]
 
@@ -71,45 +77,76 @@ def test_coverage_is_given_by_province_commune_and_market_with_the_funnel(client
     token = _token(session, "admin")
     provinces = {p["code"]: p for p in _get(client, "/api/v1/coverage/provinces", token).json["items"]}
     assert provinces["22"] | {"name": ""} == {
-        "code": "22", "name": "", "markets": 2, "covered": 1, "total": 2, "percent": 50,
-        "funnel": {"registered": 2, "account_opened": 1, "qr_issued": 1, "placard_printed": 0,
-                   "placard_verified": 0}}
+        "code": "22",
+        "name": "",
+        "markets": 2,
+        "covered": 1,
+        "total": 2,
+        "percent": 50,
+        "funnel": {"registered": 2, "account_opened": 1, "qr_issued": 1, "placard_printed": 0, "placard_verified": 0},
+    }
     communes = _get(client, "/api/v1/coverage/communes?province=22", token).json["items"]
     assert [(c["code"], c["province"], c["total"], c["percent"]) for c in communes] == [
-        ("XA-GAN", "22", 0, None), ("XA-NHA", "22", 2, 50)]
+        ("XA-GAN", "22", 0, None),
+        ("XA-NHA", "22", 2, 50),
+    ]
     market = _get(client, "/api/v1/coverage/markets?commune=XA-XA", token).json["items"]
-    assert [(m["code"], m["name"], m["province"], m["commune"], m["covered"], m["total"], m["percent"])
-            for m in market] == [("XA", "Chợ Xa", "79", "XA-XA", 1, 1, 100)]
+    assert [
+        (m["code"], m["name"], m["province"], m["commune"], m["covered"], m["total"], m["percent"]) for m in market
+    ] == [("XA", "Chợ Xa", "79", "XA-XA", 1, 1, 100)]
     assert _get(client, "/api/v1/coverage/districts", token).status_code == 404
 
 
 def test_cccd_and_account_are_masked_unless_the_role_holds_pii(client, session, world):
-    masked = _get(client, "/api/v1/households?market=NHA", _token(session, "market_manager", markets=[
-        world["home"]])).json["items"][0]
+    masked = _get(
+        client, "/api/v1/households?market=NHA", _token(session, "market_manager", markets=[world["home"]])
+    ).json["items"][0]
     full = _get(client, "/api/v1/households?market=NHA", _token(session, communes=["XA-NHA"])).json["items"][0]
     assert (masked["citizen_id"], masked["account"]["account_number"]) == ("•••• 1234", "•••• 2418")
     assert (full["citizen_id"], full["account"]["account_number"]) == ("022185001234", "0011001932418")
     assert full | {"id": 0, "qr_issued_on": ""} == {
-        "id": 0, "market": "NHA", "owner_name": "Nguyễn Thị Đào", "phone": full["phone"],
-        "citizen_id": "022185001234", "goods": "Rau củ", "status": "qr_issued", "active": True,
-        "needs_reprint": False, "qr_issued_on": "", "stalls": ["A-001"],
-        "account": {"bin": "970436", "bank": "Vietcombank", "account_number": "0011001932418",
-                    "holder_name": "NGUYEN THI DAO"}}
+        "id": 0,
+        "market": "NHA",
+        "owner_name": "Nguyễn Thị Đào",
+        "phone": full["phone"],
+        "citizen_id": "022185001234",
+        "goods": "Rau củ",
+        "status": "qr_issued",
+        "active": True,
+        "needs_reprint": False,
+        "qr_issued_on": "",
+        "stalls": ["A-001"],
+        "account": {
+            "bin": "970436",
+            "bank": "Vietcombank",
+            "account_number": "0011001932418",
+            "holder_name": "NGUYEN THI DAO",
+        },
+    }
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", full["qr_issued_on"])
-    stalls = _get(client, "/api/v1/markets/NHA/stalls", _token(session, "market_manager", markets=[
-        world["home"]])).json["items"]
+    stalls = _get(
+        client, "/api/v1/markets/NHA/stalls", _token(session, "market_manager", markets=[world["home"]])
+    ).json["items"]
     assert [(s["code"], s["owner_name"], s["account_number"]) for s in stalls] == [
-        ("A-001", "Nguyễn Thị Đào", "•••• 2418"), ("A-002", "Trần Văn Hùng", None), ("A-003", None, None)]
+        ("A-001", "Nguyễn Thị Đào", "•••• 2418"),
+        ("A-002", "Trần Văn Hùng", None),
+        ("A-003", None, None),
+    ]
 
 
 def test_a_stalls_payload_is_its_households_issued_qr(client, session, world):
     token = _token(session, "print_staff", markets=[world["home"]])
     body = _get(client, "/api/v1/markets/NHA/stalls/A-001", token).json
     stall = session.exec(select(Stall).where(Stall.code == "A-001", Stall.market_id == world["home"].id)).one()
-    assert body["payload"] == session.exec(select(IssuedQR.payload).where(
-        IssuedQR.household_id == stall.household_id)).one()
+    assert (
+        body["payload"]
+        == session.exec(select(IssuedQR.payload).where(IssuedQR.household_id == stall.household_id)).one()
+    )
     assert (body["owner_name"], body["status"], body["account"]["account_number"]) == (
-        "Nguyễn Thị Đào", "qr_issued", "•••• 2418")
+        "Nguyễn Thị Đào",
+        "qr_issued",
+        "•••• 2418",
+    )
     empty = _get(client, "/api/v1/markets/NHA/stalls/A-003", token).json
     assert (empty["household_id"], empty["payload"], empty["account"]) == (None, None, None)
     assert _get(client, "/api/v1/markets/NHA/stalls/Z-999", token).status_code == 404
@@ -135,8 +172,12 @@ def test_every_api_route_is_in_the_openapi_file_and_nothing_else_is(app, client)
     assert doc.status_code == 200  # public: no token needed to read the description
     spec = doc.json
     assert spec["openapi"].startswith("3.1") and spec["servers"] == [{"url": "/api/v1"}]
-    routes = {(_rule_path(r.rule), m.lower()) for r in app.url_map.iter_rules() if r.endpoint.startswith("api.")
-              for m in r.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (_rule_path(r.rule), m.lower())
+        for r in app.url_map.iter_rules()
+        if r.endpoint.startswith("api.")
+        for m in r.methods - {"HEAD", "OPTIONS"}
+    }
     documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     assert routes == documented
     for path, ops in spec["paths"].items():

@@ -83,8 +83,9 @@ def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(client, sess
     assert resp.headers["Location"] == f"/markets/{market.id}"
     client.post("/logout")
     for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        resp = client.post("/login", query_string={"next": evil},
-                           data={"username": user.username, "password": PASSWORD})
+        resp = client.post(
+            "/login", query_string={"next": evil}, data={"username": user.username, "password": PASSWORD}
+        )
         assert resp.headers["Location"] == "/", evil
         client.post("/logout")
 
@@ -132,8 +133,20 @@ def test_reset_password_ends_sessions_and_only_the_new_password_works(app, clien
 
 def test_cli_adds_a_scoped_user_who_can_sign_in(app, client, session):
     make_market(session, commune_code="XA-CAIRONG")
-    result = _cli(app, "users", "add", "Dao.Nguyen", "--name", "Nguyễn Thị Đào", "--role", "commune_officer",
-                  "--commune", "XA-CAIRONG", "--password", "mat-khau-123")
+    result = _cli(
+        app,
+        "users",
+        "add",
+        "Dao.Nguyen",
+        "--name",
+        "Nguyễn Thị Đào",
+        "--role",
+        "commune_officer",
+        "--commune",
+        "XA-CAIRONG",
+        "--password",
+        "mat-khau-123",
+    )
     assert result.exit_code == 0, result.output
     assert "dao.nguyen" in result.output.lower()
     user = session.exec(select(User).where(User.username == "dao.nguyen")).one()
@@ -143,11 +156,14 @@ def test_cli_adds_a_scoped_user_who_can_sign_in(app, client, session):
     assert client.post("/login", data={"username": "DAO.NGUYEN", "password": "mat-khau-123"}).status_code == 302
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--role", "commune_officer", "--commune", "KHONG-CO", "--password", "mat-khau-123"], "KHONG-CO"),
-    (["--role", "commune_officer", "--password", "mat-khau-123"], "ít nhất một tỉnh"),
-    (["--role", "admin", "--password", "ngan"], "ít nhất 8 ký tự"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "commune_officer", "--commune", "KHONG-CO", "--password", "mat-khau-123"], "KHONG-CO"),
+        (["--role", "commune_officer", "--password", "mat-khau-123"], "ít nhất một tỉnh"),
+        (["--role", "admin", "--password", "ngan"], "ít nhất 8 ký tự"),
+    ],
+)
 def test_cli_refuses_a_bad_user_and_stores_nothing(app, session, args, message):
     result = _cli(app, "users", "add", "moi", "--name", "Người Mới", *args)
     assert result.exit_code == 2
@@ -157,8 +173,10 @@ def test_cli_refuses_a_bad_user_and_stores_nothing(app, session, args, message):
 
 def test_cli_refuses_a_username_taken_and_unknown_users(app, session):
     make_user(session, "admin", username="dao")
-    assert "đã có" in _cli(app, "users", "add", "dao", "--name", "X", "--role", "admin",
-                           "--password", "mat-khau-123").output
+    assert (
+        "đã có"
+        in _cli(app, "users", "add", "dao", "--name", "X", "--role", "admin", "--password", "mat-khau-123").output
+    )
     for args in (["disable", "ai-do"], ["reset-password", "ai-do", "--password", "mat-khau-123"]):
         result = _cli(app, "users", *args)
         assert result.exit_code == 2 and "ai-do" in result.output
@@ -166,11 +184,19 @@ def test_cli_refuses_a_username_taken_and_unknown_users(app, session):
 
 # --- rate limiting and CSRF need their own app: the shared fixture switches both off -------------------------
 
+
 @pytest.fixture
 def strict_app(database_url: str, tmp_path) -> Iterator[Flask]:  # noqa: ANN001
     """The app as deployed: CSRF on, sign-in throttling after 3 failures per account and address (kept short)."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
-                      "LOGIN_MAX_FAILURES_ACCOUNT_IP": 3, "BATCH_DIR": str(tmp_path / "batches")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": database_url,
+            "LOGIN_MAX_FAILURES_ACCOUNT_IP": 3,
+            "BATCH_DIR": str(tmp_path / "batches"),
+        }
+    )
     yield app
     app.extensions["choqr.engine"].dispose()
 
@@ -194,8 +220,9 @@ CSRF_INPUT = re.compile(r'name="(?:[\w-]+-)?csrf_token"(?: type="hidden")? value
 
 
 def _strict_login(client: FlaskClient, username: str, password: str):  # noqa: ANN202
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": _csrf_token(client, "/login")})
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": _csrf_token(client, "/login")}
+    )
 
 
 def test_failed_sign_ins_are_throttled_and_a_success_starts_the_count_afresh(strict_app, strict_session):
@@ -234,8 +261,12 @@ def test_a_post_without_csrf_token_is_refused_and_nothing_is_stored(strict_app, 
     posts = {
         f"/markets/{market.id}/register": {"owner_name": "Kẻ Giả Mạo", "stall_ids": "2"},
         f"/households/{h.id}/edit": {"owner_name": "Kẻ Giả Mạo", "version": "1"},
-        f"/households/{h.id}/account": {"bin": "970422", "account_number": "999999", "reason": "giả mạo yêu cầu",
-                                        "version": "1"},
+        f"/households/{h.id}/account": {
+            "bin": "970422",
+            "account_number": "999999",
+            "reason": "giả mạo yêu cầu",
+            "version": "1",
+        },
         f"/households/{h.id}/placard": {"layout": "a6"},
         "/language/en": {},
         "/logout": {},
@@ -265,8 +296,13 @@ def test_every_form_page_carries_a_csrf_token(strict_app, strict_session):
     client = strict_app.test_client()
     assert _csrf_token(client, "/login")
     _strict_login(client, make_user(strict_session, markets=[market]).username, PASSWORD)
-    for url in (f"/markets/{market.id}/register", f"/households/{h.id}/edit", f"/households/{h.id}/account",
-                f"/households/{h.id}", f"/markets/{market.id}"):
+    for url in (
+        f"/markets/{market.id}/register",
+        f"/households/{h.id}/edit",
+        f"/households/{h.id}/account",
+        f"/households/{h.id}",
+        f"/markets/{market.id}",
+    ):
         page = client.get(url).get_data(as_text=True)
         forms = page.count('method="post"')
         assert forms and len(CSRF_INPUT.findall(page)) == forms, url

@@ -52,7 +52,8 @@ def _register_until(engine, market_id: int, stop: threading.Event, acked: list[t
 
 
 def test_a_backup_taken_during_registrations_restores_every_household_acknowledged_before_it(
-        app, session, database_url, empty_url, tmp_path):
+    app, session, database_url, empty_url, tmp_path
+):
     engine = app.extensions["choqr.engine"]
     printed = make_market(session, stalls=2)
     make_household(session, printed)
@@ -87,8 +88,9 @@ def test_a_backup_taken_during_registrations_restores_every_household_acknowledg
     restored_dir = tmp_path / "restored-batches"
     restored = bk.restore(empty_url, restored_dir, tmp_path / "choqr.tar")
     assert restored.schema_current and restored.batches == 1
-    assert (restored_dir / f"{job.batch_id}.pdf").read_bytes() == bs.pdf_path(app.config["BATCH_DIR"],
-                                                                              job.batch_id).read_bytes()
+    assert (restored_dir / f"{job.batch_id}.pdf").read_bytes() == bs.pdf_path(
+        app.config["BATCH_DIR"], job.batch_id
+    ).read_bytes()
     copy = db.make_engine(empty_url)
     try:
         with db.session_scope(copy) as s:
@@ -97,8 +99,9 @@ def test_a_backup_taken_during_registrations_restores_every_household_acknowledg
     finally:
         copy.dispose()
     assert before <= ids  # every acknowledged registration is in the backup
-    assert ids - {hid for _, hid in acked} == set(session.exec(select(Household.id)
-                                                               .where(Household.market_id == printed.id)).all())
+    assert ids - {hid for _, hid in acked} == set(
+        session.exec(select(Household.id).where(Household.market_id == printed.id)).all()
+    )
 
 
 def test_restore_refuses_a_database_that_already_has_tables(app, session, database_url, tmp_path):

@@ -56,7 +56,13 @@ def test_printing_all_stalls_records_the_batch_with_one_serial_per_stall(client,
     batch = session.exec(select(PrintBatch)).one()
     assert resp.headers["Location"] == f"/markets/{market.id}/placards/batches/{batch.id}"
     assert (batch.status, batch.done, batch.total, batch.layout, batch.selection, batch.created_by_id) == (
-        "done", 4, 4, "a4-4up", "all", staff.id)
+        "done",
+        4,
+        4,
+        "a4-4up",
+        "all",
+        staff.id,
+    )
     placards = _placards(session)
     assert [p.serial for p in placards] == [f"{market.code}-{batch.id:04d}-{n:04d}" for n in range(1, 5)]
     assert {p.batch_id for p in placards} == {batch.id} and {p.printed_by_id for p in placards} == {staff.id}
@@ -78,7 +84,7 @@ def test_the_finished_batch_page_offers_the_download_and_the_pdf_has_one_page_pe
     assert f"/markets/{market.id}/placards/batches/{batch.id}/pdf" in page
     pdf = client.get(f"/markets/{market.id}/placards/batches/{batch.id}/pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    assert f'filename=bang-qr-{market.code}-lo{batch.id}-a4-4up.pdf' in pdf.headers["Content-Disposition"]
+    assert f"filename=bang-qr-{market.code}-lo{batch.id}-a4-4up.pdf" in pdf.headers["Content-Disposition"]
     assert pdf.data.startswith(b"%PDF") and pdf.data.count(b"/Type /Page\n") + pdf.data.count(b"/Type /Page ") >= 2
     listing = client.get(f"/markets/{market.id}/placards").get_data(as_text=True)
     assert f"#{batch.id}" in listing and "Cán Bộ Thử" in listing and "a4-4up" in listing
@@ -113,8 +119,14 @@ def test_only_needed_prints_new_stalls_and_those_whose_placard_was_revoked(clien
     login(client, make_user(session, "print_staff", provinces=["22"]))
     single_placard_pdf(session, SYSTEM, households[0].id)
     single_placard_pdf(session, SYSTEM, households[1].id)
-    hs.change_account(session, SYSTEM, households[1].id, expected_version=households[1].version,
-                      account=hs.AccountInput("970415", "101234567890", ""), reason="Đổi sang ngân hàng khác")
+    hs.change_account(
+        session,
+        SYSTEM,
+        households[1].id,
+        expected_version=households[1].version,
+        account=hs.AccountInput("970415", "101234567890", ""),
+        reason="Đổi sang ngân hàng khác",
+    )
     page = client.get(f"/markets/{market.id}/placards").get_data(as_text=True)
     assert "Cần in (mới hoặc in lại)" in page
     resp = _print(client, market, selection="needed")
@@ -144,13 +156,16 @@ def test_a_zone_and_a_hand_picked_list_print_only_those_stalls(client, session):
     assert (zone_batch.selection, picked_batch.selection) == ("zone:Dãy B", "picked:A-003,A-001")
 
 
-@pytest.mark.parametrize(("form", "field_message"), [
-    ({"selection": "zone", "zone": ""}, "Hãy nhập dãy / khu cần in."),
-    ({"selection": "picked", "stall_codes": ""}, "Hãy nhập ít nhất một mã sạp"),
-    ({"selection": "picked", "stall_codes": "A-001, Z-999"}, "Sạp không có trong chợ hoặc chưa có mã QR: Z-999."),
-    ({"selection": "zone", "zone": "Dãy Không Có"}, "Không có sạp nào để in với lựa chọn này."),
-    ({"layout": "a3"}, "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    ("form", "field_message"),
+    [
+        ({"selection": "zone", "zone": ""}, "Hãy nhập dãy / khu cần in."),
+        ({"selection": "picked", "stall_codes": ""}, "Hãy nhập ít nhất một mã sạp"),
+        ({"selection": "picked", "stall_codes": "A-001, Z-999"}, "Sạp không có trong chợ hoặc chưa có mã QR: Z-999."),
+        ({"selection": "zone", "zone": "Dãy Không Có"}, "Không có sạp nào để in với lựa chọn này."),
+        ({"layout": "a3"}, "Not a valid choice"),
+    ],
+)
 def test_bad_print_requests_are_refused_and_nothing_is_recorded(client, session, form, field_message):
     market, _ = _market_with_households(session, 1)
     login(client, make_user(session, "print_staff", provinces=["22"]))
@@ -179,8 +194,7 @@ def test_a_failed_render_marks_the_batch_failed_and_records_no_serial(client, se
     assert client.get(f"/markets/{market.id}/placards/batches/{batch.id}/pdf").status_code == 404
 
 
-def test_a_qr_revoked_while_rendering_fails_the_batch_instead_of_recording_a_stale_placard(session, app,
-                                                                                            monkeypatch):
+def test_a_qr_revoked_while_rendering_fails_the_batch_instead_of_recording_a_stale_placard(session, app, monkeypatch):
     market, households = _market_with_households(session, 2)
     job = bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"])
     real = printouts.render_placards
@@ -188,8 +202,14 @@ def test_a_qr_revoked_while_rendering_fails_the_batch_instead_of_recording_a_sta
     def render_then_change_account(placards, stream, **kw):
         pages = real(placards, stream, **kw)
         h = households[1]
-        hs.change_account(session, SYSTEM, h.id, expected_version=h.version,
-                          account=hs.AccountInput("970415", "101234567891", ""), reason="Đổi tài khoản giữa chừng")
+        hs.change_account(
+            session,
+            SYSTEM,
+            h.id,
+            expected_version=h.version,
+            account=hs.AccountInput("970415", "101234567891", ""),
+            reason="Đổi tài khoản giữa chừng",
+        )
         return pages
 
     monkeypatch.setattr(printouts, "render_placards", render_then_change_account)
@@ -214,8 +234,14 @@ def test_the_web_request_only_queues_and_the_status_json_follows_the_worker(clie
     assert huey.pending_count() == 1
     huey.execute(huey.dequeue())  # what a worker does with the message
     assert client.get(progress_url).get_json() == {
-        "id": batch_id, "status": "done", "done": 6, "total": 6, "percent": 100, "error": None,
-        "download": f"/markets/{market.id}/placards/batches/{batch_id}/pdf"}
+        "id": batch_id,
+        "status": "done",
+        "done": 6,
+        "total": 6,
+        "percent": 100,
+        "error": None,
+        "download": f"/markets/{market.id}/placards/batches/{batch_id}/pdf",
+    }
     assert len(_placards(session)) == 6
 
 
@@ -252,8 +278,12 @@ def test_print_staff_of_another_province_gets_404_and_a_market_manager_403(clien
     job = bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a6"), batch_dir="/nonexistent")
     login(client, other)
     base = f"/markets/{market.id}/placards"
-    for url in (base, f"{base}/batches/{job.batch_id}", f"{base}/batches/{job.batch_id}.json",
-                f"{base}/batches/{job.batch_id}/pdf"):
+    for url in (
+        base,
+        f"{base}/batches/{job.batch_id}",
+        f"{base}/batches/{job.batch_id}.json",
+        f"{base}/batches/{job.batch_id}/pdf",
+    ):
         assert client.get(url).status_code == 404, url
     assert _print(client, market).status_code == 404
     client.post("/logout")
@@ -288,8 +318,14 @@ def test_the_single_household_print_still_works_with_placard_id_serials(session)
 
 def test_a_batch_cut_off_by_a_restart_reads_as_failed_and_no_longer_blocks_the_market(session, app):
     market, _ = _market_with_households(session, 1)
-    stuck = PrintBatch(market_id=market.id, layout="a6", selection="all", status="running", total=1,
-                       created_at=utcnow() - timedelta(hours=2))
+    stuck = PrintBatch(
+        market_id=market.id,
+        layout="a6",
+        selection="all",
+        status="running",
+        total=1,
+        created_at=utcnow() - timedelta(hours=2),
+    )
     session.add(stuck)
     session.commit()
     assert bs.state_of(stuck) == "failed" and bs.state_of(stuck, stuck.created_at) == "running"

@@ -36,9 +36,16 @@ def officer(client, session, market):  # noqa: ANN001, ANN201
 
 
 def _form(stall_id: int, **overrides: str) -> dict:
-    data = {"owner_name": "Trần Văn Hùng", "phone": "0987 654 321", "citizen_id": "079090001234",
-            "goods": "Cá", "stall_ids": str(stall_id), "bin": "970422", "account_number": "0123456789",
-            "holder_name": ""}
+    data = {
+        "owner_name": "Trần Văn Hùng",
+        "phone": "0987 654 321",
+        "citizen_id": "079090001234",
+        "goods": "Cá",
+        "stall_ids": str(stall_id),
+        "bin": "970422",
+        "account_number": "0123456789",
+        "holder_name": "",
+    }
     data.update(overrides)
     return data
 
@@ -51,16 +58,27 @@ def _field_errors(page: str, field: str) -> list[str]:
 
 # --- duplicates --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("field", "typed"), [
-    ("account_number", "0011 0019 32418"),
-    ("account_number", "0011001932418"),
-    ("citizen_id", "022185001234"),
-    ("citizen_id", "022 185 001 234"),
-])
-def test_an_exact_duplicate_is_refused_with_a_link_to_the_existing_household(client, session, market, officer,
-                                                                             field, typed):
-    existing = make_household(session, market, owner_name="Nguyễn Thị Đào", bin="970436",
-                              account_number="0011001932418", citizen_id="022185001234")
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [
+        ("account_number", "0011 0019 32418"),
+        ("account_number", "0011001932418"),
+        ("citizen_id", "022185001234"),
+        ("citizen_id", "022 185 001 234"),
+    ],
+)
+def test_an_exact_duplicate_is_refused_with_a_link_to_the_existing_household(
+    client, session, market, officer, field, typed
+):
+    existing = make_household(
+        session,
+        market,
+        owner_name="Nguyễn Thị Đào",
+        bin="970436",
+        account_number="0011001932418",
+        citizen_id="022185001234",
+    )
     overrides = {field: typed}
     if field == "account_number":
         overrides["bin"] = "970436"
@@ -81,8 +99,14 @@ def test_the_same_account_number_at_another_bank_is_not_a_duplicate(client, sess
 
 def test_an_account_given_up_by_one_household_may_be_used_by_another(client, session, market, officer):
     first = make_household(session, market, bin="970422", account_number="0123456789")
-    hs.change_account(session, SYSTEM, first.id, expected_version=first.version, reason="chủ hộ đổi ngân hàng",
-                      account=hs.AccountInput("970436", "0011001932418"))
+    hs.change_account(
+        session,
+        SYSTEM,
+        first.id,
+        expected_version=first.version,
+        reason="chủ hộ đổi ngân hàng",
+        account=hs.AccountInput("970436", "0011001932418"),
+    )
     resp = client.post(f"/markets/{market.id}/register", data=_form(free_stall(session, market).id))
     assert resp.status_code == 302
 
@@ -103,15 +127,24 @@ def _other_tablet_saves_during(monkeypatch, check_name: str, save) -> dict:  # n
 
 def _second_tablet_registers(session, market, stall_code: str, **account: str):  # noqa: ANN001, ANN202
     stall = session.exec(select(Stall).where(Stall.market_id == market.id, Stall.code == stall_code)).one()
-    return hs.register_household(session, SYSTEM, market_id=market.id, stall_ids=[stall.id],
-                                 household=hs.HouseholdInput("Lê Văn Nhanh"),
-                                 account=hs.AccountInput(**account) if account else None)
+    return hs.register_household(
+        session,
+        SYSTEM,
+        market_id=market.id,
+        stall_ids=[stall.id],
+        household=hs.HouseholdInput("Lê Văn Nhanh"),
+        account=hs.AccountInput(**account) if account else None,
+    )
 
 
 def test_an_account_saved_by_another_tablet_a_moment_earlier_is_still_refused_with_a_link(
-        client, session, market, officer, monkeypatch):
-    race = _other_tablet_saves_during(monkeypatch, "_check_account_free", lambda: _second_tablet_registers(
-        session, market, "A-006", bin="970422", account_number="0123456789"))
+    client, session, market, officer, monkeypatch
+):
+    race = _other_tablet_saves_during(
+        monkeypatch,
+        "_check_account_free",
+        lambda: _second_tablet_registers(session, market, "A-006", bin="970422", account_number="0123456789"),
+    )
     resp = client.post(f"/markets/{market.id}/register", data=_form(free_stall(session, market).id))
     page = resp.get_data(as_text=True)
     assert resp.status_code == 422
@@ -121,9 +154,11 @@ def test_an_account_saved_by_another_tablet_a_moment_earlier_is_still_refused_wi
 
 
 def test_a_stall_taken_by_another_tablet_a_moment_earlier_is_refused_not_overwritten(
-        client, session, market, officer, monkeypatch):
-    race = _other_tablet_saves_during(monkeypatch, "_check_citizen_id_free",
-                                      lambda: _second_tablet_registers(session, market, "A-001"))
+    client, session, market, officer, monkeypatch
+):
+    race = _other_tablet_saves_during(
+        monkeypatch, "_check_citizen_id_free", lambda: _second_tablet_registers(session, market, "A-001")
+    )
     resp = client.post(f"/markets/{market.id}/register", data=_form(free_stall(session, market).id))
     assert resp.status_code == 422
     assert "Sạp A-001 đã có hộ kinh doanh." in resp.get_data(as_text=True)
@@ -144,22 +179,43 @@ def test_a_stall_already_taken_is_refused_with_a_link(client, session, market, o
 def test_editing_to_another_households_citizen_id_is_refused_with_a_link(client, session, market, officer):
     other = make_household(session, market, citizen_id="022185001234")
     h = make_household(session, market, citizen_id="079090001234")
-    resp = client.post(f"/households/{h.id}/edit", data={"owner_name": h.owner_name, "citizen_id": "022185001234",
-                                                         "version": str(h.version)})
+    resp = client.post(
+        f"/households/{h.id}/edit",
+        data={"owner_name": h.owner_name, "citizen_id": "022185001234", "version": str(h.version)},
+    )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 422
     assert _field_errors(page, "citizen_id")
     assert f'href="/households/{other.id}"' in page
 
 
-@pytest.mark.parametrize(("q", "found"), [
-    ("dao", True), ("Đào", True), ("nguyen thi", True), ("NGUYEN THI DAO", True), ("Nguyễn Thị", True),
-    ("0912345678", True), ("0912 345 678", True), ("+84 912 345 678", True), ("022185001234", True),
-    ("0011001932418", True), ("hung", False), ("d", False),
-])
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("dao", True),
+        ("Đào", True),
+        ("nguyen thi", True),
+        ("NGUYEN THI DAO", True),
+        ("Nguyễn Thị", True),
+        ("0912345678", True),
+        ("0912 345 678", True),
+        ("+84 912 345 678", True),
+        ("022185001234", True),
+        ("0011001932418", True),
+        ("hung", False),
+        ("d", False),
+    ],
+)
 def test_search_as_you_type_matches_without_diacritics(client, session, market, officer, q, found):
-    h = make_household(session, market, owner_name="Nguyễn Thị Đào", phone="0912345678", citizen_id="022185001234",
-                       bin="970436", account_number="0011001932418")
+    h = make_household(
+        session,
+        market,
+        owner_name="Nguyễn Thị Đào",
+        phone="0912345678",
+        citizen_id="022185001234",
+        bin="970436",
+        account_number="0011001932418",
+    )
     hits = client.get("/households/search", query_string={"q": q}).get_json()
     assert ([x["id"] for x in hits] == [h.id]) is found
     if found:
@@ -167,6 +223,7 @@ def test_search_as_you_type_matches_without_diacritics(client, session, market, 
 
 
 # --- prefill from a photo of the household's own bank QR ---------------------------------------------------
+
 
 def _prefill(client, market, file_bytes: bytes, name: str = "qr.png", **kept: str):  # noqa: ANN001, ANN202
     import io
@@ -189,12 +246,15 @@ def test_a_photo_of_the_households_bank_qr_fills_bank_and_account(client, sessio
     assert session.exec(select(Household)).all() == []
 
 
-@pytest.mark.parametrize(("file_bytes", "name", "message"), [
-    (None, "qr.png", "không phải mã VietQR chuyển khoản"),
-    (b"", "qr.png", "Hãy chọn hoặc chụp ảnh"),
-    (b"not an image", "qr.png", "Không đọc được ảnh"),
-    (b"%PDF-1.4", "qr.pdf", "Chỉ nhận ảnh PNG, JPEG hoặc WEBP."),
-])
+@pytest.mark.parametrize(
+    ("file_bytes", "name", "message"),
+    [
+        (None, "qr.png", "không phải mã VietQR chuyển khoản"),
+        (b"", "qr.png", "Hãy chọn hoặc chụp ảnh"),
+        (b"not an image", "qr.png", "Không đọc được ảnh"),
+        (b"%PDF-1.4", "qr.pdf", "Chỉ nhận ảnh PNG, JPEG hoặc WEBP."),
+    ],
+)
 def test_a_photo_that_is_not_a_bank_transfer_qr_is_explained(client, market, officer, file_bytes, name, message):
     if file_bytes is None:
         file_bytes = png_bytes("https://example.com/not-a-payment")
@@ -204,6 +264,7 @@ def test_a_photo_that_is_not_a_bank_transfer_qr_is_explained(client, market, off
 
 
 # --- changing the bank account -----------------------------------------------------------------------------
+
 
 def _printed(session, h: Household) -> Placard:  # noqa: ANN001
     """Give a household a printed placard, as the print run would."""
@@ -217,8 +278,13 @@ def _printed(session, h: Household) -> Placard:  # noqa: ANN001
 
 
 def _change(client, h: Household, **overrides: str):  # noqa: ANN001, ANN202
-    data = {"bin": "970422", "account_number": "0123456789", "holder_name": "NGUYEN THI DAO",
-            "reason": "Chủ hộ chuyển sang tài khoản MB", "version": str(h.version)}
+    data = {
+        "bin": "970422",
+        "account_number": "0123456789",
+        "holder_name": "NGUYEN THI DAO",
+        "reason": "Chủ hộ chuyển sang tài khoản MB",
+        "version": str(h.version),
+    }
     data.update(overrides)
     return client.post(f"/households/{h.id}/account", data=data)
 
@@ -232,8 +298,7 @@ def test_an_account_change_needs_a_reason(client, session, market, officer, reas
     assert len(session.exec(select(BankAccount)).all()) == 1
 
 
-def test_an_account_change_keeps_history_revokes_the_qr_and_placard_and_is_audited(client, session, market,
-                                                                                  officer):
+def test_an_account_change_keeps_history_revokes_the_qr_and_placard_and_is_audited(client, session, market, officer):
     h = make_household(session, market, bin="970436", account_number="0011001932418")
     placard = _printed(session, h)
     old_qr = session.exec(select(IssuedQR)).one()
@@ -298,6 +363,7 @@ def test_the_audit_log_cannot_be_changed_or_deleted_even_by_the_database_user(se
 
 # --- two officers, one household ---------------------------------------------------------------------------
 
+
 def test_the_second_of_two_edits_is_refused_and_shown_the_current_values(client, session, market, officer):
     h = make_household(session, market, owner_name="Nguyễn Thị Đào", goods="Rau")
     other_officer = make_user(session, markets=[market])
@@ -307,12 +373,14 @@ def test_the_second_of_two_edits_is_refused_and_shown_the_current_values(client,
     login(second, other_officer)
     form_a = client.get(f"/households/{h.id}/edit").get_data(as_text=True)
     assert 'name="version" type="hidden" value="1"' in form_a
-    resp = second.post(f"/households/{h.id}/edit", data={"owner_name": "Nguyễn Thị Đào", "goods": "Rau và trái cây",
-                                                         "version": "1"})
+    resp = second.post(
+        f"/households/{h.id}/edit", data={"owner_name": "Nguyễn Thị Đào", "goods": "Rau và trái cây", "version": "1"}
+    )
     assert resp.status_code == 302
 
-    resp = client.post(f"/households/{h.id}/edit", data={"owner_name": "Nguyễn Thị Đào", "goods": "Thịt heo",
-                                                         "version": "1"})
+    resp = client.post(
+        f"/households/{h.id}/edit", data={"owner_name": "Nguyễn Thị Đào", "goods": "Thịt heo", "version": "1"}
+    )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 409
     assert "vừa được người khác sửa" in page
@@ -322,15 +390,15 @@ def test_the_second_of_two_edits_is_refused_and_shown_the_current_values(client,
     session.expire_all()
     assert session.get(Household, h.id).goods == "Rau và trái cây"
 
-    resp = client.post(f"/households/{h.id}/edit", data={"owner_name": "Nguyễn Thị Đào", "goods": "Thịt heo",
-                                                         "version": "2"})
+    resp = client.post(
+        f"/households/{h.id}/edit", data={"owner_name": "Nguyễn Thị Đào", "goods": "Thịt heo", "version": "2"}
+    )
     assert resp.status_code == 302
     session.expire_all()
     assert session.get(Household, h.id).goods == "Thịt heo"
 
 
-def test_the_second_of_two_account_changes_is_refused_and_shown_the_current_account(client, session, market,
-                                                                                    officer):
+def test_the_second_of_two_account_changes_is_refused_and_shown_the_current_account(client, session, market, officer):
     h = make_household(session, market, bin="970436", account_number="0011001932418")
     second = client.application.test_client()
     login(second, make_user(session, markets=[market]))

@@ -16,15 +16,18 @@ def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
-@pytest.mark.parametrize(("total", "page", "expected"), [
-    (0, 1, (1, 1, 0, 0)),
-    (1, 1, (1, 1, 0, 1)),
-    (100, 1, (1, 1, 0, 100)),
-    (101, 2, (2, 2, 100, 101)),
-    (370, 4, (4, 4, 300, 370)),
-    (370, 9, (4, 4, 300, 370)),   # past the end: the last page
-    (370, -3, (1, 4, 0, 100)),    # before the start: the first page
-])
+@pytest.mark.parametrize(
+    ("total", "page", "expected"),
+    [
+        (0, 1, (1, 1, 0, 0)),
+        (1, 1, (1, 1, 0, 1)),
+        (100, 1, (1, 1, 0, 100)),
+        (101, 2, (2, 2, 100, 101)),
+        (370, 4, (4, 4, 300, 370)),
+        (370, 9, (4, 4, 300, 370)),  # past the end: the last page
+        (370, -3, (1, 4, 0, 100)),  # before the start: the first page
+    ],
+)
 def test_pages_are_clamped_into_range(total, page, expected):
     p = paginate(total, page, 100)
     assert (p.page, p.pages, p.start, p.end) == expected

@@ -35,21 +35,27 @@ def _source_msgids() -> set[str]:
     """What ``pybabel extract -F babel.cfg`` would collect from the code and templates right now."""
     with open(ROOT / "babel.cfg") as f:
         method_map, options_map = parse_mapping_cfg(f)
-    return {msg if isinstance(msg, str) else msg[0]
-            for _file, _line, msg, _comments, _ctx in extract_from_dir(str(ROOT), method_map, options_map)
-            if not str(_file).startswith((".venv", "tests"))}
+    return {
+        msg if isinstance(msg, str) else msg[0]
+        for _file, _line, msg, _comments, _ctx in extract_from_dir(str(ROOT), method_map, options_map)
+        if not str(_file).startswith((".venv", "tests"))
+    }
 
 
 def test_every_message_in_the_code_has_an_english_translation():
     translated = {m.id for m in _po() if m.id and m.string and not m.fuzzy}
     missing = sorted(_source_msgids() - translated)
-    assert missing == [], ("untranslated msgids; run pybabel extract/update, translate, compile "
-                           "(see babel.cfg): " + repr(missing[:20]))
+    assert missing == [], (
+        "untranslated msgids; run pybabel extract/update, translate, compile (see babel.cfg): " + repr(missing[:20])
+    )
 
 
 def test_translations_keep_the_placeholders_of_their_msgid():
-    wrong = [(m.id, m.string) for m in _po() if m.id and m.string and
-             sorted(PLACEHOLDER.findall(m.id)) != sorted(PLACEHOLDER.findall(m.string))]
+    wrong = [
+        (m.id, m.string)
+        for m in _po()
+        if m.id and m.string and sorted(PLACEHOLDER.findall(m.id)) != sorted(PLACEHOLDER.findall(m.string))
+    ]
     assert wrong == []
 
 
@@ -66,7 +72,7 @@ def test_the_officer_pages_have_no_unwrapped_vietnamese():
     found = []
     for name in folders:
         path = ROOT / "templates" / name
-        for tpl in ([path] if path.is_file() else sorted(path.glob("*.html"))):
+        for tpl in [path] if path.is_file() else sorted(path.glob("*.html")):
             text = re.sub(r"""_\((['"])(?:(?!\1).)*\1""", "", tpl.read_text())
             for word in allowed:
                 text = text.replace(word, "")
@@ -130,19 +136,27 @@ def _english(client, session):  # noqa: ANN001, ANN202
     return market
 
 
-@pytest.mark.parametrize(("field", "typed", "message"), [
-    ("phone", "0123 456", "The phone number '0123 456' is not a Vietnamese mobile number"),
-    ("citizen_id", "12345", "The citizen ID (CCCD) number must have exactly 12 digits."),
-    ("citizen_id", "999185001234", "there is no birth-registration province with code '999'."),
-    ("citizen_id", "022585001234", "the century/sex digit '5' is not valid (0–3)."),
-    ("citizen_id", "022399001234", "the birth year 2099 is in the future."),
-    ("owner_name", "", "This field is required."),
-    ("account_number", "12-34 ?", "The account number must be 1–19 digits or letters"),
-])
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("phone", "0123 456", "The phone number '0123 456' is not a Vietnamese mobile number"),
+        ("citizen_id", "12345", "The citizen ID (CCCD) number must have exactly 12 digits."),
+        ("citizen_id", "999185001234", "there is no birth-registration province with code '999'."),
+        ("citizen_id", "022585001234", "the century/sex digit '5' is not valid (0–3)."),
+        ("citizen_id", "022399001234", "the birth year 2099 is in the future."),
+        ("owner_name", "", "This field is required."),
+        ("account_number", "12-34 ?", "The account number must be 1–19 digits or letters"),
+    ],
+)
 def test_form_errors_are_shown_in_english_with_the_value_typed(client, session, field, typed, message):
     market = _english(client, session)
-    data = {"owner_name": "Trần Văn Hùng", "stall_ids": str(free_stall(session, market).id), "bin": "970422",
-            "account_number": "0123456789", field: typed}
+    data = {
+        "owner_name": "Trần Văn Hùng",
+        "stall_ids": str(free_stall(session, market).id),
+        "bin": "970422",
+        "account_number": "0123456789",
+        field: typed,
+    }
     page = client.post(f"/markets/{market.id}/register", data=data).get_data(as_text=True)
     assert message in html.unescape(page)
 
@@ -150,14 +164,19 @@ def test_form_errors_are_shown_in_english_with_the_value_typed(client, session, 
 def test_domain_errors_flashes_and_error_pages_are_in_english(client, session):
     market = _english(client, session)
     existing = make_household(session, market, bin="970422", account_number="0123456789")
-    data = {"owner_name": "Trần Văn Hùng", "stall_ids": str(free_stall(session, market).id), "bin": "970422",
-            "account_number": "0123456789"}
+    data = {
+        "owner_name": "Trần Văn Hùng",
+        "stall_ids": str(free_stall(session, market).id),
+        "bin": "970422",
+        "account_number": "0123456789",
+    }
     page = client.post(f"/markets/{market.id}/register", data=data).get_data(as_text=True)
     assert "This bank account is already linked to another household." in page
     assert "Open the existing record" in page
 
-    resp = client.post(f"/markets/{market.id}/register", data={**data, "account_number": "5556667778"},
-                       follow_redirects=True)
+    resp = client.post(
+        f"/markets/{market.id}/register", data={**data, "account_number": "5556667778"}, follow_redirects=True
+    )
     assert "Household Trần Văn Hùng registered." in resp.get_data(as_text=True)
 
     resp = client.get("/households/99999")

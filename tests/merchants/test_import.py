@@ -27,8 +27,10 @@ def xlsx(rows: list[list], header: list[str] = HEADER) -> bytes:
 
 
 def counts(session: Session) -> dict[str, int]:
-    return {m.__name__: session.exec(select(func.count()).select_from(m)).one()
-            for m in (Household, Stall, BankAccount, IssuedQR, StatusEvent, AuditLog)}
+    return {
+        m.__name__: session.exec(select(func.count()).select_from(m)).one()
+        for m in (Household, Stall, BankAccount, IssuedQR, StatusEvent, AuditLog)
+    }
 
 
 def run(session: Session, market_id: int, data: bytes, **kw):  # noqa: ANN201
@@ -39,8 +41,9 @@ def run(session: Session, market_id: int, data: bytes, **kw):  # noqa: ANN201
 def market(session):  # noqa: ANN001, ANN201
     """Stalls A-001…A-004; Nguyễn Thị Đào holds A-001 and Trần Văn Bình A-002."""
     m = make_market(session, stalls=4, zone="Nhà chợ chính")
-    make_household(session, m, owner_name="Nguyễn Thị Đào", citizen_id="022185000001", bin="970436",
-                   account_number="0011000000001")
+    make_household(
+        session, m, owner_name="Nguyễn Thị Đào", citizen_id="022185000001", bin="970436", account_number="0011000000001"
+    )
     make_household(session, m, owner_name="Trần Văn Bình", citizen_id="022085000002", account=False)
     return m
 
@@ -67,11 +70,19 @@ def test_mixed_file_stores_the_good_rows_and_reports_each_refused_one(session, m
         RowProblem(3, "SĐT", "Số điện thoại '123' không phải số di động Việt Nam (10 số, bắt đầu 03, 05, 07, 08, 09)."),
         RowProblem(5, "CCCD/CMND", "Số CCCD trùng với dòng 2 của tệp."),
         RowProblem(6, "Họ tên chủ hộ", "Họ tên chủ hộ không được để trống."),
-        RowProblem(6, "Ngân hàng", "Ngân hàng 'Ngân hàng XYZ' không có trong danh sách NAPAS; hãy ghi tên ngắn "
-                                   "(Vietcombank), mã (VCB) hoặc BIN (970436)."),
+        RowProblem(
+            6,
+            "Ngân hàng",
+            "Ngân hàng 'Ngân hàng XYZ' không có trong danh sách NAPAS; hãy ghi tên ngắn "
+            "(Vietcombank), mã (VCB) hoặc BIN (970436).",
+        ),
         RowProblem(8, "Ki-ốt", "Sạp A-002 đã có hộ kinh doanh."),
-        RowProblem(9, "STK", "Số tài khoản đang ở dạng số trong Excel nên có thể đã mất số 0 ở đầu; hãy định dạng "
-                             "cột là Văn bản (Text) rồi nhập lại số."),
+        RowProblem(
+            9,
+            "STK",
+            "Số tài khoản đang ở dạng số trong Excel nên có thể đã mất số 0 ở đầu; hãy định dạng "
+            "cột là Văn bản (Text) rồi nhập lại số.",
+        ),
         RowProblem(11, "STK", "Tài khoản ngân hàng này đã gắn với một hộ khác."),
     )
     assert [(s.row, s.message) for s in report.skipped] == [(7, "Đã đăng ký: Nguyễn Thị Đào, sạp A-001.")]
@@ -128,20 +139,40 @@ def test_dry_run_checks_everything_and_stores_nothing(session, market):
 def _rows(session: Session, hid: int) -> dict[str, list[dict]]:
     """Every row a household left, minus what naturally differs between two households (ids, names, times);
     the stored QR symbol differs with the payload, so only its presence is compared."""
-    differs = {"id", "household_id", "bank_account_id", "owner_name", "search_text", "phone", "citizen_id", "goods",
-               "account_number", "holder_name", "payload", "created_at", "updated_at", "issued_at", "at", "detail"}
+    differs = {
+        "id",
+        "household_id",
+        "bank_account_id",
+        "owner_name",
+        "search_text",
+        "phone",
+        "citizen_id",
+        "goods",
+        "account_number",
+        "holder_name",
+        "payload",
+        "created_at",
+        "updated_at",
+        "issued_at",
+        "at",
+        "detail",
+    }
 
     def dump(model, where) -> list[dict]:  # noqa: ANN001
-        return [{k: bool(v) if k == "modules" else v for k, v in r.model_dump().items() if k not in differs}
-                for r in session.exec(select(model).where(where).order_by(model.id))]
+        return [
+            {k: bool(v) if k == "modules" else v for k, v in r.model_dump().items() if k not in differs}
+            for r in session.exec(select(model).where(where).order_by(model.id))
+        ]
 
     audit = session.exec(select(AuditLog).where(AuditLog.household_id == hid).order_by(AuditLog.id)).all()
-    return {"household": dump(Household, Household.id == hid),
-            "stalls": dump(Stall, Stall.household_id == hid) and [{"held": True}],
-            "accounts": dump(BankAccount, BankAccount.household_id == hid),
-            "qrs": dump(IssuedQR, IssuedQR.household_id == hid),
-            "events": dump(StatusEvent, StatusEvent.household_id == hid),
-            "audit": [(a.action, sorted(json.loads(a.detail))) for a in audit]}
+    return {
+        "household": dump(Household, Household.id == hid),
+        "stalls": dump(Stall, Stall.household_id == hid) and [{"held": True}],
+        "accounts": dump(BankAccount, BankAccount.household_id == hid),
+        "qrs": dump(IssuedQR, IssuedQR.household_id == hid),
+        "events": dump(StatusEvent, StatusEvent.household_id == hid),
+        "audit": [(a.action, sorted(json.loads(a.detail))) for a in audit],
+    }
 
 
 def test_an_imported_household_leaves_the_rows_of_one_registered_through_the_form(session, market):
@@ -152,9 +183,11 @@ def test_an_imported_household_leaves_the_rows_of_one_registered_through_the_for
         if audit[0] == "household.create":
             audit[1].remove("row"), audit[1].remove("source")  # the import also says where the row came from
     assert imported == form_made
-    assert imported["audit"] == [("household.create", ["citizen_id", "stalls"]),
-                                 ("account.open", ["account", "bin", "holder_name"]),
-                                 ("qr.issue", ["qr_id", "revoked_placards"])]
+    assert imported["audit"] == [
+        ("household.create", ["citizen_id", "stalls"]),
+        ("account.open", ["account", "bin", "holder_name"]),
+        ("qr.issue", ["qr_id", "revoked_placards"]),
+    ]
     assert [e["status"] for e in imported["events"]] == ["account_opened", "qr_issued"]
     acc = session.exec(select(BankAccount).where(BankAccount.household_id == h.id)).one()
     assert (acc.bin, acc.account_number, acc.holder_name) == ("970436", "0011001932418", "LE THI HOA")
@@ -166,8 +199,9 @@ def test_an_imported_household_leaves_the_rows_of_one_registered_through_the_for
 def test_a_qr_verified_in_worker_processes_is_the_same_payload(session, market):
     report = run(session, market.id, xlsx([r for r in MIXED if r[0] in (1, 3)]), workers=2)
     assert report.created == 2
-    payloads = session.exec(select(IssuedQR.payload).join(Household).where(Household.id > 2)
-                            .order_by(Household.id)).all()
+    payloads = session.exec(
+        select(IssuedQR.payload).join(Household).where(Household.id > 2).order_by(Household.id)
+    ).all()
     assert [parse_payload(p).account for p in payloads] == ["0011001932418", "123456789"]
 
 
@@ -176,7 +210,9 @@ def test_a_household_at_several_stalls_takes_them_all(session, market):
     assert report.created == 1
     hid = session.exec(select(Household.id).where(Household.owner_name == "Lý Thị Thơm")).one()
     assert session.exec(select(Stall.code).where(Stall.household_id == hid).order_by(Stall.code)).all() == [
-        "A-003", "A-004"]
+        "A-003",
+        "A-004",
+    ]
 
 
 def test_the_command_line_import_prints_the_report_and_exits_1_when_rows_were_refused(app, session, market, tmp_path):

@@ -28,17 +28,21 @@ def _book(*sheets: tuple[str, str, list[list]]) -> bytes:
 
 
 def test_a_hidden_first_sheet_is_not_imported_the_visible_one_is():
-    data = _book(("Tra cứu", "hidden", [HEADER, ["Bảng cũ", "Z-999", "", "", ""]]),
-                 ("Danh sách", "visible", [HEADER, ["Nguyễn Thị Đào", "A-001", "", "", ""]]))
+    data = _book(
+        ("Tra cứu", "hidden", [HEADER, ["Bảng cũ", "Z-999", "", "", ""]]),
+        ("Danh sách", "visible", [HEADER, ["Nguyễn Thị Đào", "A-001", "", "", ""]]),
+    )
     table = read_table(data)
     assert table.sheet == "Danh sách" and [r.values["owner_name"] for r in table.rows] == ["Nguyễn Thị Đào"]
     assert sheet_names(data) == ["Danh sách"]
 
 
 def test_with_several_visible_sheets_the_first_is_read_and_another_can_be_chosen():
-    data = _book(("Khu A", "visible", [HEADER, ["Nguyễn Thị Đào", "A-001", "", "", ""]]),
-                 ("Khu B", "visible", [HEADER, ["Lê Văn Hùng", "B-001", "", "", ""]]),
-                 ("Ẩn", "veryHidden", [HEADER, ["X", "C-1", "", "", ""]]))
+    data = _book(
+        ("Khu A", "visible", [HEADER, ["Nguyễn Thị Đào", "A-001", "", "", ""]]),
+        ("Khu B", "visible", [HEADER, ["Lê Văn Hùng", "B-001", "", "", ""]]),
+        ("Ẩn", "veryHidden", [HEADER, ["X", "C-1", "", "", ""]]),
+    )
     assert read_table(data).sheets == ("Khu A", "Khu B")
     assert read_table(data, sheet="Khu B").rows[0].values["owner_name"] == "Lê Văn Hùng"
     with pytest.raises(SpreadsheetError, match="trang này đang bị ẩn"):
@@ -64,9 +68,17 @@ def test_a_cccd_typed_as_a_number_gets_back_its_leading_zero():
     assert read_table(data).rows[0].values["citizen_id"] == "022185001234"
 
 
-@pytest.mark.parametrize("written, bin", [("Ngân hàng Ngoại thương", "970436"), ("Công thương", "970415"),
-                                          ("Liên Việt", "970449"), ("Viettel Money", "971005"),
-                                          ("Ngân hàng Chính sách Xã hội", "999888"), ("VietCapitalBank", "970454")])
+@pytest.mark.parametrize(
+    "written, bin",
+    [
+        ("Ngân hàng Ngoại thương", "970436"),
+        ("Công thương", "970415"),
+        ("Liên Việt", "970449"),
+        ("Viettel Money", "971005"),
+        ("Ngân hàng Chính sách Xã hội", "999888"),
+        ("VietCapitalBank", "970454"),
+    ],
+)
 def test_banks_as_people_write_them_are_recognised(written, bin):
     assert resolve_bank(written).bin == bin
 
@@ -78,15 +90,22 @@ def test_import_refuses_date_cells_by_row_and_column_and_reads_the_visible_sheet
     from merchants.services.importing import import_households
 
     market = make_market(session, stalls=0)
-    data = _book(("Cũ", "hidden", [HEADER, ["Người Cũ", "Z-1", "", "", ""]]),
-                 ("Danh sách", "visible", [HEADER, ["Nguyễn Thị Đào", datetime(2024, 3, 1), "", "", ""],
-                                           ["Lê Văn Hùng", "A-002", "", "", ""]]),
-                 ("Khu B", "visible", [HEADER, ["Trần Thị Mai", "B-001", "", "", ""]]))
+    data = _book(
+        ("Cũ", "hidden", [HEADER, ["Người Cũ", "Z-1", "", "", ""]]),
+        (
+            "Danh sách",
+            "visible",
+            [HEADER, ["Nguyễn Thị Đào", datetime(2024, 3, 1), "", "", ""], ["Lê Văn Hùng", "A-002", "", "", ""]],
+        ),
+        ("Khu B", "visible", [HEADER, ["Trần Thị Mai", "B-001", "", "", ""]]),
+    )
     report = import_households(session, SYSTEM, market_id=market.id, data=data, dry_run=True)
     assert (report.sheet, report.sheets, report.ready) == ("Danh sách", ("Danh sách", "Khu B"), 1)
     [problem] = report.refused
-    assert (problem.row, problem.column) == (2, "Số sạp") and "Excel đã đổi ô này thành ngày (01/03/2024)" in \
-        problem.problem
+    assert (problem.row, problem.column) == (
+        2,
+        "Số sạp",
+    ) and "Excel đã đổi ô này thành ngày (01/03/2024)" in problem.problem
     other = import_households(session, SYSTEM, market_id=market.id, data=data, dry_run=True, sheet="Khu B")
     assert other.ready == 1 and other.sheet == "Khu B"
 

@@ -11,14 +11,23 @@ from merchants.spreadsheet import read_table
 
 
 def _upload(client, market_id: int, data: bytes, name: str = "ds.xlsx", **flags: str):  # noqa: ANN001, ANN202
-    return client.post(f"/markets/{market_id}/import", data={"file": (io.BytesIO(data), name), **flags},
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/markets/{market_id}/import",
+        data={"file": (io.BytesIO(data), name), **flags},
+        content_type="multipart/form-data",
+    )
 
 
 def test_officer_uploads_a_mixed_list_and_sees_what_went_in_and_each_refused_row(client, session):
     market = make_market(session, stalls=4)
-    make_household(session, market, owner_name="Nguyễn Thị Đào", citizen_id="022185000001", bin="970436",
-                   account_number="0011000000001")
+    make_household(
+        session,
+        market,
+        owner_name="Nguyễn Thị Đào",
+        citizen_id="022185000001",
+        bin="970436",
+        account_number="0011000000001",
+    )
     make_household(session, market, owner_name="Trần Văn Bình", account=False)
     login(client, make_user(session, markets=[market]))
     assert "Nhập từ Excel" in client.get(f"/markets/{market.id}").get_data(as_text=True)
@@ -26,7 +35,7 @@ def test_officer_uploads_a_mixed_list_and_sees_what_went_in_and_each_refused_row
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert "Đã thêm 3 hộ và tạo 2 sạp mới." in page
-    assert "<td class=\"num\"><b>9</b></td><td>STK</td>" in page
+    assert '<td class="num"><b>9</b></td><td>STK</td>' in page
     assert "Đã đăng ký: Nguyễn Thị Đào, sạp A-001." in page
     assert session.exec(select(func.count()).select_from(Household)).one() == 5
 

@@ -89,8 +89,9 @@ def _batch(session, batch_id) -> PrintBatch:
     return session.get(PrintBatch, batch_id)
 
 
-def test_a_batch_whose_worker_died_is_requeued_and_resumes_after_its_last_chunk(session, app, engine, batch_dir,
-                                                                                 monkeypatch):
+def test_a_batch_whose_worker_died_is_requeued_and_resumes_after_its_last_chunk(
+    session, app, engine, batch_dir, monkeypatch
+):
     _, _, job = _queued(session, app, 10)
     _crash_after_first_chunk(monkeypatch, engine, job, batch_dir, worker="another-host:4242")
     stuck = _batch(session, job.batch_id)
@@ -111,26 +112,40 @@ def test_a_batch_whose_worker_died_is_requeued_and_resumes_after_its_last_chunk(
 
 
 def test_a_chunk_whose_qr_changed_while_the_batch_was_stuck_is_rendered_again_with_the_new_qr(
-        session, app, engine, batch_dir, monkeypatch):
+    session, app, engine, batch_dir, monkeypatch
+):
     _, households, job = _queued(session, app, 6)
     _crash_after_first_chunk(monkeypatch, engine, job, batch_dir, worker="another-host:4242")
     first = households[0]
-    hs.change_account(session, SYSTEM, first.id, expected_version=first.version,
-                      account=hs.AccountInput("970415", "101234567899", ""), reason="Đổi tài khoản khi máy in hỏng")
+    hs.change_account(
+        session,
+        SYSTEM,
+        first.id,
+        expected_version=first.version,
+        account=hs.AccountInput("970415", "101234567899", ""),
+        reason="Đổi tài khoản khi máy in hỏng",
+    )
     renders = _count_renders(monkeypatch)
     assert _reap(engine, batch_dir, later=31).requeued == (job.batch_id,)
     assert renders == [4, 2] and _batch(session, job.batch_id).status == "done"
-    qr_id = session.exec(select(Placard.qr_id).join(Stall, Stall.id == Placard.stall_id)
-                         .where(Placard.batch_id == job.batch_id, Stall.code == "A-001")).one()
+    qr_id = session.exec(
+        select(Placard.qr_id)
+        .join(Stall, Stall.id == Placard.stall_id)
+        .where(Placard.batch_id == job.batch_id, Stall.code == "A-001")
+    ).one()
     live = session.exec(select(IssuedQR).where(IssuedQR.household_id == first.id, IssuedQR.revoked_at.is_(None))).one()
     assert qr_id == live.id
 
 
 def test_a_batch_that_killed_its_worker_three_times_fails_with_the_reason_and_frees_the_market(
-        session, app, engine, batch_dir):
+    session, app, engine, batch_dir
+):
     market, _, job = _queued(session, app, 2)
-    session.exec(update(PrintBatch).where(PrintBatch.id == job.batch_id)
-                 .values(status="running", attempts=3, worker="in-1:77", heartbeat_at=utcnow()))
+    session.exec(
+        update(PrintBatch)
+        .where(PrintBatch.id == job.batch_id)
+        .values(status="running", attempts=3, worker="in-1:77", heartbeat_at=utcnow())
+    )
     session.commit()
     work = batch_files.work_dir(batch_dir, job.batch_id)
     work.mkdir(parents=True)
@@ -146,14 +161,16 @@ def test_a_batch_that_killed_its_worker_three_times_fails_with_the_reason_and_fr
     assert bs.run_batch(engine, again).status == "done"
 
 
-def test_a_dead_process_of_this_machine_is_reaped_at_once_and_a_live_one_is_left_alone(session, app, engine,
-                                                                                      batch_dir):
+def test_a_dead_process_of_this_machine_is_reaped_at_once_and_a_live_one_is_left_alone(session, app, engine, batch_dir):
     _, _, job = _queued(session, app, 1)
     exited = subprocess.Popen([sys.executable, "-c", "pass"])
     exited.wait()
     host = socket.gethostname()
-    session.exec(update(PrintBatch).where(PrintBatch.id == job.batch_id)
-                 .values(status="running", attempts=1, worker=f"{host}:{os.getppid()}", heartbeat_at=utcnow()))
+    session.exec(
+        update(PrintBatch)
+        .where(PrintBatch.id == job.batch_id)
+        .values(status="running", attempts=1, worker=f"{host}:{os.getppid()}", heartbeat_at=utcnow())
+    )
     session.commit()
     alive = _reap(engine, batch_dir)
     assert alive.requeued == () and 29 < alive.next_check <= 31
@@ -167,8 +184,9 @@ def test_queued_batches_are_resent_after_a_while_and_failed_after_thirty_minutes
     _, _, job = _queued(session, app, 1)
     sent: list[int] = []
     assert batch_reaper.reap(engine, batch_dir, enqueue=sent.append).resent == ()
-    assert batch_reaper.reap(engine, batch_dir, enqueue=sent.append,
-                             now=utcnow() + timedelta(seconds=40)).resent == (job.batch_id,)
+    assert batch_reaper.reap(engine, batch_dir, enqueue=sent.append, now=utcnow() + timedelta(seconds=40)).resent == (
+        job.batch_id,
+    )
     assert sent == [job.batch_id]
     late = batch_reaper.reap(engine, batch_dir, enqueue=sent.append, now=utcnow() + timedelta(minutes=31))
     batch = _batch(session, job.batch_id)
@@ -177,33 +195,51 @@ def test_queued_batches_are_resent_after_a_while_and_failed_after_thirty_minutes
     assert batch_runner.run(engine, job.batch_id, batch_dir=batch_dir).status == "failed"  # a late resend: no-op
 
 
-def test_the_sweep_deletes_leftovers_of_finished_and_failed_batches_and_keeps_live_work(session, app, engine,
-                                                                                        batch_dir):
+def test_the_sweep_deletes_leftovers_of_finished_and_failed_batches_and_keeps_live_work(
+    session, app, engine, batch_dir
+):
     market = make_market(session, stalls=1)
-    done, failed, running = (PrintBatch(market_id=market.id, layout="a6", selection="all", status=s)
-                             for s in ("done", "failed", "running"))
+    done, failed, running = (
+        PrintBatch(market_id=market.id, layout="a6", selection="all", status=s) for s in ("done", "failed", "running")
+    )
     session.add_all([done, failed, running])
     session.commit()
     batch_dir.mkdir(parents=True)
-    names = [f"{done.id}.pdf", f"{done.id}.work", f".{done.id}.pdf.x1.tmp", f"{failed.id}.pdf", f"{failed.id}.part",
-             f"{running.id}.work", f".{running.id}.pdf.x2.tmp", "999.pdf", "999.part", "notes.txt"]
+    names = [
+        f"{done.id}.pdf",
+        f"{done.id}.work",
+        f".{done.id}.pdf.x1.tmp",
+        f"{failed.id}.pdf",
+        f"{failed.id}.part",
+        f"{running.id}.work",
+        f".{running.id}.pdf.x2.tmp",
+        "999.pdf",
+        "999.part",
+        "notes.txt",
+    ]
     for name in names:
         (batch_dir / name).mkdir() if name.endswith(".work") else (batch_dir / name).write_bytes(b"x")
     removed = batch_reaper.sweep(engine, batch_dir)
-    assert sorted(removed) == sorted([f"{done.id}.work", f".{done.id}.pdf.x1.tmp", f"{failed.id}.pdf",
-                                      f"{failed.id}.part", "999.part"])
+    assert sorted(removed) == sorted(
+        [f"{done.id}.work", f".{done.id}.pdf.x1.tmp", f"{failed.id}.pdf", f"{failed.id}.part", "999.part"]
+    )
     assert sorted(p.name for p in batch_dir.iterdir()) == sorted(
-        [f"{done.id}.pdf", f"{running.id}.work", f".{running.id}.pdf.x2.tmp", "999.pdf", "notes.txt"])
+        [f"{done.id}.pdf", f"{running.id}.work", f".{running.id}.pdf.x2.tmp", "999.pdf", "notes.txt"]
+    )
 
 
-def test_a_worker_whose_batch_was_handed_to_another_stops_without_recording(session, app, engine, batch_dir,
-                                                                            monkeypatch):
+def test_a_worker_whose_batch_was_handed_to_another_stops_without_recording(
+    session, app, engine, batch_dir, monkeypatch
+):
     _, _, job = _queued(session, app, 3)
     real = printouts.render_placards
 
     def render_while_reaped(placards, stream, **options):
-        session.exec(update(PrintBatch).where(PrintBatch.id == job.batch_id)
-                     .values(attempts=PrintBatch.attempts + 1, worker="other:1"))
+        session.exec(
+            update(PrintBatch)
+            .where(PrintBatch.id == job.batch_id)
+            .values(attempts=PrintBatch.attempts + 1, worker="other:1")
+        )
         session.commit()
         return real(placards, stream, **options)
 
@@ -224,6 +260,7 @@ def test_the_stalls_chosen_are_stored_on_the_batch_so_a_retry_prints_those(sessi
 
 
 # --- the queue as configured ---------------------------------------------------------------------------------
+
 
 def _bare_app(tmp_path, **config) -> Flask:
     app = Flask("jobs-test", instance_path=str(tmp_path / "instance"))
@@ -293,9 +330,15 @@ def test_the_in_process_consumer_prints_batches_and_keeps_the_callers_signal_han
 
 # --- a real worker process, killed ---------------------------------------------------------------------------
 
+
 def _worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", "from app import cli; cli()", "worker", "--workers", "1"],
-                            cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-c", "from app import cli; cli()", "worker", "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _wait(session, batch_id, until, seconds):
@@ -315,8 +358,14 @@ def test_a_worker_killed_mid_batch_is_replaced_and_the_batch_finishes_once(sessi
         make_household(session, market)
     batch_dir = tmp_path / "batches"
     app.config.update(JOBS_IMMEDIATE=False, JOBS_URL=f"sqlite:///{tmp_path / 'jobs.db'}")
-    env = {**os.environ, "DATABASE_URL": database_url, "CHOQR_JOBS_URL": app.config["JOBS_URL"],
-           "CHOQR_BATCH_DIR": str(batch_dir), "CHOQR_SECRET_KEY": "worker-test", "CHOQR_BATCH_CHUNK": "8"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CHOQR_JOBS_URL": app.config["JOBS_URL"],
+        "CHOQR_BATCH_DIR": str(batch_dir),
+        "CHOQR_SECRET_KEY": "worker-test",
+        "CHOQR_BATCH_CHUNK": "8",
+    }
     log = tmp_path / "worker.log"
     job = bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a4-4up"), batch_dir=batch_dir)
     jobs.enqueue_batch(app, job.batch_id)
@@ -341,8 +390,9 @@ def test_a_worker_killed_mid_batch_is_replaced_and_the_batch_finishes_once(sessi
         assert "resuming with" in log.read_text()
         assert sorted(p.name for p in batch_dir.iterdir()) == [f"{job.batch_id}.pdf"]  # no .part, no chunks
 
-        again = bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a4-8up", stall_codes=("A-001",)),
-                               batch_dir=batch_dir)
+        again = bs.start_batch(
+            session, SYSTEM, market.id, bs.BatchRequest("a4-8up", stall_codes=("A-001",)), batch_dir=batch_dir
+        )
         jobs.enqueue_batch(app, again.batch_id)
         assert _wait(session, again.batch_id, lambda b: b.status in ("done", "failed"), 15).status == "done"
     finally:

@@ -84,8 +84,8 @@ def test_a_row_that_changes_an_existing_market_is_reported_unless_updating_is_as
     changed = xlsx(MARKET_HEADER, [["CAIRONG2", "Chợ Cái Rồng Mới", "06994", "Cái Rồng", 90, "31/12/2026", ""]])
     report = import_markets(session, SYSTEM, data=changed)
     assert [(n.row, n.message) for n in report.differs] == [
-        (2, "Chợ CAIRONG2 đã có nhưng khác ở: Tên chợ, Mục tiêu; chưa thay đổi (chọn 'cập nhật chợ đã có' để áp "
-            "dụng).")]
+        (2, "Chợ CAIRONG2 đã có nhưng khác ở: Tên chợ, Mục tiêu; chưa thay đổi (chọn 'cập nhật chợ đã có' để áp dụng).")
+    ]
     market = session.exec(select(Market)).one()
     assert market.name == "Chợ Cái Rồng 2"
     updated = import_markets(session, SYSTEM, data=changed, update_existing=True)
@@ -93,8 +93,10 @@ def test_a_row_that_changes_an_existing_market_is_reported_unless_updating_is_as
     session.refresh(market)
     assert (market.name, market.target_percent, market.version) == ("Chợ Cái Rồng Mới", 90, 2)
     row = session.exec(select(AuditLog).where(AuditLog.action == "market.update")).one()
-    assert json.loads(row.detail)["changes"] == {"name": ["Chợ Cái Rồng 2", "Chợ Cái Rồng Mới"],
-                                                 "target_percent": [95, 90]}
+    assert json.loads(row.detail)["changes"] == {
+        "name": ["Chợ Cái Rồng 2", "Chợ Cái Rồng Mới"],
+        "target_percent": [95, 90],
+    }
 
 
 def test_a_dry_run_and_all_or_nothing_store_nothing(session, units):
@@ -115,12 +117,20 @@ def test_a_province_admin_imports_only_into_its_provinces(session, units):
     report = import_markets(session, viewer_for(session, admin), data=xlsx(MARKET_HEADER[:3], rows))
     assert _problems(report) == [
         (2, "Mã xã", "Xã/phường Phường Ba Đình (00004) không thuộc tỉnh bạn phụ trách."),
-        (3, "Mã chợ", "Mã chợ 'HANOI1' đã được dùng cho một chợ khác.")]
+        (3, "Mã chợ", "Mã chợ 'HANOI1' đã được dùng cho một chợ khác."),
+    ]
     assert sorted(session.exec(select(Market.code))) == ["HANOI1", "QN2"]
 
 
-STALL_CSV = ["Mã chợ,Mã sạp,Khu", "CAIRD,A-001..A-120,Khu A", "CAIRD,K-01,Ki-ốt", "CAIRD,K 02,Ki-ốt",
-             "KHONGCO,B-01,", "CAIRD,A-100,Khu A", ",C-01,"]
+STALL_CSV = [
+    "Mã chợ,Mã sạp,Khu",
+    "CAIRD,A-001..A-120,Khu A",
+    "CAIRD,K-01,Ki-ốt",
+    "CAIRD,K 02,Ki-ốt",
+    "KHONGCO,B-01,",
+    "CAIRD,A-100,Khu A",
+    ",C-01,",
+]
 
 
 def test_a_stall_list_creates_ranges_and_names_each_bad_row(session, units):
@@ -131,7 +141,8 @@ def test_a_stall_list_creates_ranges_and_names_each_bad_row(session, units):
         (4, "Mã sạp", "Mã sạp 'K 02' có ký tự không dùng được (dấu cách); chỉ dùng chữ, số và các dấu - . /"),
         (5, "Mã chợ", "Không có chợ mã 'KHONGCO'."),
         (6, "Mã sạp", "Sạp A-100 trùng với dòng 2 của tệp."),
-        (7, "Mã chợ", "Mã chợ không được để trống.")]
+        (7, "Mã chợ", "Mã chợ không được để trống."),
+    ]
     zones = dict(session.exec(select(Stall.code, Stall.zone).where(Stall.market_id == market.id)).all())
     assert len(zones) == 121 and zones["A-120"] == "Khu A" and zones["K-01"] == "Ki-ốt"
     audits = {a.action: json.loads(a.detail) for a in session.exec(select(AuditLog))}
@@ -144,7 +155,10 @@ def test_the_same_stall_list_again_adds_nothing(session, units):
     import_stalls(session, SYSTEM, data=csv_bytes(STALL_CSV[:3]))
     again = import_stalls(session, SYSTEM, data=csv_bytes(STALL_CSV[:3]))
     assert (again.created, again.stored, [n.message for n in again.already]) == (
-        0, False, ["120 sạp đã có ở chợ CAIRD, bỏ qua.", "1 sạp đã có ở chợ CAIRD, bỏ qua."])
+        0,
+        False,
+        ["120 sạp đã có ở chợ CAIRD, bỏ qua.", "1 sạp đã có ở chợ CAIRD, bỏ qua."],
+    )
     assert _count(session, Stall) == 121
 
 
@@ -170,15 +184,17 @@ def test_a_stall_list_without_a_market_column_needs_a_market(session, units):
 def test_the_upload_pages_show_the_per_row_report(client, session, units):
     make_market(session, code="CAIRD", commune_code="06994", stalls=0)
     login(client, make_user(session, "admin"))
-    markets = client.post("/admin/markets/import", data={"file": (io.BytesIO(xlsx(MARKET_HEADER, MARKET_ROWS)),
-                                                                   "cho.xlsx")})
+    markets = client.post(
+        "/admin/markets/import", data={"file": (io.BytesIO(xlsx(MARKET_HEADER, MARKET_ROWS)), "cho.xlsx")}
+    )
     text = html.unescape(markets.get_data(as_text=True))
     assert markets.status_code == 200
     assert "Đã thêm 2 chợ, cập nhật 0 chợ." in text and "Mã chợ 'CAIRONG2' trùng với dòng 2 của tệp." in text
     market = session.exec(select(Market).where(Market.code == "CAIRD")).one()
-    stalls = client.post(f"/admin/markets/{market.id}/stalls/import",
-                         data={"file": (io.BytesIO(csv_bytes(["Mã sạp,Khu", "A-001..A-050,Khu A"])), "sap.csv"),
-                               "dry_run": "y"})
+    stalls = client.post(
+        f"/admin/markets/{market.id}/stalls/import",
+        data={"file": (io.BytesIO(csv_bytes(["Mã sạp,Khu", "A-001..A-050,Khu A"])), "sap.csv"), "dry_run": "y"},
+    )
     assert "Chạy thử: chưa lưu gì. Nếu nhập thật sẽ thêm 50 sạp." in html.unescape(stalls.get_data(as_text=True))
     assert _count(session, Stall) == 0
     broken = client.post("/admin/markets/import/stalls", data={"file": (io.BytesIO(b""), "x.csv")})

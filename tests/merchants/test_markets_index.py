@@ -4,8 +4,10 @@ from factories import login, make_household, make_market, make_user
 
 
 def test_a_province_officer_with_many_markets_gets_pages_and_search(client, session):
-    markets = [make_market(session, code=f"M{i:02d}", name=f"Chợ Số {i:02d}", commune_code=f"X{i % 3}", stalls=1)
-               for i in range(55)]
+    markets = [
+        make_market(session, code=f"M{i:02d}", name=f"Chợ Số {i:02d}", commune_code=f"X{i % 3}", stalls=1)
+        for i in range(55)
+    ]
     make_household(session, markets[0])
     login(client, make_user(session, provinces=["22"]))
     first = client.get("/").get_data(as_text=True)

@@ -28,8 +28,7 @@ def _run(app, *args):
     return app.test_cli_runner().invoke(args=["placards", *args])
 
 
-def test_the_command_prints_a_market_to_a_pdf_and_records_the_batch_as_the_system_user(app, session, market,
-                                                                                     tmp_path):
+def test_the_command_prints_a_market_to_a_pdf_and_records_the_batch_as_the_system_user(app, session, market, tmp_path):
     out = tmp_path / "cai-rong.pdf"
     result = _run(app, "--market", "CAIRONG", "--layout", "a4-4up", "-o", str(out))
     assert result.exit_code == 0, result.stderr
@@ -46,22 +45,32 @@ def test_the_command_prints_a_market_to_a_pdf_and_records_the_batch_as_the_syste
 def test_only_needed_and_zone_narrow_the_batch(app, session, market, tmp_path):
     first = session.exec(select(Household).order_by(Household.id)).first()
     single_placard_pdf(session, SYSTEM, first.id)
-    assert _run(app, "--market", "CAIRONG", "--only-needed", "--zone", "Dãy A", "-o",
-                str(tmp_path / "a.pdf")).exit_code == 0
+    assert (
+        _run(app, "--market", "CAIRONG", "--only-needed", "--zone", "Dãy A", "-o", str(tmp_path / "a.pdf")).exit_code
+        == 0
+    )
     batch = session.exec(select(PrintBatch)).one()
-    codes = session.exec(select(Stall.code).join(Placard, Placard.stall_id == Stall.id)
-                         .where(Placard.batch_id == batch.id).order_by(Stall.code)).all()
+    codes = session.exec(
+        select(Stall.code)
+        .join(Placard, Placard.stall_id == Stall.id)
+        .where(Placard.batch_id == batch.id)
+        .order_by(Stall.code)
+    ).all()
     assert codes == ["A-002", "A-003"] and batch.selection == "needed|zone:Dãy A"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--market", "KHONGCO"], "Lỗi: Không có chợ mã 'KHONGCO'."),
-    (["--market", "CAIRONG", "--layout", "a3"], "Lỗi: Khổ in 'a3' không có. Chọn một trong: a6, a5, a4, a4-2up"),
-    (["--market", "CAIRONG", "--zone", "Dãy Z"], "Lỗi: Không có sạp nào để in với lựa chọn này."),
-    (["--market", "CAIRONG", "--stall", "Z-001"], "Lỗi: Sạp không có trong chợ hoặc chưa có mã QR: Z-001."),
-])
-def test_bad_requests_exit_non_zero_with_a_clear_message_and_record_nothing(app, session, market, tmp_path,
-                                                                             args, message):
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--market", "KHONGCO"], "Lỗi: Không có chợ mã 'KHONGCO'."),
+        (["--market", "CAIRONG", "--layout", "a3"], "Lỗi: Khổ in 'a3' không có. Chọn một trong: a6, a5, a4, a4-2up"),
+        (["--market", "CAIRONG", "--zone", "Dãy Z"], "Lỗi: Không có sạp nào để in với lựa chọn này."),
+        (["--market", "CAIRONG", "--stall", "Z-001"], "Lỗi: Sạp không có trong chợ hoặc chưa có mã QR: Z-001."),
+    ],
+)
+def test_bad_requests_exit_non_zero_with_a_clear_message_and_record_nothing(
+    app, session, market, tmp_path, args, message
+):
     out = tmp_path / "x.pdf"
     result = _run(app, *args, "-o", str(out))
     assert result.exit_code == 2

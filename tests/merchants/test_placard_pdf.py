@@ -39,8 +39,12 @@ def scan_pages(pdf_bytes: bytes, layout: str, stall_codes: list[str]) -> list[di
         image = page.render(scale=scale).to_pil()
         qrs = {}
         for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
-            corners = [code.position.top_left, code.position.top_right, code.position.bottom_right,
-                       code.position.bottom_left]
+            corners = [
+                code.position.top_left,
+                code.position.top_right,
+                code.position.bottom_right,
+                code.position.bottom_left,
+            ]
             cx, cy = sum(p.x for p in corners) / 4 / scale, page_height - sum(p.y for p in corners) / 4 / scale
             cell = _cell_of(layout, cx, cy)
             assert cell not in qrs, f"two QRs in cell {cell}"
@@ -60,8 +64,7 @@ def scan_pages(pdf_bytes: bytes, layout: str, stall_codes: list[str]) -> list[di
 
 
 @pytest.mark.parametrize(("layout", "is_demo"), [(name, False) for name in LAYOUTS] + [("a4-8up", True)])
-def test_every_qr_of_a_batch_pdf_decodes_to_the_payload_of_the_stall_beside_it(client, session, app, layout,
-                                                                              is_demo):
+def test_every_qr_of_a_batch_pdf_decodes_to_the_payload_of_the_stall_beside_it(client, session, app, layout, is_demo):
     market = make_market(session, stalls=9, is_demo=is_demo)
     for _ in range(9):
         make_household(session, market)
@@ -72,9 +75,14 @@ def test_every_qr_of_a_batch_pdf_decodes_to_the_payload_of_the_stall_beside_it(c
     pdf = client.get(f"/markets/{market.id}/placards/batches/{batch.id}/pdf").data
     assert resp.status_code == 302 and batch.status == "done"
 
-    payload_of = dict(session.exec(select(Stall.code, IssuedQR.payload).join(Placard, Placard.stall_id == Stall.id)
-                                   .join(IssuedQR, IssuedQR.id == Placard.qr_id)
-                                   .where(Placard.batch_id == batch.id)).all())
+    payload_of = dict(
+        session.exec(
+            select(Stall.code, IssuedQR.payload)
+            .join(Placard, Placard.stall_id == Stall.id)
+            .join(IssuedQR, IssuedQR.id == Placard.qr_id)
+            .where(Placard.batch_id == batch.id)
+        ).all()
+    )
     pages = scan_pages(pdf, layout, sorted(payload_of))
     assert len(pages) == -(-9 // LAYOUTS[layout].per_sheet)
     printed = [stall for page in pages for stall, _ in page.values()]

@@ -27,8 +27,15 @@ def officer(client, session, market):  # noqa: ANN001, ANN201
 
 
 def _form(**overrides: str) -> dict:
-    data = {"owner_name": "Lê Thị Hoa", "phone": "0912 345 678", "citizen_id": "022185001234", "goods": "Cá",
-            "bin": "970436", "account_number": "0011001932418", "holder_name": ""}
+    data = {
+        "owner_name": "Lê Thị Hoa",
+        "phone": "0912 345 678",
+        "citizen_id": "022185001234",
+        "goods": "Cá",
+        "bin": "970436",
+        "account_number": "0011001932418",
+        "holder_name": "",
+    }
     data.update(overrides)
     return data
 
@@ -42,18 +49,28 @@ def _count(session, model) -> int:  # noqa: ANN001
 
 
 def test_an_unlisted_stall_is_created_with_the_household_and_audited(client, session, market, officer):
-    resp = client.post(f"/markets/{market.id}/register",
-                       data=_form(new_stall_code=" k-65 ", new_stall_zone="Ki-ốt mặt đường"))
+    resp = client.post(
+        f"/markets/{market.id}/register", data=_form(new_stall_code=" k-65 ", new_stall_zone="Ki-ốt mặt đường")
+    )
     assert resp.status_code == 302, _text(resp)[:2000]
     stall = session.exec(select(Stall).where(Stall.code == "K-65")).one()
     h = session.exec(select(Household)).one()
-    assert (stall.market_id, stall.zone, stall.household_id, h.status) == (market.id, "Ki-ốt mặt đường", h.id,
-                                                                           "qr_issued")
+    assert (stall.market_id, stall.zone, stall.household_id, h.status) == (
+        market.id,
+        "Ki-ốt mặt đường",
+        h.id,
+        "qr_issued",
+    )
     rows = {a.action: a for a in session.exec(select(AuditLog))}
     created = rows["stall.create"]
     assert (created.subject, created.user_id, created.source_ip) == ("market:CAIRD", officer.id, "127.0.0.1")
-    assert json.loads(created.detail) == {"count": 1, "first": "K-65", "last": "K-65", "zone": "Ki-ốt mặt đường",
-                                          "source": "register"}
+    assert json.loads(created.detail) == {
+        "count": 1,
+        "first": "K-65",
+        "last": "K-65",
+        "zone": "Ki-ốt mặt đường",
+        "source": "register",
+    }
     assert json.loads(rows["household.create"].detail)["stalls"] == ["K-65"]
 
 
@@ -74,11 +91,14 @@ def test_a_code_the_market_already_lists_is_refused_with_a_link_to_it(client, se
     assert _count(session, Household) == 0 and _count(session, Stall) == 2
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    ("K 65", "dấu cách"),
-    ('K"65', "ký tự không dùng được"),
-    ("K" * 21, "dài quá 20 ký tự"),
-])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("K 65", "dấu cách"),
+        ('K"65', "ký tự không dùng được"),
+        ("K" * 21, "dài quá 20 ký tự"),
+    ],
+)
 def test_a_bad_new_code_is_refused_under_its_field(client, session, market, officer, code, message):
     resp = client.post(f"/markets/{market.id}/register", data=_form(new_stall_code=code))
     assert resp.status_code == 422 and message in _text(resp)
@@ -103,15 +123,27 @@ def test_a_closed_stall_is_not_offered_and_is_refused_by_the_service(client, ses
     page = _text(client.get(f"/markets/{market.id}/register"))
     assert f'<option value="{closed.id}">' not in page
     with pytest.raises(InvalidField) as err:
-        hs.register_household(session, SYSTEM, market_id=market.id, stall_ids=[closed.id],
-                              household=hs.HouseholdInput("Lê Văn Nam"), account=None)
+        hs.register_household(
+            session,
+            SYSTEM,
+            market_id=market.id,
+            stall_ids=[closed.id],
+            household=hs.HouseholdInput("Lê Văn Nam"),
+            account=None,
+        )
     assert (err.value.field, err.value.message) == ("stalls", "Sạp A-001 đã đóng; hãy chọn sạp khác.")
 
 
 def test_the_service_refuses_a_new_stall_code_by_the_stall_code_rule(session, market):
     with pytest.raises(InvalidField) as err:
-        hs.register_household(session, SYSTEM, market_id=market.id, stall_ids=[],
-                              household=hs.HouseholdInput("Lê Văn Nam"), account=None,
-                              new_stall=hs.NewStall("K'01"))
+        hs.register_household(
+            session,
+            SYSTEM,
+            market_id=market.id,
+            stall_ids=[],
+            household=hs.HouseholdInput("Lê Văn Nam"),
+            account=None,
+            new_stall=hs.NewStall("K'01"),
+        )
     assert err.value.field == "new_stall_code"
     assert _count(session, Household) == 0

@@ -8,9 +8,16 @@ from qr import decode_image, parse_payload
 
 
 def _form(stall_id: int, **overrides: str) -> dict:
-    data = {"owner_name": "Nguyễn Thị Đào", "phone": "0912 345 678", "citizen_id": "022185001234",
-            "goods": "Rau củ quả", "stall_ids": str(stall_id), "bin": "970436",
-            "account_number": "0011001932418", "holder_name": ""}
+    data = {
+        "owner_name": "Nguyễn Thị Đào",
+        "phone": "0912 345 678",
+        "citizen_id": "022185001234",
+        "goods": "Rau củ quả",
+        "stall_ids": str(stall_id),
+        "bin": "970436",
+        "account_number": "0011001932418",
+        "holder_name": "",
+    }
     data.update(overrides)
     return data
 
@@ -48,8 +55,12 @@ def test_the_qr_image_on_the_stall_page_decodes_to_the_stored_payload(client, se
 def test_bad_input_is_refused_field_by_field_and_nothing_is_saved(client, session):
     market = make_market(session)
     login(client, make_user(session, markets=[market]))
-    resp = client.post(f"/markets/{market.id}/register", data=_form(
-        free_stall(session, market).id, owner_name="", phone="123", citizen_id="12345", account_number="12-34 ?"))
+    resp = client.post(
+        f"/markets/{market.id}/register",
+        data=_form(
+            free_stall(session, market).id, owner_name="", phone="123", citizen_id="12345", account_number="12-34 ?"
+        ),
+    )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 422
     assert "Trường này không được để trống." in page
@@ -62,8 +73,10 @@ def test_bad_input_is_refused_field_by_field_and_nothing_is_saved(client, sessio
 def test_holder_name_can_be_edited_and_is_stored_in_bank_form(client, session):
     market = make_market(session)
     login(client, make_user(session, markets=[market]))
-    client.post(f"/markets/{market.id}/register",
-                data=_form(free_stall(session, market).id, holder_name="Nguyễn T. Đào".replace(".", "")))
+    client.post(
+        f"/markets/{market.id}/register",
+        data=_form(free_stall(session, market).id, holder_name="Nguyễn T. Đào".replace(".", "")),
+    )
     assert session.exec(select(BankAccount.holder_name)).one() == "NGUYEN T DAO"
 
 

@@ -58,8 +58,11 @@ def test_progress_says_how_many_households_per_week_are_still_needed():
 def test_weekly_trend_fills_empty_weeks_and_runs_to_today():
     days = {date(2026, 11, 2): 3, date(2026, 11, 4): 2, date(2026, 11, 17): 1}  # Mondays: 2/11, 16/11
     assert weekly(days, date(2026, 11, 25)) == (
-        TrendPoint(date(2026, 11, 2), 5, 5), TrendPoint(date(2026, 11, 9), 0, 5),
-        TrendPoint(date(2026, 11, 16), 1, 6), TrendPoint(date(2026, 11, 23), 0, 6))
+        TrendPoint(date(2026, 11, 2), 5, 5),
+        TrendPoint(date(2026, 11, 9), 0, 5),
+        TrendPoint(date(2026, 11, 16), 1, 6),
+        TrendPoint(date(2026, 11, 23), 0, 6),
+    )
     assert weekly({}, date(2026, 11, 25)) == ()
 
 
@@ -67,9 +70,12 @@ def test_chart_is_plain_svg_with_the_target_line_and_a_readable_summary():
     points = weekly({date(2026, 11, 2): 300, date(2026, 11, 10): 56}, date(2026, 11, 22))
     layout = charts.trend_layout(points, target_count=364, target_date=date(2026, 12, 31), target_label="Mục tiêu")
     svg = charts.svg(layout)
-    assert svg.startswith("<svg") and "<script" not in svg and "http" not in svg.replace(
-        'xmlns="http://www.w3.org/2000/svg"', "")
-    assert "356 hộ" in layout.summary and "31/12/2026" in svg and 'stroke-dasharray' in svg
+    assert (
+        svg.startswith("<svg")
+        and "<script" not in svg
+        and "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    )
+    assert "356 hộ" in layout.summary and "31/12/2026" in svg and "stroke-dasharray" in svg
     assert "Chưa có hộ nào" in charts.svg(charts.trend_layout([]))
     assert [charts.tick_step(v) for v in (8, 364, 424, 1_000_000)] == [2, 100, 100, 200_000]
 
@@ -118,9 +124,12 @@ def test_market_manager_opens_on_their_market_and_gets_404_for_another(client, s
     a, b = _two_markets(session)
     login(client, make_user(session, "market_manager", markets=[a]))
     assert client.get("/reports/").headers["Location"].endswith(f"/reports/markets/{a.id}")
-    for url in (f"/reports/markets/{b.id}", f"/reports/markets/{b.id}/missing",
-                *(f"/reports/markets/{b.id}/export.{f}" for f in ("csv", "xlsx", "pdf")),
-                *(f"/reports/markets/{b.id}/missing/export.{f}" for f in ("csv", "xlsx"))):
+    for url in (
+        f"/reports/markets/{b.id}",
+        f"/reports/markets/{b.id}/missing",
+        *(f"/reports/markets/{b.id}/export.{f}" for f in ("csv", "xlsx", "pdf")),
+        *(f"/reports/markets/{b.id}/missing/export.{f}" for f in ("csv", "xlsx")),
+    ):
         assert client.get(url).status_code == 404, url
     other = make_market(session, code="CHOC", commune_code="HALONG", province_code="33")
     assert client.get(f"/reports/communes/{other.commune_id}/export.csv").status_code == 404
@@ -130,8 +139,13 @@ def test_exports_above_a_market_never_include_markets_outside_the_viewer_scope(c
     a, b = _two_markets(session)
     login(client, make_user(session, "market_manager", markets=[a]))
     commune = session.get(Commune, a.commune_id)
-    urls = ["/reports/country", f"/reports/provinces/{commune.province_id}", f"/reports/communes/{commune.id}",
-            f"/reports/markets/{a.id}", f"/reports/markets/{a.id}/missing"]
+    urls = [
+        "/reports/country",
+        f"/reports/provinces/{commune.province_id}",
+        f"/reports/communes/{commune.id}",
+        f"/reports/markets/{a.id}",
+        f"/reports/markets/{a.id}/missing",
+    ]
     for url in urls:
         page = client.get(url).get_data(as_text=True)
         csv_text = client.get(f"{url}/export.csv").data.decode("utf-8-sig")
@@ -142,20 +156,21 @@ def test_exports_above_a_market_never_include_markets_outside_the_viewer_scope(c
     rows = _csv(client.get(f"/reports/communes/{commune.id}/export.csv"))
     assert rows[1][:5] == ["CHOA", "Chợ Cái Rồng", "3", "2", "2"] and rows[-1][2] == "3"
     assert "Số liệu chỉ gồm các chợ bạn phụ trách." in client.get(f"/reports/communes/{commune.id}").get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_csv_reads_back_with_vietnamese_intact_and_formulas_neutralised(client, session):
     m = make_market(session, name="Chợ Hạ Long I", stalls=3)
     make_household(session, m, account=False, owner_name="Đỗ Thị Huyền", goods="Chả mực Hạ Long")
-    make_household(session, m, account=False, owner_name="=HYPERLINK(\"http://x\")", goods="-1+2 @cmd")
+    make_household(session, m, account=False, owner_name='=HYPERLINK("http://x")', goods="-1+2 @cmd")
     login(client, make_user(session, "admin"))
     rows = _csv(client.get(f"/reports/markets/{m.id}/missing/export.csv"))
     assert rows[0] == ["Sạp", "Chủ hộ", "Khu/dãy", "Trạng thái", "Mặt hàng", "Điện thoại"]
     assert rows[1][1:5] == ["Đỗ Thị Huyền", "Dãy A", "Đã đăng ký", "Chả mực Hạ Long"]
-    assert rows[2][1] == "'=HYPERLINK(\"http://x\")" and rows[2][4] == "'-1+2 @cmd"
+    assert rows[2][1] == '\'=HYPERLINK("http://x")' and rows[2][4] == "'-1+2 @cmd"
     ws = load_workbook(io.BytesIO(client.get(f"/reports/markets/{m.id}/missing/export.xlsx").data)).active
-    assert ws["B3"].value == "=HYPERLINK(\"http://x\")" and ws["B3"].data_type == "s"
+    assert ws["B3"].value == '=HYPERLINK("http://x")' and ws["B3"].data_type == "s"
     assert ws["B2"].value == "Đỗ Thị Huyền"
 
 

@@ -22,13 +22,15 @@ def test_demo_market_report_shows_the_funnel_and_names_the_eight_missing_househo
     export = client.get(f"/reports/markets/{market.id}/export.csv")
     rows = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
     total = dict(zip(rows[0], rows[-1], strict=True))
-    assert Funnel(*(int(total[h]) for h in ("Số hộ", "Đã có tài khoản", "Đã cấp QR", "Đã in bảng QR",
-                                            "Đã kiểm tra bảng"))) == Funnel(364, 356, 356, 320, 0)
+    assert Funnel(
+        *(int(total[h]) for h in ("Số hộ", "Đã có tài khoản", "Đã cấp QR", "Đã in bảng QR", "Đã kiểm tra bảng"))
+    ) == Funnel(364, 356, 356, 320, 0)
     assert (total["Tỷ lệ (%)"], total["Chưa có QR"]) == ("97", "8")
     assert [r[0] for r in rows[1:-1]] == ["Nhà chợ chính", "Dãy hải sản", "Dãy rau quả", "Ki-ốt mặt đường"]
 
-    missing = list(csv.reader(io.StringIO(
-        client.get(f"/reports/markets/{market.id}/missing/export.csv").data.decode("utf-8-sig"))))[1:]
+    missing = list(
+        csv.reader(io.StringIO(client.get(f"/reports/markets/{market.id}/missing/export.csv").data.decode("utf-8-sig")))
+    )[1:]
     assert len(missing) == 8 and all(name.strip() for _, name, *_ in missing)
     assert client.get("/reports/").headers["Location"].endswith(f"/reports/markets/{market.id}")
     other = session.exec(select(Market).where(Market.code == "HALONG1")).one()

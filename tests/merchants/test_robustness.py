@@ -5,19 +5,45 @@ import re
 
 from factories import login, make_household, make_market, make_user
 
-JUNK_QUERIES = ["", "?page=-1", "?page=abc", "?page=99999999999999999999", "?q=%25%27%22<script>", "?status=nope",
-                "?zone=%00", "?market=ZZZ&status=x&per_page=0"]
-JUNK_FORM = {"version": "zz", "layout": "zz", "selection": "zz", "payload": "000201", "stall_codes": "A-001,,",
-             "reason": "", "bin": "999999", "account_number": "💥", "owner_name": "x" * 500, "q": "%"}
+JUNK_QUERIES = [
+    "",
+    "?page=-1",
+    "?page=abc",
+    "?page=99999999999999999999",
+    "?q=%25%27%22<script>",
+    "?status=nope",
+    "?zone=%00",
+    "?market=ZZZ&status=x&per_page=0",
+]
+JUNK_FORM = {
+    "version": "zz",
+    "layout": "zz",
+    "selection": "zz",
+    "payload": "000201",
+    "stall_codes": "A-001,,",
+    "reason": "",
+    "bin": "999999",
+    "account_number": "💥",
+    "owner_name": "x" * 500,
+    "q": "%",
+}
 
 
 def test_every_route_answers_junk_without_a_server_error(app, client, session):
     market = make_market(session, stalls=3)
     household = make_household(session, market)
     login(client, make_user(session, "admin"))
-    values = {"market_id": [str(market.id), "999999"], "household_id": [str(household.id), "999999"],
-              "code": ["A-001", "x" * 300], "fmt": ["png", "gif"], "locale": ["en", "xx"], "batch_id": ["1", "99999"],
-              "province_id": ["1", "99"], "commune_id": ["1", "99"], "stall_code": ["A-001", "ZZ"]}
+    values = {
+        "market_id": [str(market.id), "999999"],
+        "household_id": [str(household.id), "999999"],
+        "code": ["A-001", "x" * 300],
+        "fmt": ["png", "gif"],
+        "locale": ["en", "xx"],
+        "batch_id": ["1", "99999"],
+        "province_id": ["1", "99"],
+        "commune_id": ["1", "99"],
+        "stall_code": ["A-001", "ZZ"],
+    }
     answered = 0
     for rule in app.url_map.iter_rules():
         if rule.endpoint in ("static", "auth.logout"):

@@ -34,16 +34,24 @@ def test_coverage_counts_every_status_from_qr_issued_on():
     counts = {"registered": 5, "account_opened": 3, "qr_issued": 10, "placard_printed": 20, "placard_verified": 7}
     assert coverage_from_status_counts(counts) == Coverage(37, 45)
     funnel = funnel_from_status_counts(counts)
-    assert (funnel.registered, funnel.account_opened, funnel.qr_issued, funnel.placard_printed,
-            funnel.placard_verified) == (45, 40, 37, 27, 7)
+    assert (
+        funnel.registered,
+        funnel.account_opened,
+        funnel.qr_issued,
+        funnel.placard_printed,
+        funnel.placard_verified,
+    ) == (45, 40, 37, 27, 7)
 
 
-@pytest.mark.parametrize(("owner", "holder"), [
-    ("Nguyễn Thị Đào", "NGUYEN THI DAO"),
-    ("  trần   văn  đức ", "TRAN VAN DUC"),
-    ("Đặng Thị Thủy", "DANG THI THUY"),
-    ("Lê Ngọc Ánh", "LE NGOC ANH"),
-])
+@pytest.mark.parametrize(
+    ("owner", "holder"),
+    [
+        ("Nguyễn Thị Đào", "NGUYEN THI DAO"),
+        ("  trần   văn  đức ", "TRAN VAN DUC"),
+        ("Đặng Thị Thủy", "DANG THI THUY"),
+        ("Lê Ngọc Ánh", "LE NGOC ANH"),
+    ],
+)
 def test_holder_name_is_derived_as_banks_show_it(owner, holder):
     assert identity.holder_name_from(owner) == holder
     assert identity.normalise_holder_name(owner) == holder
@@ -56,14 +64,17 @@ def test_holder_name_with_digits_or_symbols_is_refused(bad):
     assert exc.value.field == "holder_name"
 
 
-@pytest.mark.parametrize(("typed", "stored"), [
-    ("0912 345 678", "+84912345678"),
-    ("0912.345.678", "+84912345678"),
-    ("+84 912 345 678", "+84912345678"),
-    ("84912345678", "+84912345678"),
-    ("0386123456", "+84386123456"),
-    ("0707123456", "+84707123456"),
-])
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("0912 345 678", "+84912345678"),
+        ("0912.345.678", "+84912345678"),
+        ("+84 912 345 678", "+84912345678"),
+        ("84912345678", "+84912345678"),
+        ("0386123456", "+84386123456"),
+        ("0707123456", "+84707123456"),
+    ],
+)
 def test_vietnamese_mobiles_are_stored_in_plus84_form(typed, stored):
     assert identity.normalise_phone(typed) == stored
     assert identity.format_phone(stored) == "0" + stored[3:6] + " " + stored[6:9] + " " + stored[9:]
@@ -82,15 +93,18 @@ def test_valid_citizen_ids_pass(good):
     assert identity.validate_citizen_id(good, today=date(2026, 11, 21)) == good
 
 
-@pytest.mark.parametrize(("bad", "why"), [
-    ("02218500123", "12 chữ số"),
-    ("0221850012345", "12 chữ số"),
-    ("02218500123a", "12 chữ số"),
-    ("003185001234", "mã tỉnh"),
-    ("099185001234", "mã tỉnh"),
-    ("022485001234", "thế kỷ"),
-    ("022299001234", "tương lai"),
-])
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        ("02218500123", "12 chữ số"),
+        ("0221850012345", "12 chữ số"),
+        ("02218500123a", "12 chữ số"),
+        ("003185001234", "mã tỉnh"),
+        ("099185001234", "mã tỉnh"),
+        ("022485001234", "thế kỷ"),
+        ("022299001234", "tương lai"),
+    ],
+)
 def test_bad_citizen_ids_are_refused_with_the_rule_they_break(bad, why):
     with pytest.raises(InvalidField) as exc:
         identity.validate_citizen_id(bad, today=date(2026, 11, 21))

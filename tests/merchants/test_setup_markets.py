@@ -28,8 +28,15 @@ def admin(client, session, units):  # noqa: ANN001, ANN201
 
 
 def _form(**overrides: str) -> dict:
-    data = {"code": "caird", "name": "Chợ Cái Rồng Mới", "province": "22", "commune_code": "06994",
-            "address": "Đường Cái Rồng", "target_percent": "", "target_date": ""}
+    data = {
+        "code": "caird",
+        "name": "Chợ Cái Rồng Mới",
+        "province": "22",
+        "commune_code": "06994",
+        "address": "Đường Cái Rồng",
+        "target_percent": "",
+        "target_date": "",
+    }
     data.update(overrides)
     return data
 
@@ -39,8 +46,10 @@ def _audits(session, action: str) -> list[AuditLog]:  # noqa: ANN001
 
 
 def test_searching_van_don_without_diacritics_offers_dac_khu_van_don_and_keeps_what_was_typed(client, admin):
-    page = client.get("/admin/markets/new", query_string={"code": "VD1", "name": "Chợ Thử Vân Đồn",
-                                                            "commune_q": "van don", "pick": "search"})
+    page = client.get(
+        "/admin/markets/new",
+        query_string={"code": "VD1", "name": "Chợ Thử Vân Đồn", "commune_q": "van don", "pick": "search"},
+    )
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert '<option value="06994">Đặc khu Vân Đồn (06994) – Tỉnh Quảng Ninh</option>' in text
@@ -59,8 +68,14 @@ def test_an_admin_creates_a_market_in_an_official_commune_and_it_is_audited(clie
     market = session.exec(select(Market).where(Market.code == "CAIRD")).one()
     assert resp.headers["Location"].endswith(f"/admin/markets/{market.id}/stalls")
     commune = session.get(Commune, market.commune_id)
-    assert (commune.code, market.name, market.is_demo, market.target_percent, market.target_date.isoformat(),
-            market.closed_at) == ("06994", "Chợ Cái Rồng Mới", True, 95, "2026-12-31", None)
+    assert (
+        commune.code,
+        market.name,
+        market.is_demo,
+        market.target_percent,
+        market.target_date.isoformat(),
+        market.closed_at,
+    ) == ("06994", "Chợ Cái Rồng Mới", True, 95, "2026-12-31", None)
     (row,) = _audits(session, "market.create")
     assert row.subject == "market:CAIRD" and row.user_id == admin.id and row.source_ip == "127.0.0.1"
     assert json.loads(row.detail)["changes"]["commune"] == [None, "06994"]
@@ -72,14 +87,17 @@ def test_the_target_field_shows_the_programme_default_as_its_hint(client, app, a
     assert 'placeholder="90 %"' in text and "theo mục tiêu chung của chương trình (90 %)" in text
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("code", "CHỢ 1", "chỉ được gồm chữ A–Z không dấu"),
-    ("code", "A" * 21, "Tối đa 20 ký tự."),
-    ("commune_code", "99999", "Không có xã/phường mã '99999'"),
-    ("commune_code", "", "Hãy chọn xã/phường trong danh sách địa bàn chính thức."),
-    ("target_percent", "150", "Mục tiêu bao phủ phải từ 1 đến 100 %."),
-    ("target_date", "31/02/2026", "không phải ngày hợp lệ"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("code", "CHỢ 1", "chỉ được gồm chữ A–Z không dấu"),
+        ("code", "A" * 21, "Tối đa 20 ký tự."),
+        ("commune_code", "99999", "Không có xã/phường mã '99999'"),
+        ("commune_code", "", "Hãy chọn xã/phường trong danh sách địa bàn chính thức."),
+        ("target_percent", "150", "Mục tiêu bao phủ phải từ 1 đến 100 %."),
+        ("target_date", "31/02/2026", "không phải ngày hợp lệ"),
+    ],
+)
 def test_bad_values_are_refused_under_their_field_and_nothing_is_stored(client, session, admin, field, value, message):
     resp = client.post("/admin/markets/new", data=_form(**{field: value}))
     assert resp.status_code == 422
@@ -103,8 +121,9 @@ def test_a_code_already_used_is_refused_with_a_link_to_that_market(client, sessi
 def test_an_edit_is_saved_and_audited_old_to_new(client, session, admin):
     market = make_market(session, code="CHOA", name="Chợ A", commune_code="06994")
     assert "Chợ A" in client.get(f"/admin/markets/{market.id}/edit").get_data(as_text=True)
-    resp = client.post(f"/admin/markets/{market.id}/edit", data=_form(code="CHOA", name="Chợ A Mới",
-                                                                      commune_code="06685", version="1"))
+    resp = client.post(
+        f"/admin/markets/{market.id}/edit", data=_form(code="CHOA", name="Chợ A Mới", commune_code="06685", version="1")
+    )
     assert resp.status_code == 302
     session.refresh(market)
     assert (market.name, session.get(Commune, market.commune_id).code, market.version) == ("Chợ A Mới", "06685", 2)
@@ -115,10 +134,12 @@ def test_an_edit_is_saved_and_audited_old_to_new(client, session, admin):
 
 def test_a_stale_edit_is_a_409_with_the_current_values_and_overwrites_nothing(client, session, admin):
     market = make_market(session, code="CHOA", name="Chợ A", commune_code="06994")
-    sm.update_market(session, SYSTEM, market.id, sm.MarketInput("CHOA", "Chợ A (tablet 1)", "06994"),
-                     expected_version=1)
-    resp = client.post(f"/admin/markets/{market.id}/edit", data=_form(code="CHOA", name="Chợ A (tablet 2)",
-                                                                      version="1"))
+    sm.update_market(
+        session, SYSTEM, market.id, sm.MarketInput("CHOA", "Chợ A (tablet 1)", "06994"), expected_version=1
+    )
+    resp = client.post(
+        f"/admin/markets/{market.id}/edit", data=_form(code="CHOA", name="Chợ A (tablet 2)", version="1")
+    )
     text = resp.get_data(as_text=True)
     assert resp.status_code == 409
     assert "Chợ này vừa được người khác sửa" in text and "Chợ A (tablet 1)" in text
@@ -136,17 +157,27 @@ def test_a_closed_market_keeps_its_households_and_takes_no_new_registration(clie
     assert market.closed_at is not None
     assert session.exec(select(func.count()).select_from(Household)).one() == 1
     with pytest.raises(InvalidField) as err:
-        hs.register_household(session, SYSTEM, market_id=market.id, stall_ids=[free_stall(session, market).id],
-                              household=hs.HouseholdInput("Lê Văn Nam"), account=None)
+        hs.register_household(
+            session,
+            SYSTEM,
+            market_id=market.id,
+            stall_ids=[free_stall(session, market).id],
+            household=hs.HouseholdInput("Lê Văn Nam"),
+            account=None,
+        )
     assert err.value.field == "market" and "đã đóng" in err.value.message
-    page = client.post(f"/markets/{market.id}/register",
-                       data={"owner_name": "Lê Văn Nam", "stall_ids": str(free_stall(session, market).id)})
+    page = client.post(
+        f"/markets/{market.id}/register",
+        data={"owner_name": "Lê Văn Nam", "stall_ids": str(free_stall(session, market).id)},
+    )
     assert page.status_code == 422 and "không nhận đăng ký hộ mới" in page.get_data(as_text=True)
     assert client.post(f"/admin/markets/{market.id}/reopen").status_code == 302
     session.refresh(market)
     assert market.closed_at is None
     assert [a.subject for a in _audits(session, "market.close") + _audits(session, "market.reopen")] == [
-        "market:CHOA", "market:CHOA"]
+        "market:CHOA",
+        "market:CHOA",
+    ]
 
 
 def test_a_province_admin_cannot_create_in_another_province_nor_see_its_markets(client, session, units):
@@ -184,8 +215,22 @@ def test_the_list_is_paged_and_filtered_by_state(client, session, admin):
 
 def test_the_cli_adds_a_market_that_coverage_lists_at_once_and_closes_it(app, session, units):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["markets", "add", "tienyen", "--name", "Chợ Tiên Yên", "--commune", "06994",
-                                 "--demo", "--target", "95", "--target-date", "2026-12-31"])
+    result = runner.invoke(
+        args=[
+            "markets",
+            "add",
+            "tienyen",
+            "--name",
+            "Chợ Tiên Yên",
+            "--commune",
+            "06994",
+            "--demo",
+            "--target",
+            "95",
+            "--target-date",
+            "2026-12-31",
+        ]
+    )
     assert result.exit_code == 0, result.output
     market = session.exec(select(Market).where(Market.code == "TIENYEN")).one()
     assert (market.is_demo, market.target_percent, str(market.target_date)) == (True, 95, "2026-12-31")
@@ -195,26 +240,34 @@ def test_the_cli_adds_a_market_that_coverage_lists_at_once_and_closes_it(app, se
     session.refresh(market)
     assert market.closed_at is not None
     assert [a.action for a in session.exec(select(AuditLog).order_by(AuditLog.id))][-2:] == [
-        "market.create", "market.close"]
+        "market.create",
+        "market.close",
+    ]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["markets", "add", "X 1", "--name", "Chợ", "--commune", "06994"], "chỉ được gồm chữ A–Z"),
-    (["markets", "add", "X1", "--name", "Chợ", "--commune", "12345"], "Không có xã/phường mã '12345'"),
-    (["markets", "close", "KHONGCO"], "KHONGCO"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["markets", "add", "X 1", "--name", "Chợ", "--commune", "06994"], "chỉ được gồm chữ A–Z"),
+        (["markets", "add", "X1", "--name", "Chợ", "--commune", "12345"], "Không có xã/phường mã '12345'"),
+        (["markets", "close", "KHONGCO"], "KHONGCO"),
+    ],
+)
 def test_the_cli_refuses_bad_input_with_exit_2(app, session, units, args, message):
     result = app.test_cli_runner().invoke(args=args)
     assert result.exit_code == 2 and message in result.output
 
 
-@pytest.mark.parametrize(("data", "field", "message"), [
-    (sm.MarketInput("A" * 21, "Chợ", "06994"), "code", "dài quá 20 ký tự"),
-    (sm.MarketInput("", "Chợ", "06994"), "code", "Mã chợ không được để trống."),
-    (sm.MarketInput("X1", " ", "06994"), "name", "Tên chợ không được để trống."),
-    (sm.MarketInput("X1", "Chợ", "06994", target_percent="95,5"), "target_percent", "số nguyên"),
-    (sm.MarketInput("X1", "Chợ", "06994", is_demo="có lẽ"), "is_demo", "không rõ"),
-])
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        (sm.MarketInput("A" * 21, "Chợ", "06994"), "code", "dài quá 20 ký tự"),
+        (sm.MarketInput("", "Chợ", "06994"), "code", "Mã chợ không được để trống."),
+        (sm.MarketInput("X1", " ", "06994"), "name", "Tên chợ không được để trống."),
+        (sm.MarketInput("X1", "Chợ", "06994", target_percent="95,5"), "target_percent", "số nguyên"),
+        (sm.MarketInput("X1", "Chợ", "06994", is_demo="có lẽ"), "is_demo", "không rõ"),
+    ],
+)
 def test_every_entry_point_shares_the_market_rules_naming_the_field(session, units, data, field, message):
     with pytest.raises(InvalidField) as err:
         sm.create_market(session, SYSTEM, data)

@@ -40,19 +40,22 @@ def _text(resp) -> str:  # noqa: ANN001
     return html.unescape(resp.get_data(as_text=True))
 
 
-def test_a_range_of_120_stalls_is_created_in_one_go_and_the_same_range_again_adds_nothing(client, session, market,
-                                                                                          admin):
+def test_a_range_of_120_stalls_is_created_in_one_go_and_the_same_range_again_adds_nothing(
+    client, session, market, admin
+):
     resp = client.post(f"/admin/markets/{market.id}/stalls", data={"codes": "A-001..A-120", "zone": "Khu A"})
     assert resp.status_code == 302
     stalls = _stalls(session, market)
     assert len(stalls) == 120 and {s.zone for s in stalls.values()} == {"Khu A"}
     assert "A-001" in stalls and "A-120" in stalls
-    again = client.post(f"/admin/markets/{market.id}/stalls", data={"codes": "a-001..a-120", "zone": "Khu A"},
-                        follow_redirects=True)
+    again = client.post(
+        f"/admin/markets/{market.id}/stalls", data={"codes": "a-001..a-120", "zone": "Khu A"}, follow_redirects=True
+    )
     assert "120 mã đã có trong chợ, bỏ qua: A-001, A-002" in _text(again)
     assert session.exec(select(func.count()).select_from(Stall)).one() == 120
-    assert _audits(session, "stall.create") == [{"subject": "market:CAIRD", "count": 120, "first": "A-001",
-                                                 "last": "A-120", "zone": "Khu A", "source": "form"}]
+    assert _audits(session, "stall.create") == [
+        {"subject": "market:CAIRD", "count": 120, "first": "A-001", "last": "A-120", "zone": "Khu A", "source": "form"}
+    ]
 
 
 def test_a_range_overlapping_existing_stalls_adds_only_the_missing_ones(session, market):
@@ -69,8 +72,7 @@ def test_the_stalls_page_counts_free_occupied_and_closed_per_zone_and_pages_the_
     make_household(session, market)
     st.set_stall_closed(session, SYSTEM, market.id, _stalls(session, market)["B-02"].id, closed=True)
     text = _text(client.get(f"/admin/markets/{market.id}/stalls"))
-    assert ('<td class="num">118</td><td class="num">2</td><td class="num">0</td><td class="num"><b>120</b>'
-            in text)
+    assert '<td class="num">118</td><td class="num">2</td><td class="num">0</td><td class="num"><b>120</b>' in text
     assert '<td class="num">2</td><td class="num">0</td><td class="num">1</td><td class="num"><b>3</b>' in text
     assert "Sạp 1–100 trong 123" in text
     page2 = _text(client.get(f"/admin/markets/{market.id}/stalls?page=2"))
@@ -81,15 +83,17 @@ def test_the_stalls_page_counts_free_occupied_and_closed_per_zone_and_pages_the_
     assert "B-01" in zone_b and "A-001</b>" not in zone_b
 
 
-@pytest.mark.parametrize(("codes", "message"), [
-    ("A 01", "dấu cách"),
-    ("A'01", 'ký tự không dùng được ("\'")'),
-    ("-A01", "phải bắt đầu bằng chữ hoặc số"),
-    ("A-001..B-010", "hai đầu phải cùng phần đầu"),
-    ("A-0001..A-3000", "tối đa 2000 sạp một lần"),
-])
-def test_bad_codes_are_refused_under_the_field_and_nothing_is_created(client, session, market, admin, codes,
-                                                                     message):
+@pytest.mark.parametrize(
+    ("codes", "message"),
+    [
+        ("A 01", "dấu cách"),
+        ("A'01", 'ký tự không dùng được ("\'")'),
+        ("-A01", "phải bắt đầu bằng chữ hoặc số"),
+        ("A-001..B-010", "hai đầu phải cùng phần đầu"),
+        ("A-0001..A-3000", "tối đa 2000 sạp một lần"),
+    ],
+)
+def test_bad_codes_are_refused_under_the_field_and_nothing_is_created(client, session, market, admin, codes, message):
     resp = client.post(f"/admin/markets/{market.id}/stalls", data={"codes": codes, "zone": ""})
     assert resp.status_code == 422
     assert message in _text(resp)
@@ -101,36 +105,45 @@ def test_codes_with_vietnamese_letters_follow_the_stall_code_rule(session, marke
 
 
 def test_renaming_to_an_existing_code_is_refused_with_a_link_and_renaming_to_a_free_one_is_audited(
-        client, session, market, admin):
+    client, session, market, admin
+):
     st.add_stalls(session, SYSTEM, market.id, codes="A-001..A-003", zone="Khu A")
     h = make_household(session, market)
     stalls = _stalls(session, market)
-    taken = client.post(f"/admin/markets/{market.id}/stalls/{stalls['A-001'].id}",
-                        data={"code": "a-002", "zone": "Khu A"})
+    taken = client.post(
+        f"/admin/markets/{market.id}/stalls/{stalls['A-001'].id}", data={"code": "a-002", "zone": "Khu A"}
+    )
     assert taken.status_code == 422
     assert "Sạp A-002 đã có trong danh sách của chợ." in _text(taken)
     assert f"/admin/markets/{market.id}/stalls/{stalls['A-002'].id}" in _text(taken)
-    moved = client.post(f"/admin/markets/{market.id}/stalls/{stalls['A-001'].id}",
-                        data={"code": "A-001B", "zone": "Khu B"})
+    moved = client.post(
+        f"/admin/markets/{market.id}/stalls/{stalls['A-001'].id}", data={"code": "A-001B", "zone": "Khu B"}
+    )
     assert moved.status_code == 302
     session.refresh(stalls["A-001"])
     assert (stalls["A-001"].code, stalls["A-001"].zone) == ("A-001B", "Khu B")
     session.expire_all()
     assert session.get(Household, h.id).needs_reprint  # its placard shows the old code
-    assert _audits(session, "stall.rename") == [{"subject": "market:CAIRD", "stall": "A-001B", "changes": {
-        "code": ["A-001", "A-001B"], "zone": ["Khu A", "Khu B"]}}]
+    assert _audits(session, "stall.rename") == [
+        {
+            "subject": "market:CAIRD",
+            "stall": "A-001B",
+            "changes": {"code": ["A-001", "A-001B"], "zone": ["Khu A", "Khu B"]},
+        }
+    ]
 
 
 def test_a_whole_zone_is_renamed_in_one_statement(client, session, market, admin):
     st.add_stalls(session, SYSTEM, market.id, codes="A-001..A-040", zone="Day A")
-    resp = client.post(f"/admin/markets/{market.id}/zones/rename",
-                       data={"rename-zone": "Day A", "rename-new_zone": "Dãy A"})
+    resp = client.post(
+        f"/admin/markets/{market.id}/zones/rename", data={"rename-zone": "Day A", "rename-new_zone": "Dãy A"}
+    )
     assert resp.status_code == 302
     assert {s.zone for s in _stalls(session, market).values()} == {"Dãy A"}
-    assert _audits(session, "zone.rename") == [{"subject": "market:CAIRD", "old": "Day A", "new": "Dãy A",
-                                                "count": 40}]
-    missing = client.post(f"/admin/markets/{market.id}/zones/rename",
-                          data={"rename-zone": "Khu Z", "rename-new_zone": "Khu Y"})
+    assert _audits(session, "zone.rename") == [{"subject": "market:CAIRD", "old": "Day A", "new": "Dãy A", "count": 40}]
+    missing = client.post(
+        f"/admin/markets/{market.id}/zones/rename", data={"rename-zone": "Khu Z", "rename-new_zone": "Khu Y"}
+    )
     assert missing.status_code == 422 and "Chợ không có khu 'Khu Z'." in _text(missing)
 
 
@@ -198,8 +211,22 @@ def test_a_province_admin_cannot_touch_the_stalls_of_another_province(client, se
 
 def test_the_cli_adds_ranges_and_single_codes_and_refuses_a_bad_code(app, session, market):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["stalls", "add", "--market", "caird", "--zone", "Khu A", "--range", "A-001..A-120",
-                                 "--code", "K-01", "--code", "K-02"])
+    result = runner.invoke(
+        args=[
+            "stalls",
+            "add",
+            "--market",
+            "caird",
+            "--zone",
+            "Khu A",
+            "--range",
+            "A-001..A-120",
+            "--code",
+            "K-01",
+            "--code",
+            "K-02",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "Đã thêm 122 sạp (A-001 → K-02)." in result.output
     again = runner.invoke(args=["stalls", "add", "--market", "CAIRD", "--range", "A-001..A-120"])

@@ -11,26 +11,43 @@ from merchants.services.placards import printable_items, record_prints
 
 
 def _tally(session) -> dict:
-    return {(m, s): n for m, s, n in session.exec(
-        select(MarketStatusCount.market_id, MarketStatusCount.status, MarketStatusCount.n)) if n}
+    return {
+        (m, s): n
+        for m, s, n in session.exec(select(MarketStatusCount.market_id, MarketStatusCount.status, MarketStatusCount.n))
+        if n
+    }
 
 
 def _recount(session) -> dict:
-    return {(m, s): n for m, s, n in session.exec(
-        select(Household.market_id, Household.status, func.count()).where(Household.active)
-        .group_by(Household.market_id, Household.status))}
+    return {
+        (m, s): n
+        for m, s, n in session.exec(
+            select(Household.market_id, Household.status, func.count())
+            .where(Household.active)
+            .group_by(Household.market_id, Household.status)
+        )
+    }
 
 
 def test_the_tally_follows_registration_account_changes_printing_moves_and_deletes(session):
     a, b = make_market(session, stalls=6), make_market(session, stalls=3)
     homes = [make_household(session, a) for _ in range(4)] + [make_household(session, a, account=False)]
     make_household(session, b)
-    assert _tally(session) == _recount(session) == {(a.id, "qr_issued"): 4, (a.id, "registered"): 1,
-                                                     (b.id, "qr_issued"): 1}
+    assert (
+        _tally(session)
+        == _recount(session)
+        == {(a.id, "qr_issued"): 4, (a.id, "registered"): 1, (b.id, "qr_issued"): 1}
+    )
     record_prints(session, SYSTEM, a, printable_items(session, SYSTEM, a.id)[:3])
     session.commit()
-    hs.change_account(session, SYSTEM, homes[0].id, expected_version=homes[0].version,
-                      account=hs.AccountInput("970422", "123456789"), reason="Chủ hộ đổi ngân hàng")
+    hs.change_account(
+        session,
+        SYSTEM,
+        homes[0].id,
+        expected_version=homes[0].version,
+        account=hs.AccountInput("970422", "123456789"),
+        reason="Chủ hộ đổi ngân hàng",
+    )
     assert _tally(session) == _recount(session)
     session.exec(update(Household).where(Household.id == homes[1].id).values(active=False))
     session.exec(update(Household).where(Household.id == homes[2].id).values(market_id=b.id))
@@ -48,12 +65,15 @@ def test_the_tally_counts_households_written_by_the_bulk_import(session):
 
     market = make_market(session, stalls=1)
     make_household(session, market)
-    rows = "\n".join(["Họ và tên,Số sạp,Ngân hàng,Số tài khoản"]
-                     + [f"Trần Thị {n},B-{i:03d},Vietcombank,00990{i:08d}"
-                        for i, n in enumerate(["An", "Bình", "Cúc", "Dung", "Én"], start=1)]
-                     + [f"Lê Văn {n},C-{i:03d},," for i, n in enumerate(["Giang", "Hải"], start=1)])
-    report = import_households(session, SYSTEM, market_id=market.id, data=rows.encode(), filename="ds.csv",
-                               workers=1)
+    rows = "\n".join(
+        ["Họ và tên,Số sạp,Ngân hàng,Số tài khoản"]
+        + [
+            f"Trần Thị {n},B-{i:03d},Vietcombank,00990{i:08d}"
+            for i, n in enumerate(["An", "Bình", "Cúc", "Dung", "Én"], start=1)
+        ]
+        + [f"Lê Văn {n},C-{i:03d},," for i, n in enumerate(["Giang", "Hải"], start=1)]
+    )
+    report = import_households(session, SYSTEM, market_id=market.id, data=rows.encode(), filename="ds.csv", workers=1)
     assert report.created == 7, report.refused
     assert _tally(session) == _recount(session) == {(market.id, "qr_issued"): 6, (market.id, "registered"): 2}
 

@@ -91,8 +91,13 @@ def test_a_valid_list_creates_every_user_with_their_areas_and_a_link_each(sessio
     for link in result.links:
         assert users.check_link(session, link.token).username == link.username
     entry = session.exec(select(AuditLog).where(AuditLog.action == "users.import")).one()
-    assert json.loads(entry.detail) == {"created": 3, "filename": "nguoi-dung.csv", "refused": 0, "rows": 3,
-                                        "skipped": 0}
+    assert json.loads(entry.detail) == {
+        "created": 3,
+        "filename": "nguoi-dung.csv",
+        "refused": 0,
+        "rows": 3,
+        "skipped": 0,
+    }
     assert count(session, PasswordLink) == 3
     assert len(session.exec(select(AuditLog).where(AuditLog.action == "user.create")).all()) == 3
 
@@ -130,8 +135,13 @@ def test_bad_rows_are_named_by_row_and_column_and_nothing_is_stored(session, are
     result = run(session, csv_bytes(HEADER, rows))
     assert not result.stored and result.links == ()
     assert [(p.row, p.column) for p in result.problems] == [
-        (3, "Tên đăng nhập"), (4, "Vai trò"), (5, "Xã/phường"), (5, "Chợ"), (6, "Tỉnh / Xã/phường / Chợ"),
-        (7, "Tên đăng nhập")]
+        (3, "Tên đăng nhập"),
+        (4, "Vai trò"),
+        (5, "Xã/phường"),
+        (5, "Chợ"),
+        (6, "Tỉnh / Xã/phường / Chợ"),
+        (7, "Tên đăng nhập"),
+    ]
     messages = [p.problem for p in result.problems]
     assert "chữ không dấu" in messages[0] and "thủ kho" in messages[1] and "99999" in messages[2]
     assert "KHONGCO" in messages[3] and "ít nhất một tỉnh" in messages[4] and "dòng 2" in messages[5]
@@ -160,8 +170,12 @@ def test_a_dry_run_reports_what_it_would_create_and_stores_nothing(session, area
 
 def test_english_headers_role_codes_and_numbers_that_lost_their_zeros_are_understood(session, areas):
     header = ("username", "name", "role", "province", "commune", "market")
-    result = run(session, xlsx_bytes(header, [("qt.qn", "QT", "Quan tri", 22, None, None),
-                                              ("cb.vd", "CB", "COMMUNE_OFFICER", None, 6994, None)]))
+    result = run(
+        session,
+        xlsx_bytes(
+            header, [("qt.qn", "QT", "Quan tri", 22, None, None), ("cb.vd", "CB", "COMMUNE_OFFICER", None, 6994, None)]
+        ),
+    )
     assert result.stored, result.problems
     rows = {r.username: r for r in users.list_users(session, SYSTEM)}
     assert rows["qt.qn"].role == "admin" and rows["qt.qn"].scope.provinces == ("22",)
@@ -170,8 +184,18 @@ def test_english_headers_role_codes_and_numbers_that_lost_their_zeros_are_unders
 
 def test_a_province_admin_imports_only_inside_its_province(session, areas):
     qn = viewer_for(session, make_user(session, "admin", provinces=["22"], username="qt.qn"))
-    result = run(session, csv_bytes(HEADER, [GOOD[0], ("cb.hn", "CB", "commune_officer", "", "00004", ""),
-                                             ("qt.toanquoc", "QT", "Quản trị", "", "", "")]), actor=qn)
+    result = run(
+        session,
+        csv_bytes(
+            HEADER,
+            [
+                GOOD[0],
+                ("cb.hn", "CB", "commune_officer", "", "00004", ""),
+                ("qt.toanquoc", "QT", "Quản trị", "", "", ""),
+            ],
+        ),
+        actor=qn,
+    )
     assert not result.stored
     assert [(p.row, p.column) for p in result.problems] == [(3, "Xã/phường"), (4, "Vai trò")]
     assert "nằm ngoài" in result.problems[0].problem and "toàn chương trình" in result.problems[1].problem
@@ -184,18 +208,25 @@ def test_a_file_that_is_not_a_user_list_is_refused_saying_what_is_missing(sessio
 
 # --- the page -----------------------------------------------------------------------------------------------------
 
+
 def test_the_upload_page_creates_users_and_lists_each_link_with_its_qr(client, session, areas):
     login(client, make_user(session, "admin", username="admin"))
     page = client.get("/admin/users/import").get_data(as_text=True)
     assert "Tên đăng nhập" in page and 'type="file"' in page
-    resp = client.post("/admin/users/import", data={"file": (io.BytesIO(xlsx_bytes(HEADER, GOOD)), "ds.xlsx")},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        "/admin/users/import",
+        data={"file": (io.BytesIO(xlsx_bytes(HEADER, GOOD)), "ds.xlsx")},
+        content_type="multipart/form-data",
+    )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 201 and resp.headers["Cache-Control"] == "no-store"
     assert len(set(LINK.findall(page))) == 3 and page.count("data:image/png;base64,") == 3
     assert "Phạm Thu Trang" in page
-    again = client.post("/admin/users/import", data={"file": (io.BytesIO(xlsx_bytes(HEADER, GOOD)), "ds.xlsx")},
-                        content_type="multipart/form-data")
+    again = client.post(
+        "/admin/users/import",
+        data={"file": (io.BytesIO(xlsx_bytes(HEADER, GOOD)), "ds.xlsx")},
+        content_type="multipart/form-data",
+    )
     assert again.status_code == 200 and not LINK.search(again.get_data(as_text=True))
     assert count(session, User) == 4
 
@@ -203,12 +234,16 @@ def test_the_upload_page_creates_users_and_lists_each_link_with_its_qr(client, s
 def test_the_upload_page_shows_a_refused_file_under_the_file_field(client, session, areas):
     login(client, make_user(session, "admin", username="admin"))
     data = csv_bytes((*HEADER, "Mật khẩu"), [(*GOOD[0], "x")])
-    resp = client.post("/admin/users/import", data={"file": (io.BytesIO(data), "ds.csv")},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        "/admin/users/import", data={"file": (io.BytesIO(data), "ds.csv")}, content_type="multipart/form-data"
+    )
     assert resp.status_code == 422
     assert "Mật khẩu" in re.search(r'id="file-error">(.*?)</div>', resp.get_data(as_text=True), re.S).group(1)
-    dry = client.post("/admin/users/import", data={"file": (io.BytesIO(csv_bytes(HEADER, GOOD)), "ds.csv"),
-                                                   "dry_run": "y"}, content_type="multipart/form-data")
+    dry = client.post(
+        "/admin/users/import",
+        data={"file": (io.BytesIO(csv_bytes(HEADER, GOOD)), "ds.csv"), "dry_run": "y"},
+        content_type="multipart/form-data",
+    )
     assert dry.status_code == 200 and "Chạy thử" in dry.get_data(as_text=True)
     assert count(session, User) == 1
 
@@ -223,13 +258,15 @@ def test_the_template_is_a_list_the_import_reads(client, session, areas):
 
 # --- the command line ---------------------------------------------------------------------------------------------
 
+
 def _cli(app: Flask, *args: str):  # noqa: ANN202
     with app.app_context():
         return app.test_cli_runner().invoke(args=list(args))
 
 
-def test_cli_import_prints_one_line_per_new_user_with_its_url_and_adds_nothing_the_second_time(app, session, areas,
-                                                                                              tmp_path):
+def test_cli_import_prints_one_line_per_new_user_with_its_url_and_adds_nothing_the_second_time(
+    app, session, areas, tmp_path
+):
     path = tmp_path / "ds.xlsx"
     path.write_bytes(xlsx_bytes(HEADER, GOOD))
     result = _cli(app, "users", "import", str(path), "--base-url", "https://choqr.example.vn")

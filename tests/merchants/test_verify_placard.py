@@ -46,8 +46,7 @@ def stall(session):
 
 
 def _verify(client, market, code="A-001", **data):
-    return client.post(f"/markets/{market.id}/stalls/{code}/verify", data=data,
-                       content_type="multipart/form-data")
+    return client.post(f"/markets/{market.id}/stalls/{code}/verify", data=data, content_type="multipart/form-data")
 
 
 def _checks(session):
@@ -56,8 +55,9 @@ def _checks(session):
 
 
 def _payload(session, household):
-    return session.exec(select(IssuedQR.payload).where(IssuedQR.household_id == household.id,
-                                                       IssuedQR.revoked_at.is_(None))).one()
+    return session.exec(
+        select(IssuedQR.payload).where(IssuedQR.household_id == household.id, IssuedQR.revoked_at.is_(None))
+    ).one()
 
 
 def test_a_photo_of_the_right_placard_matches_and_the_household_becomes_verified(client, session, stall):
@@ -71,7 +71,11 @@ def test_a_photo_of_the_right_placard_matches_and_the_household_becomes_verified
     live = session.exec(select(Placard).where(Placard.household_id == h.id)).one()
     (check,) = _checks(session)
     assert (check.result, check.placard_id, check.payload, check.checked_by_id) == (
-        "match", live.id, _payload(session, h), staff.id)
+        "match",
+        live.id,
+        _payload(session, h),
+        staff.id,
+    )
     assert session.get(Household, h.id).status == st.PLACARD_VERIFIED
     assert session.exec(select(StatusEvent.status).order_by(StatusEvent.id.desc())).first() == st.PLACARD_VERIFIED
     audit = session.exec(select(AuditLog).where(AuditLog.action == "placard.check")).one()
@@ -82,8 +86,14 @@ def test_an_old_placard_after_an_account_change_is_reported_as_revoked(client, s
     market, h, old_pdf = stall
     old_payload = _payload(session, h)
     old_placard = session.exec(select(Placard).where(Placard.household_id == h.id)).one()
-    hs.change_account(session, SYSTEM, h.id, expected_version=h.version,
-                      account=hs.AccountInput("970415", "101234567890", ""), reason="Đổi sang VietinBank")
+    hs.change_account(
+        session,
+        SYSTEM,
+        h.id,
+        expected_version=h.version,
+        account=hs.AccountInput("970415", "101234567890", ""),
+        reason="Đổi sang VietinBank",
+    )
     login(client, make_user(session, "print_staff", provinces=["22"]))
     page = _verify(client, market, photo=(io.BytesIO(photo_of(old_pdf)), "bang.jpg")).get_data(as_text=True)
     assert "Mã cũ đã thu hồi" in page and old_placard.serial in page
@@ -139,11 +149,14 @@ def test_a_live_qr_without_a_recorded_placard_matches_but_does_not_move_the_stat
     assert session.get(Household, h.id).status == st.QR_ISSUED
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({}, "Hãy chụp ảnh bảng QR hoặc dán nội dung mã đã quét."),
-    ({"photo": (io.BytesIO(b"not an image"), "bang.jpg")}, "Không đọc được ảnh"),
-    ({"photo": (io.BytesIO(b""), "bang.pdf")}, "Chỉ nhận ảnh PNG, JPEG hoặc WEBP."),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "Hãy chụp ảnh bảng QR hoặc dán nội dung mã đã quét."),
+        ({"photo": (io.BytesIO(b"not an image"), "bang.jpg")}, "Không đọc được ảnh"),
+        ({"photo": (io.BytesIO(b""), "bang.pdf")}, "Chỉ nhận ảnh PNG, JPEG hoặc WEBP."),
+    ],
+)
 def test_an_unreadable_scan_is_refused_and_nothing_is_recorded(client, session, stall, data, message):
     market, _, _ = stall
     login(client, make_user(session, "print_staff", provinces=["22"]))
@@ -201,8 +214,10 @@ def test_another_stall_outside_the_viewer_area_is_not_named(session):
     assert result.outcome == "other_stall" and result.elsewhere == vs.Elsewhere(visible=False)
 
 
-@pytest.mark.parametrize(("payload", "expected"), [
-    ("LIVE", "match"), ("OLD", "revoked"), ("ELSEWHERE", "other_stall"), ("STRANGER", "foreign")])
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [("LIVE", "match"), ("OLD", "revoked"), ("ELSEWHERE", "other_stall"), ("STRANGER", "foreign")],
+)
 def test_classify_reads_the_outcome_from_what_the_stall_should_show(payload, expected):
     ours = payload != "STRANGER"
     assert vs.classify(payload, live="LIVE", old_here={"OLD"}, ours=ours) == expected
@@ -218,14 +233,16 @@ def test_after_a_reprint_with_the_same_payload_the_older_card_still_pays_the_hou
     login(client, make_user(session, "print_staff", provinces=["22"]))
     photo = photo_of(old_pdf)
     assert "Khớp" in _verify(client, market, photo=(io.BytesIO(photo), "a.jpg")).get_data(as_text=True)
-    page = _verify(client, market, photo=(io.BytesIO(photo), "a.jpg"), serial=old.serial.lower()).get_data(
-        as_text=True)
+    page = _verify(client, market, photo=(io.BytesIO(photo), "a.jpg"), serial=old.serial.lower()).get_data(as_text=True)
     # The same payload on a replaced card still pays this household: no alarm, just the older serial.
     assert "Vẫn trả tiền cho hộ này" in page and old.serial in page and new.serial in page
     assert "Mã cũ đã thu hồi" not in page
     assert "Khớp" in _verify(client, market, payload=_payload(session, h), serial=new.serial).get_data(as_text=True)
     assert [(c.result, c.placard_id) for c in _checks(session)] == [
-        ("match", new.id), ("older_print", old.id), ("match", new.id)]
+        ("match", new.id),
+        ("older_print", old.id),
+        ("match", new.id),
+    ]
     wrong = _verify(client, market, payload=_payload(session, h), serial=f"{market.code}-999999")
     assert wrong.status_code == 422 and "Không có bảng QR nào số phiếu" in wrong.get_data(as_text=True)
     assert len(_checks(session)) == 3

@@ -16,8 +16,10 @@ def _payloads(n: int, seed: int = 7) -> list[str]:
     rng = random.Random(seed)
     out = []
     for i in range(n):
-        kwargs = {"bin": rng.choice(["970436", "970422", "970405", "422589"]),
-                  "account": str(rng.randint(1, 10 ** rng.randint(4, 18)))}
+        kwargs = {
+            "bin": rng.choice(["970436", "970422", "970405", "422589"]),
+            "account": str(rng.randint(1, 10 ** rng.randint(4, 18))),
+        }
         if i % 3 == 0:
             kwargs.update(amount=rng.randint(1, 10**12), purpose=f"TIEN CHO SAP {i}", bill_number=f"HD{i:06d}")
         out.append(build_payload(**kwargs))
@@ -43,9 +45,19 @@ def test_penalty_matches_the_reference_on_patterned_symbols():
     for n in (21, 25, 45):
         for _ in range(20):
             kind = rng.randrange(4)
-            grid = [[(r // rng.randint(1, 6) + c // rng.randint(1, 6)) % 2 == 0 if kind == 0 else
-                     rng.random() < 0.5 if kind == 1 else (c % 11) in (0, 2, 3, 4, 6) if kind == 2 else
-                     r % 7 < 5 for c in range(n)] for r in range(n)]
+            grid = [
+                [
+                    (r // rng.randint(1, 6) + c // rng.randint(1, 6)) % 2 == 0
+                    if kind == 0
+                    else rng.random() < 0.5
+                    if kind == 1
+                    else (c % 11) in (0, 2, 3, 4, 6)
+                    if kind == 2
+                    else r % 7 < 5
+                    for c in range(n)
+                ]
+                for r in range(n)
+            ]
             assert penalty(grid) == qrutil.lost_point(grid)
 
 

@@ -28,7 +28,9 @@ def test_sign_in_its_failure_and_sign_out_are_audited_with_the_address(client, s
     client.post("/logout", environ_base=IP)
     failed = _rows(session, "auth.sign_in_failed")
     assert [(r.subject, r.user_id, r.source_ip) for r in failed] == [
-        ("user:canbo.thu", None, "14.161.0.9"), ("user:khong.co", None, "14.161.0.9")]
+        ("user:canbo.thu", None, "14.161.0.9"),
+        ("user:khong.co", None, "14.161.0.9"),
+    ]
     assert json.loads(failed[1].detail) == {"username": "khong.co"}
     assert all("mat-khau-sai-99" not in r.detail and "bi-mat-456" not in r.detail for r in failed)
     (ok,), (out,) = _rows(session, "auth.sign_in"), _rows(session, "auth.sign_out")
@@ -55,16 +57,20 @@ def test_reaching_for_another_communes_record_is_audited(client, session):
     login(client, officer)
     assert client.get(f"/households/{other.id}", environ_base=IP).status_code == 404
     (row,) = _rows(session, "access.denied")
-    assert (row.user_id, json.loads(row.detail)["status"], row.subject) == (officer.id, 404,
-                                                                             f"path:/households/{other.id}")
+    assert (row.user_id, json.loads(row.detail)["status"], row.subject) == (
+        officer.id,
+        404,
+        f"path:/households/{other.id}",
+    )
 
 
 def test_api_refusals_are_audited_with_the_tokens_user(client, session):
     mine, theirs = make_market(session), make_market(session, province_code="23")
     officer = make_user(session, markets=[mine])
     token = users.create_api_token(session, officer.username, "thử", actor=SYSTEM)
-    resp = client.get(f"/api/v1/markets/{theirs.code}/stalls", headers={"Authorization": f"Bearer {token}"},
-                      environ_base=IP)
+    resp = client.get(
+        f"/api/v1/markets/{theirs.code}/stalls", headers={"Authorization": f"Bearer {token}"}, environ_base=IP
+    )
     assert resp.status_code == 404
     (row,) = _rows(session, "access.denied")
     assert (row.user_id, row.source_ip) == (officer.id, "14.161.0.9")
@@ -84,9 +90,17 @@ def test_a_household_edit_keeps_old_and_new_values_with_personal_numbers_masked(
     market = make_market(session)
     h = make_household(session, market, owner_name="Nguyễn Thị Đào", phone="0912345678", citizen_id="022185001234")
     login(client, make_user(session, markets=[market]))
-    resp = client.post(f"/households/{h.id}/edit", data={
-        "owner_name": "Nguyễn Thị Đào Mới", "phone": "0987654321", "citizen_id": "022185009999",
-        "goods": "Rau củ", "version": str(h.version)}, environ_base=IP)
+    resp = client.post(
+        f"/households/{h.id}/edit",
+        data={
+            "owner_name": "Nguyễn Thị Đào Mới",
+            "phone": "0987654321",
+            "citizen_id": "022185009999",
+            "goods": "Rau củ",
+            "version": str(h.version),
+        },
+        environ_base=IP,
+    )
     assert resp.status_code == 302
     (row,) = _rows(session, "household.update")
     assert row.source_ip == "14.161.0.9"

@@ -28,7 +28,7 @@ def _filenames(header: str) -> tuple[str, str | None]:
     star = values.get("filename*")
     if star is not None:
         assert star.startswith("UTF-8''"), star
-        star = unquote(star[len("UTF-8''"):], encoding="utf-8", errors="strict")
+        star = unquote(star[len("UTF-8''") :], encoding="utf-8", errors="strict")
     return plain, star
 
 
@@ -38,8 +38,18 @@ def test_a_quote_in_a_stall_code_is_refused_where_codes_are_made():
     assert refused.value.field == "stall_code" and "'\"'" in refused.value.message
 
 
-@pytest.mark.parametrize("name", ['bang-qr-CHO-A"1.pdf', "bang qr;\r\nSet-Cookie: x=1.pdf", "../../etc/passwd",
-                                  "bang-qr-CHO-T1/12.pdf", "Đ-01 Chợ Cái Rồng.pdf", "\u202eevil.pdf", ""])
+@pytest.mark.parametrize(
+    "name",
+    [
+        'bang-qr-CHO-A"1.pdf',
+        "bang qr;\r\nSet-Cookie: x=1.pdf",
+        "../../etc/passwd",
+        "bang-qr-CHO-T1/12.pdf",
+        "Đ-01 Chợ Cái Rồng.pdf",
+        "\u202eevil.pdf",
+        "",
+    ],
+)
 def test_any_name_makes_one_well_formed_header(name):
     header = content_disposition(name)
     header.encode("latin-1")  # a header that is not Latin-1 cannot be sent at all
@@ -66,9 +76,14 @@ def test_every_download_is_an_attachment_no_cache_keeps(client, session):
     market = make_market(session, name="Chợ Đông Hà")
     make_household(session, market)
     login(client, make_user(session, "admin", username="quantri"))
-    for path in (f"/reports/markets/{market.id}/export.csv", f"/reports/markets/{market.id}/export.xlsx",
-                 f"/reports/markets/{market.id}/export.pdf", f"/reports/markets/{market.id}/missing/export.csv",
-                 f"/markets/{market.id}/import/mau-danh-sach.xlsx", "/admin/users/import/mau-nguoi-dung.xlsx"):
+    for path in (
+        f"/reports/markets/{market.id}/export.csv",
+        f"/reports/markets/{market.id}/export.xlsx",
+        f"/reports/markets/{market.id}/export.pdf",
+        f"/reports/markets/{market.id}/missing/export.csv",
+        f"/markets/{market.id}/import/mau-danh-sach.xlsx",
+        "/admin/users/import/mau-nguoi-dung.xlsx",
+    ):
         resp = client.get(path)
         assert resp.status_code == 200, path
         plain, _ = _filenames(resp.headers["Content-Disposition"])
@@ -81,8 +96,9 @@ def test_a_batch_pdf_is_private_on_disk_and_not_cached_when_served(client, sessi
     for _ in range(2):
         make_household(session, market)
     login(client, make_user(session, "print_staff", provinces=["22"]))
-    resp = client.post(f"/markets/{market.id}/placards",
-                       data={"layout": "a4-4up", "selection": "all", "zone": "", "stall_codes": ""})
+    resp = client.post(
+        f"/markets/{market.id}/placards", data={"layout": "a4-4up", "selection": "all", "zone": "", "stall_codes": ""}
+    )
     assert resp.status_code == 302
     batch = session.exec(select(PrintBatch)).one()
     path = Path(app.config["BATCH_DIR"]) / f"{batch.id}.pdf"

@@ -11,8 +11,13 @@ def test_pages_qr_images_and_exports_with_personal_data_are_not_stored_by_the_br
     market = make_market(session)
     h = make_household(session, market)
     login(client, make_user(session, "admin", username="quantri"))
-    for path in (f"/markets/{market.id}", f"/households/{h.id}", f"/households/{h.id}/qr.png",
-                 f"/reports/markets/{market.id}/missing/export.csv", "/api/v1/openapi.json"):
+    for path in (
+        f"/markets/{market.id}",
+        f"/households/{h.id}",
+        f"/households/{h.id}/qr.png",
+        f"/reports/markets/{market.id}/missing/export.csv",
+        "/api/v1/openapi.json",
+    ):
         resp = client.get(path)
         assert resp.status_code == 200, path
         assert resp.headers["Cache-Control"] == "no-store", path
@@ -48,8 +53,15 @@ def test_behind_a_proxy_the_tablets_address_and_https_are_recognised(app):
 
 
 def test_a_crafted_path_cannot_write_a_forged_line_into_the_log():
-    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1,
-                               '1.2.3.4 "GET /x\n5.6.7.8 "GET /admin HTTP/1.1" 200 HTTP/1.1" 404', None, None)
+    record = logging.LogRecord(
+        "gunicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '1.2.3.4 "GET /x\n5.6.7.8 "GET /admin HTTP/1.1" 200 HTTP/1.1" 404',
+        None,
+        None,
+    )
     MaskNumbers().filter(record)
     line = record.getMessage()
     assert "\n" not in line and "\\x0a" in line

@@ -47,7 +47,9 @@ def test_a_same_site_path_is_followed(target):
     assert same_site_path(target) == target
 
 
-@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/evil", "//evil", "/\\evil", "/%2F/evil", "http://x/",
-                                    "/ok\x7f", "/" + "a" * 3000])
+@pytest.mark.parametrize(
+    "target",
+    ["/\t/evil.example", "/\n/evil", "//evil", "/\\evil", "/%2F/evil", "http://x/", "/ok\x7f", "/" + "a" * 3000],
+)
 def test_decoded_forms_are_checked_too(target):
     assert same_site_path(target) is None

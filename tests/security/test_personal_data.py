@@ -20,8 +20,9 @@ CCCD, PHONE, ACCOUNT = "022185001234", "0912345678", "0011001932418"
 @pytest.fixture
 def world(session):  # noqa: ANN001, ANN201
     market = make_market(session)
-    h = make_household(session, market, owner_name="Nguyễn Thị Đào", citizen_id=CCCD, phone=PHONE,
-                       account_number=ACCOUNT)
+    h = make_household(
+        session, market, owner_name="Nguyễn Thị Đào", citizen_id=CCCD, phone=PHONE, account_number=ACCOUNT
+    )
     manager = make_user(session, "market_manager", markets=[market], username="bql")
     officer = make_user(session, "commune_officer", markets=[market], username="canbo")
     return market, h, manager, officer
@@ -52,8 +53,13 @@ def test_names_and_stall_codes_are_still_searchable_without_pii(client, session,
 def test_pages_exports_and_the_api_mask_the_phone_like_the_other_numbers(client, session, world):
     market, h, manager, _ = world
     login(client, manager)
-    for path in (f"/households/{h.id}", f"/households/{h.id}/history", f"/reports/markets/{market.id}/missing",
-                 f"/reports/markets/{market.id}/missing/export.csv", f"/markets/{market.id}"):
+    for path in (
+        f"/households/{h.id}",
+        f"/households/{h.id}/history",
+        f"/reports/markets/{market.id}/missing",
+        f"/reports/markets/{market.id}/missing/export.csv",
+        f"/markets/{market.id}",
+    ):
         text = client.get(path).get_data(as_text=True)
         for number in (CCCD, PHONE, "0912 345 678", "+84912345678"):
             assert number not in text, (path, number)
@@ -64,8 +70,11 @@ def test_pages_exports_and_the_api_mask_the_phone_like_the_other_numbers(client,
     token = users.create_api_token(session, manager.username, "thử", actor=SYSTEM)
     api = client.get("/api/v1/households", headers={"Authorization": f"Bearer {token}"}).get_json()
     item = api["items"][0]
-    assert (item["phone"], item["citizen_id"], item["account"]["account_number"]) == ("•••• 5678", "•••• 1234",
-                                                                                         "•••• 2418")
+    assert (item["phone"], item["citizen_id"], item["account"]["account_number"]) == (
+        "•••• 5678",
+        "•••• 1234",
+        "•••• 2418",
+    )
 
 
 def test_api_lists_carry_no_payload_and_no_full_number(client, session, world):

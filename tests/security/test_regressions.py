@@ -23,13 +23,23 @@ SCRIPT = "<script>alert(1)</script>"
 def test_an_owner_name_with_a_script_is_escaped_on_every_page(client, session):
     """Also tests/merchants/test_robustness.py (junk queries)."""
     market = make_market(session)
-    h = make_household(session, market, owner_name=f"Bà {SCRIPT}", goods="<img src=x onerror=alert(1)>",
-                       holder_name="BA NGUYEN")
+    h = make_household(
+        session, market, owner_name=f"Bà {SCRIPT}", goods="<img src=x onerror=alert(1)>", holder_name="BA NGUYEN"
+    )
     login(client, make_user(session, "admin", username="quantri"))
     payload = session.exec(select(IssuedQR.payload).where(IssuedQR.household_id == h.id)).one()
-    pages = [client.get(p) for p in (f"/markets/{market.id}", f"/markets/{market.id}?q=ba", f"/households/{h.id}",
-                                      f"/households/{h.id}/history", f"/households/{h.id}/edit",
-                                      f"/reports/markets/{market.id}/missing", f"/markets/{market.id}/verify")]
+    pages = [
+        client.get(p)
+        for p in (
+            f"/markets/{market.id}",
+            f"/markets/{market.id}?q=ba",
+            f"/households/{h.id}",
+            f"/households/{h.id}/history",
+            f"/households/{h.id}/edit",
+            f"/reports/markets/{market.id}/missing",
+            f"/markets/{market.id}/verify",
+        )
+    ]
     pages.append(client.post(f"/markets/{market.id}/stalls/A-001/verify", data={"payload": payload}))
     for resp in pages:
         text = resp.get_data(as_text=True)
@@ -58,8 +68,9 @@ def test_an_owner_name_that_is_a_formula_exports_as_text(client, session):
 
 @pytest.fixture
 def csrf_app(database_url: str, tmp_path) -> Iterator[Flask]:  # noqa: ANN001
-    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url,
-                      "BATCH_DIR": str(tmp_path / "b")})
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url, "BATCH_DIR": str(tmp_path / "b")}
+    )
     yield app
     app.extensions["choqr.engine"].dispose()
 
@@ -75,10 +86,17 @@ def test_a_cross_site_post_without_the_csrf_token_changes_nothing(csrf_app):
         client = csrf_app.test_client()
         page = client.get("/login").get_data(as_text=True)
         token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-        assert client.post("/login", data={"username": user.username, "password": PASSWORD,
-                                           "csrf_token": token}).status_code == 302
-        resp = client.post(f"/households/{h.id}/edit", data={"owner_name": "Kẻ Giả Mạo", "version": "1"},
-                           headers={"Origin": "https://evil.example"})
+        assert (
+            client.post(
+                "/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token}
+            ).status_code
+            == 302
+        )
+        resp = client.post(
+            f"/households/{h.id}/edit",
+            data={"owner_name": "Kẻ Giả Mạo", "version": "1"},
+            headers={"Origin": "https://evil.example"},
+        )
         assert resp.status_code == 400
         session.expire_all()
         assert session.get(Household, h.id).owner_name == "Nguyễn Thị Đào"
@@ -89,8 +107,13 @@ def test_another_communes_household_is_not_found_for_page_and_api(client, sessio
     mine, theirs = make_market(session), make_market(session, province_code="23")
     other = make_household(session, theirs)
     login(client, make_user(session, markets=[mine]))
-    for path in (f"/households/{other.id}", f"/households/{other.id}/history", f"/households/{other.id}/qr.png",
-                 f"/markets/{theirs.id}", f"/reports/markets/{theirs.id}/missing/export.csv"):
+    for path in (
+        f"/households/{other.id}",
+        f"/households/{other.id}/history",
+        f"/households/{other.id}/qr.png",
+        f"/markets/{theirs.id}",
+        f"/reports/markets/{theirs.id}/missing/export.csv",
+    ):
         assert client.get(path).status_code == 404, path
 
 
@@ -111,11 +134,16 @@ INTERNAL = ("<_io.", "object at 0x", "Traceback", "['")
 def test_a_photo_that_is_not_an_image_gets_a_plain_message(client, session):
     market = make_market(session)
     login(client, make_user(session, markets=[market]))
-    for url, data in ((f"/markets/{market.id}/register", {"action": "prefill"}),
-                      (f"/markets/{market.id}/stalls/A-001/verify", {})):
+    for url, data in (
+        (f"/markets/{market.id}/register", {"action": "prefill"}),
+        (f"/markets/{market.id}/stalls/A-001/verify", {}),
+    ):
         field = "qr-photo" if "register" in url else "photo"
-        resp = client.post(url, data={**data, field: (io.BytesIO(b"%!PS-Adobe-3.0\n{ } loop\n"), "anh.jpg")},
-                           content_type="multipart/form-data")
+        resp = client.post(
+            url,
+            data={**data, field: (io.BytesIO(b"%!PS-Adobe-3.0\n{ } loop\n"), "anh.jpg")},
+            content_type="multipart/form-data",
+        )
         text = resp.get_data(as_text=True)
         assert resp.status_code in (200, 422) and "Không đọc được ảnh" in text, url
         assert not any(marker in text for marker in INTERNAL), url
@@ -125,9 +153,15 @@ def test_a_qr_that_does_not_read_back_is_refused_without_internal_text(client, s
     market = make_market(session)
     login(client, make_user(session, markets=[market]))
     monkeypatch.setattr(issuing, "decode_image", lambda _image: ["00020101021138570010A000000727…"])
-    resp = client.post(f"/markets/{market.id}/register", data={
-        "owner_name": "Nguyễn Thị Đào", "stall_ids": str(free_stall(session, market).id), "bin": "970436",
-        "account_number": "0011001932418"})
+    resp = client.post(
+        f"/markets/{market.id}/register",
+        data={
+            "owner_name": "Nguyễn Thị Đào",
+            "stall_ids": str(free_stall(session, market).id),
+            "bin": "970436",
+            "account_number": "0011001932418",
+        },
+    )
     text = resp.get_data(as_text=True)
     assert resp.status_code == 422 and "không khớp nội dung" in text
     assert not any(marker in text for marker in INTERNAL) and "0011001932418…" not in text
@@ -142,8 +176,9 @@ def test_a_failed_batch_shows_no_internal_object_text(client, session, monkeypat
         raise OSError(f"cannot identify image file {io.BytesIO()!r}")
 
     monkeypatch.setattr(printouts, "render_placards", broken)
-    client.post(f"/markets/{market.id}/placards", data={"layout": "a4-4up", "selection": "all", "zone": "",
-                                                         "stall_codes": ""})
+    client.post(
+        f"/markets/{market.id}/placards", data={"layout": "a4-4up", "selection": "all", "zone": "", "stall_codes": ""}
+    )
     batch = session.exec(select(PrintBatch)).one()
     assert batch.status == "failed"
     assert not any(marker in batch.error for marker in INTERNAL), batch.error
@@ -154,10 +189,14 @@ def test_every_response_names_its_content_type_and_text_its_charset(client, sess
     market = make_market(session)
     h = make_household(session, market)
     login(client, make_user(session, "admin", username="quantri"))
-    expected = {f"/markets/{market.id}": "text/html; charset=utf-8",
-                f"/reports/markets/{market.id}/missing/export.csv": "text/csv; charset=utf-8",
-                f"/households/{h.id}/qr.svg": "image/svg+xml; charset=utf-8", f"/households/{h.id}/qr.png": "image/png",
-                "/households/search?q=dao": "application/json", "/api/v1/openapi.json": "application/json"}
+    expected = {
+        f"/markets/{market.id}": "text/html; charset=utf-8",
+        f"/reports/markets/{market.id}/missing/export.csv": "text/csv; charset=utf-8",
+        f"/households/{h.id}/qr.svg": "image/svg+xml; charset=utf-8",
+        f"/households/{h.id}/qr.png": "image/png",
+        "/households/search?q=dao": "application/json",
+        "/api/v1/openapi.json": "application/json",
+    }
     for path, content_type in expected.items():
         resp = client.get(path)
         assert resp.headers["Content-Type"] == content_type, path
@@ -166,8 +205,16 @@ def test_every_response_names_its_content_type_and_text_its_charset(client, sess
 
 def test_source_control_and_instance_files_are_not_served(client):
     """ASVS 13.4.1: only /static and the app's routes answer; .git, the instance folder and code are never files."""
-    for path in ("/.git/config", "/.git/HEAD", "/static/../.git/config", "/static/%2e%2e/.git/config",
-                 "/instance/secret_key", "/static/../instance/secret_key", "/app.py", "/constraints.txt"):
+    for path in (
+        "/.git/config",
+        "/.git/HEAD",
+        "/static/../.git/config",
+        "/static/%2e%2e/.git/config",
+        "/instance/secret_key",
+        "/static/../instance/secret_key",
+        "/app.py",
+        "/constraints.txt",
+    ):
         resp = client.get(path)
         assert resp.status_code == 404, path
         assert b"[core]" not in resp.data and b"ref:" not in resp.data, path
@@ -185,4 +232,4 @@ def test_password_fields_are_masked_and_let_password_managers_fill_them(client, 
     login(client, make_user(session, markets=[make_market(session)]))
     page = client.get("/account/password").get_data(as_text=True)
     assert page.count('type="password"') == 3 and 'autocomplete="new-password"' in page
-    assert "onpaste" not in page and "autocomplete=\"off\"" not in page
+    assert "onpaste" not in page and 'autocomplete="off"' not in page

@@ -101,10 +101,20 @@ def test_an_idle_session_ends_after_the_configured_time(client, session, market,
     assert row.end_reason == sessions.IDLE
 
 
-def test_a_session_in_daily_use_still_ends_at_its_absolute_lifetime(database_url, tmp_path, session, market,
-                                                                     officer, monkeypatch):
-    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False,
-                      "BATCH_DIR": str(tmp_path / "b"), "SESSION_IDLE_MINUTES": 120, "SESSION_ABSOLUTE_HOURS": 10})
+def test_a_session_in_daily_use_still_ends_at_its_absolute_lifetime(
+    database_url, tmp_path, session, market, officer, monkeypatch
+):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "t",
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "BATCH_DIR": str(tmp_path / "b"),
+            "SESSION_IDLE_MINUTES": 120,
+            "SESSION_ABSOLUTE_HOURS": 10,
+        }
+    )
     client = app.test_client()
     login(client, officer)
     for hours in range(1, 10):  # every hour for nine hours: never idle
@@ -131,8 +141,12 @@ def test_last_seen_is_written_at_most_once_a_minute(client, session, market, off
 
 
 def test_the_session_row_records_where_from_but_never_the_token(client, session, officer):
-    client.post("/login", data={"username": officer.username, "password": PASSWORD},
-                environ_base={"REMOTE_ADDR": "14.161.0.9"}, headers={"User-Agent": "Tablet/1.0 " + "x" * 300})
+    client.post(
+        "/login",
+        data={"username": officer.username, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "14.161.0.9"},
+        headers={"User-Agent": "Tablet/1.0 " + "x" * 300},
+    )
     token = _session_token(client)
     row = session.exec(select(UserSession)).one()
     assert (row.ip, row.user_agent[:10], len(row.user_agent)) == ("14.161.0.9", "Tablet/1.0", 120)
@@ -145,12 +159,21 @@ def _session_token(client: FlaskClient) -> str:
 
 
 def test_cookies_are_secure_httponly_and_samesite_when_configured(database_url, tmp_path, session, officer):
-    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False,
-                      "BATCH_DIR": str(tmp_path / "b"), "SESSION_COOKIE_SECURE": True})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "t",
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "BATCH_DIR": str(tmp_path / "b"),
+            "SESSION_COOKIE_SECURE": True,
+        }
+    )
     assert app.config["REMEMBER_COOKIE_SECURE"] is True  # follows the session cookie unless set on its own
     client = app.test_client()
-    resp = client.post("/login", data={"username": officer.username, "password": PASSWORD},
-                       base_url="https://choqr.example")
+    resp = client.post(
+        "/login", data={"username": officer.username, "password": PASSWORD}, base_url="https://choqr.example"
+    )
     cookie = resp.headers["Set-Cookie"]
     assert cookie.startswith("__Host-session=") and "Path=/" in cookie and "Domain" not in cookie
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -175,8 +198,9 @@ def test_the_session_cookie_is_signed_with_hmac_sha256(client, officer):
     cookie, key = _cookie(client), client.application.secret_key
 
     def signer(digest):  # noqa: ANN001, ANN202 - Flask's own serializer settings, with the digest to try
-        return URLSafeTimedSerializer(key, salt="cookie-session", signer_kwargs={"key_derivation": "hmac",
-                                                                                "digest_method": digest})
+        return URLSafeTimedSerializer(
+            key, salt="cookie-session", signer_kwargs={"key_derivation": "hmac", "digest_method": digest}
+        )
 
     assert signer(hashlib.sha256).loads(cookie)["_user_id"] == _session_token(client)
     with pytest.raises(BadSignature):

@@ -69,11 +69,14 @@ def test_thousands_of_parts_are_refused(monkeypatch):
 
 
 @pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/worksheets/sheet1.xml", "[Content_Types].xml"])
-@pytest.mark.parametrize("doctype", [
-    b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>',
-    b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>',
-    b'<!doctype x SYSTEM "http://evil.example/x.dtd">',
-])
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>',
+        b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>',
+        b'<!doctype x SYSTEM "http://evil.example/x.dtd">',
+    ],
+)
 def test_a_doctype_in_any_part_is_refused(monkeypatch, part, doctype):
     parts = _workbook_parts()
     parts[part] = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + doctype + parts[part]
@@ -82,8 +85,9 @@ def test_a_doctype_in_any_part_is_refused(monkeypatch, part, doctype):
 
 def test_a_doctype_hidden_in_utf16_is_refused_too(monkeypatch):
     parts = _workbook_parts()
-    text = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-            + parts["xl/workbook.xml"].decode("utf-8"))
+    text = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + parts[
+        "xl/workbook.xml"
+    ].decode("utf-8")
     parts["xl/workbook.xml"] = text.encode("utf-16")
     assert "DOCTYPE" in _refused(_zip(parts), monkeypatch)
 
@@ -97,8 +101,11 @@ def test_the_import_page_answers_a_bomb_with_its_message_not_a_500(client, sessi
     market = make_market(session)
     login(client, make_user(session, markets=[market]))
     bomb = _zip(_workbook_parts(), big={"xl/sharedStrings2.xml": (b"<si><t>x</t></si>" * 65536, 64)})
-    resp = client.post(f"/markets/{market.id}/import", data={"file": (io.BytesIO(bomb), "danh-sach.xlsx"),
-                                                             "dry_run": "y"}, content_type="multipart/form-data")
+    resp = client.post(
+        f"/markets/{market.id}/import",
+        data={"file": (io.BytesIO(bomb), "danh-sach.xlsx"), "dry_run": "y"},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 422, resp.status_code
     assert "quá lớn" in resp.get_data(as_text=True)
 

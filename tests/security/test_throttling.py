@@ -20,8 +20,16 @@ BLOCKED = "Đăng nhập sai quá nhiều lần"
 
 
 def _app(database_url: str, tmp_path, **config) -> Flask:  # noqa: ANN001
-    return create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False,
-                       "BATCH_DIR": str(tmp_path / "b"), **config})
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "t",
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "BATCH_DIR": str(tmp_path / "b"),
+            **config,
+        }
+    )
 
 
 @pytest.fixture
@@ -34,8 +42,9 @@ def workers(database_url: str, tmp_path) -> Iterator[tuple[Flask, Flask]]:  # no
 
 
 def _try(client: FlaskClient, username: str, password: str, ip: str = NAT) -> int:
-    return client.post("/login", data={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": ip}).status_code
+    return client.post(
+        "/login", data={"username": username, "password": password}, environ_base={"REMOTE_ADDR": ip}
+    ).status_code
 
 
 def test_failures_on_different_workers_add_up(workers, session):
@@ -44,8 +53,9 @@ def test_failures_on_different_workers_add_up(workers, session):
     statuses = [_try(one if n % 2 else two, user.username, f"sai-{n}") for n in range(5)]
     assert statuses == [401] * 5
     for client in (one, two):  # the right password now gets the same refusal on either worker
-        resp = client.post("/login", data={"username": user.username, "password": PASSWORD},
-                           environ_base={"REMOTE_ADDR": NAT})
+        resp = client.post(
+            "/login", data={"username": user.username, "password": PASSWORD}, environ_base={"REMOTE_ADDR": NAT}
+        )
         assert resp.status_code == 429 and BLOCKED in resp.get_data(as_text=True)
 
 
