@@ -188,6 +188,16 @@ def _clean_row(row: Row) -> tuple[Plan | None, list[tuple[str, str]]]:
             )
             for f in sorted(row.dates)
         ]
+    if "stalls" in row.numeric:
+        # A stall code stored as a number has lost what made it a code ('001' became 1): refused, not guessed.
+        stalls = v.get("stalls", "")
+        return None, [
+            (
+                "stalls",
+                f"Excel đã lưu mã sạp '{stalls}' dạng số nên có thể mất số 0 ở đầu (001 thành 1); "
+                "hãy định dạng cột là Văn bản (Text) rồi gõ lại mã như trên sạp.",
+            )
+        ]
     owner = _attempt(
         errors, "owner_name", lambda: clean_household(HouseholdInput(v.get("owner_name", "")))["owner_name"]
     )

@@ -124,3 +124,15 @@ def test_a_closed_market_takes_no_import(session):
     data = _book(("Danh sách", "visible", [HEADER, ["Nguyễn Thị Đào", "A-001", "", "", ""]]))
     with pytest.raises(InvalidField, match="đã đóng"):
         import_households(session, SYSTEM, market_id=market.id, data=data)
+
+
+def test_a_stall_code_excel_stored_as_a_number_is_refused_saying_why(session):
+    from factories import make_market
+
+    from merchants.scope import SYSTEM
+    from merchants.services.importing import import_households
+
+    market = make_market(session, stalls=0)
+    data = _book(("Danh sách", "visible", [HEADER, ["Nguyễn Thị Đào", 1, "", "", ""]]))
+    [problem] = import_households(session, SYSTEM, market_id=market.id, data=data, dry_run=True).refused
+    assert problem.column == "Số sạp" and "dạng số" in problem.problem and "Văn bản (Text)" in problem.problem

@@ -233,3 +233,12 @@ def test_password_fields_are_masked_and_let_password_managers_fill_them(client, 
     page = client.get("/account/password").get_data(as_text=True)
     assert page.count('type="password"') == 3 and 'autocomplete="new-password"' in page
     assert "onpaste" not in page and 'autocomplete="off"' not in page
+
+
+def test_the_common_password_list_covers_at_least_the_top_3000_that_meet_the_minimum_length():
+    from merchants.services import users as user_service
+
+    listed = user_service.common_passwords()
+    assert sum(1 for p in listed if len(p) >= 8) >= 3000
+    for weak in ("matkhau123", "anhyeuem2024", "vietcombank@123", "password123", "qwertyui"):
+        assert weak in listed, weak
