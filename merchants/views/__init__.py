@@ -123,6 +123,21 @@ def init_web(app: Flask) -> None:
             if path.is_file():
                 values.setdefault("v", int(path.stat().st_mtime))
 
+    @app.before_request
+    def _refuse_nul():  # noqa: ANN202 - a response or None
+        """A NUL character is never part of what a person types; PostgreSQL refuses it in text, SQLite stores it.
+        Refused once here for every query string and form, so no page can fail on it."""
+        if (
+            "\x00" in request.query_string.decode("latin-1", "replace")
+            or "%00" in request.query_string.decode("latin-1", "replace")
+            or (request.method == "POST" and any("\x00" in v for v in request.form.values()))
+        ):
+            message = "Dữ liệu gửi lên có ký tự không hợp lệ (NUL). Hãy nhập lại."
+            if request.path.startswith("/api/"):
+                return jsonify(error={"code": "invalid_characters", "message": message}), 400
+            return render_template("error.html", code=400, message=message), 400
+        return None
+
     @app.after_request
     def _headers(resp):  # noqa: ANN001, ANN202
         if request.endpoint != "static":

@@ -51,6 +51,7 @@ ERROR_PAGES: tuple[str, ...] = (
     N_("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang."),
     N_("Đăng nhập sai quá nhiều lần. Hãy thử lại sau ít phút."),
     ROLE_REFUSED,
+    N_("Dữ liệu gửi lên có ký tự không hợp lệ (NUL). Hãy nhập lại."),
 )
 
 # The labels ``status`` and ``roles`` keep as data, marked here so the catalog has them.
