@@ -18,6 +18,8 @@ _COLUMN_OF = {"bin": "bank", "stalls": "stalls", "zone": "zone_area"}
 
 @dataclass(frozen=True)
 class RowProblem:
+    """One refused cell of any import: the row number as the spreadsheet shows it and the column header as written."""
+
     row: int
     column: str
     problem: str

@@ -21,6 +21,7 @@ from merchants.errors import DomainError, InvalidField
 from merchants.models import User
 from merchants.scope import Viewer
 from merchants.services import audit, users
+from merchants.services.import_types import RowProblem
 from merchants.spreadsheet import Row, SpreadsheetError, Table, TableSchema, header_key, read_table
 
 USERS: Final = TableSchema(
@@ -48,15 +49,6 @@ _ANY_COLUMNS: Final = TableSchema(USERS.aliases, USERS.labels, (), USERS.noun)
 _PASSWORD_HEADER = re.compile(r"\b(mat ?khau|mat ma|password|passwords|passwd|pass|pwd|mk|pin)\b")
 TEMPLATE_HEADERS: Final = ("Tên đăng nhập", "Họ tên", "Vai trò", "Tỉnh", "Xã/phường", "Chợ")
 TEMPLATE_EXAMPLE: Final = ("canbo.vandon", "Phạm Thu Trang", "Cán bộ xã/phường", "", "06994", "")
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """One refused cell: the row number as the spreadsheet shows it and the column header as written."""
-
-    row: int
-    column: str
-    problem: str
 
 
 @dataclass(frozen=True)
