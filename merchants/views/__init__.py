@@ -15,8 +15,10 @@ from merchants.clock import to_vn
 from merchants.errors import DomainError, Forbidden, NotFound
 from merchants.views.extensions import babel, compress, csrf
 from merchants.views.helpers import audit_denial, role_text, status_text, translated
+from qr import strip_edges
 
 LOCALES = ("vi", "en")
+SCANNED_FIELDS = frozenset({"payload"})  # form fields holding text a scanner read from a QR
 # Scripts only from our own files (there are no inline scripts); photos are shrunk in the browser via blob URLs.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -126,11 +128,14 @@ def init_web(app: Flask) -> None:
     @app.before_request
     def _refuse_nul():  # noqa: ANN202 - a response or None
         """A NUL character is never part of what a person types; PostgreSQL refuses it in text, SQLite stores it.
-        Refused once here for every query string and form, so no page can fail on it."""
+        Refused once here for every query string and form, so no page can fail on it. Scanned QR text is the one
+        exception: some scanner apps end it with a NUL, which the QR reader strips (``qr.strip_edges``)."""
+        query = request.query_string.decode("latin-1", "replace")
+        form = request.form.items(multi=True) if request.method == "POST" else ()
         if (
-            "\x00" in request.query_string.decode("latin-1", "replace")
-            or "%00" in request.query_string.decode("latin-1", "replace")
-            or (request.method == "POST" and any("\x00" in v for v in request.form.values()))
+            "\x00" in query
+            or "%00" in query
+            or any("\x00" in (strip_edges(v) if k in SCANNED_FIELDS else v) for k, v in form)
         ):
             message = "Dữ liệu gửi lên có ký tự không hợp lệ (NUL). Hãy nhập lại."
             if request.path.startswith("/api/"):

@@ -253,3 +253,10 @@ def test_a_scanned_payload_with_a_newline_or_bom_from_the_scanner_still_matches(
     login(client, make_user(session, "print_staff", provinces=["22"]))
     page = _verify(client, market, payload="\ufeff" + _payload(session, h) + "\r\n").get_data(as_text=True)
     assert "Khớp" in page
+
+
+def test_a_scanned_payload_ending_in_nul_is_read_but_a_nul_typed_elsewhere_is_refused(client, session, stall):
+    market, h, _pdf = stall
+    login(client, make_user(session, "print_staff", provinces=["22"]))
+    assert "Khớp" in _verify(client, market, payload=_payload(session, h) + "\x00").get_data(as_text=True)
+    assert _verify(client, market, payload=_payload(session, h), serial="A\x00B").status_code == 400
