@@ -44,13 +44,23 @@ def escape_controls(text: str) -> str:
 
 
 class MaskNumbers(logging.Filter):
-    """A logging filter that applies ``mask_numbers`` and ``escape_controls`` to the formatted message."""
+    """A logging filter: ``mask_numbers`` on the formatted message, ``escape_controls`` on the values put into it.
+
+    Only the interpolated values come from outside (a request's path and headers): escaping them, not the
+    server's own template, stops a forged line while the dev server's coloured banner stays readable.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = escape_controls(mask_numbers(message))
-        if masked != message:
-            record.msg, record.args = masked, None
+        if record.args:
+            args = record.args
+            if isinstance(args, dict):
+                record.args = {k: escape_controls(v) if isinstance(v, str) else v for k, v in args.items()}
+            else:
+                record.args = tuple(escape_controls(v) if isinstance(v, str) else v for v in args)
+            message = record.getMessage()
+        masked = mask_numbers(message)
+        record.msg, record.args = masked, None
         return True
 
 
