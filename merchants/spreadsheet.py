@@ -526,14 +526,17 @@ TEMPLATE_EXAMPLE: Final = (
 )
 
 
-def template_xlsx() -> bytes:
-    """An empty list with our headers and one example row; number-like columns are Text so zeros survive."""
+def template_book(title: str, headers: tuple[str, ...], example: tuple[str, ...]) -> bytes:
+    """An empty list with our headers and one example row, every column Text so codes keep their leading zeros.
+
+    One writer for every import's template (households, users…), so they all survive Excel the same way.
+    """
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.title = "Danh sách hộ"
-    sheet.append(TEMPLATE_HEADERS)
-    sheet.append(TEMPLATE_EXAMPLE)
-    for pos, header in enumerate(TEMPLATE_HEADERS, start=1):
+    sheet.title = title
+    sheet.append(headers)
+    sheet.append(example)
+    for pos, header in enumerate(headers, start=1):
         letter = openpyxl.utils.get_column_letter(pos)
         sheet.column_dimensions[letter].width = max(10, len(header) + 4)
         sheet.column_dimensions[letter].number_format = "@"
@@ -542,3 +545,8 @@ def template_xlsx() -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def template_xlsx() -> bytes:
+    """The household list template."""
+    return template_book("Danh sách hộ", TEMPLATE_HEADERS, TEMPLATE_EXAMPLE)

@@ -7,13 +7,11 @@ one with a column that looks like a password is refused as a whole. Re-importing
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-import openpyxl
 from sqlmodel import Session, select
 
 from merchants import roles
@@ -22,7 +20,7 @@ from merchants.models import User
 from merchants.scope import Viewer
 from merchants.services import audit, users
 from merchants.services.import_types import RowProblem
-from merchants.spreadsheet import Row, SpreadsheetError, Table, TableSchema, header_key, read_table
+from merchants.spreadsheet import Row, SpreadsheetError, Table, TableSchema, header_key, read_table, template_book
 
 USERS: Final = TableSchema(
     aliases={
@@ -283,17 +281,5 @@ def _store(
 
 
 def template_xlsx() -> bytes:
-    """An empty user list with our headers and one example row; code columns are Text so zeros survive."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "Người dùng"
-    sheet.append(TEMPLATE_HEADERS)
-    sheet.append(TEMPLATE_EXAMPLE)
-    for pos, header in enumerate(TEMPLATE_HEADERS, start=1):
-        letter = openpyxl.utils.get_column_letter(pos)
-        sheet.column_dimensions[letter].width = max(14, len(header) + 6)
-        for row in (1, 2):
-            sheet.cell(row, pos).number_format = "@"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """An empty user list with our headers and one example row (code columns Text, so zeros survive)."""
+    return template_book("Người dùng", TEMPLATE_HEADERS, TEMPLATE_EXAMPLE)
