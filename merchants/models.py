@@ -314,6 +314,20 @@ class UserSession(SQLModel, table=True):
     end_reason: str | None = Field(default=None, max_length=20)  # signed_out, disabled, password, idle, expired
 
 
+class RegistrationRequest(SQLModel, table=True):
+    """A registration as a client sent it, by the id the tablet made: a retry finds its answer here instead of
+    registering the household twice, and a different body under a known id is refused (nothing changes)."""
+
+    __tablename__ = "registration_request"
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=36, unique=True)  # a UUID, lower-case, as the tablet made it
+    user_id: int = Field(foreign_key="user.id", index=True)
+    content_hash: str = Field(max_length=64)  # SHA-256 of the canonical body: what "the same content" means
+    household_id: int = Field(foreign_key="household.id", index=True)
+    captured_at: datetime | None = None  # when the officer saved it on the tablet, as the tablet says
+    received_at: datetime = Field(default_factory=utcnow)
+
+
 class LoginAttempt(SQLModel, table=True):
     """One sign-in attempt, kept for a day: failures counted per account, per account and address, and per
     address decide throttling in every worker alike (an in-memory counter would give each worker its own)."""
