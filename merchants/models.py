@@ -342,3 +342,6 @@ class LoginAttempt(SQLModel, table=True):
     username: str = Field(max_length=80)  # as typed, folded to lowercase: also names that do not exist
     ip: str = Field(default="", max_length=45)
     success: bool = Field(default=False)
+
+
+from merchants import payment_models as _payment_models  # noqa: E402, F401 - registers the payments tables
