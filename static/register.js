@@ -85,3 +85,115 @@
     owner.addEventListener("input", sync); sync();
   }
 })();
+// With no connection the form saves to the tablet's outbox (static/offline/sync.js) instead of posting: the
+// registration is sent, with its own client_id, when the connection comes back. A draft the server refused
+// opens here (#draft=<client_id>) with its field errors, to be corrected and sent again.
+(function () {
+  var form = document.getElementById("register-form"), saved = document.getElementById("offline-saved");
+  var later = form && form.querySelector("[data-offline-save]");
+  if (!form) return;
+  var FIELD_OF = { stalls: "stall_ids", bank_bin: "bin" }, editing = null;
+  function value(name) { var el = form.elements[name]; return el ? el.value.trim() : ""; }
+  function capturedAt() {
+    var d = new Date(), off = -d.getTimezoneOffset(), pad = function (n) { return String(Math.abs(n)).padStart(2, "0"); };
+    var local = new Date(d.getTime() + off * 60000).toISOString().slice(0, 19);
+    return local + (off >= 0 ? "+" : "-") + pad(Math.trunc(off / 60)) + ":" + pad(off % 60);
+  }
+  function collect() {
+    var options = Array.prototype.slice.call(form.querySelectorAll("#stall_ids option:checked"));
+    var body = {
+      market: form.dataset.marketCode,
+      stalls: options.map(function (o) { return o.textContent.trim().split(/\s+/)[0]; }),
+      owner_name: value("owner_name"), phone: value("phone"), citizen_id: value("citizen_id"), goods: value("goods"),
+      captured_at: editing ? editing.body.captured_at : capturedAt(),
+    };
+    if (value("bin") || value("account_number")) {
+      body.bank_bin = value("bin"); body.account_number = value("account_number");
+      body.account_alias = !!(form.elements.account_alias && form.elements.account_alias.checked);
+    }
+    if (value("holder_name")) body.holder_name = value("holder_name");
+    if (value("new_stall_code")) { body.new_stall_code = value("new_stall_code"); body.new_stall_zone = value("new_stall_zone"); }
+    return {
+      client_id: editing ? editing.client_id : undefined,
+      created_at: editing ? editing.created_at : undefined,
+      body: body,
+      market_name: form.dataset.marketName,
+      edit_url: location.pathname,
+      stall_ids: options.map(function (o) { return o.value; }),
+    };
+  }
+  function clearErrors() {
+    form.querySelectorAll("[data-draft-error]").forEach(function (e) { e.remove(); });
+    form.querySelectorAll(".field.has-error").forEach(function (f) { f.classList.remove("has-error"); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (c) { c.removeAttribute("aria-invalid"); });
+  }
+  function showErrors(errors) {
+    clearErrors();
+    var first = null;
+    Object.keys(errors || {}).forEach(function (key) {
+      var control = document.getElementById(FIELD_OF[key] || key), field = control && control.closest(".field");
+      if (!field) return;
+      var box = document.createElement("div"), p = document.createElement("p");
+      box.id = control.id + "-error"; box.setAttribute("data-draft-error", "");
+      p.className = "error"; p.setAttribute("role", "alert"); p.textContent = errors[key];
+      box.appendChild(p); field.appendChild(box); field.classList.add("has-error");
+      control.setAttribute("aria-invalid", "true");
+      var described = (control.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      if (described.indexOf(box.id) < 0) described.push(box.id);
+      control.setAttribute("aria-describedby", described.join(" "));
+      first = first || control;
+    });
+    if (first) first.focus();
+  }
+  function fill(draft) {
+    var b = draft.body;
+    ["owner_name", "phone", "citizen_id", "goods", "holder_name", "new_stall_code", "new_stall_zone"].forEach(function (n) {
+      if (form.elements[n]) form.elements[n].value = b[n] || "";
+    });
+    if (form.elements.bin) form.elements.bin.value = b.bank_bin || "";
+    if (form.elements.account_number) form.elements.account_number.value = b.account_number || "";
+    if (form.elements.account_alias) form.elements.account_alias.checked = !!b.account_alias;
+    Array.prototype.forEach.call(form.querySelectorAll("#stall_ids option"), function (o) {
+      o.selected = (draft.stall_ids || []).indexOf(o.value) >= 0 || (b.stalls || []).indexOf(o.textContent.trim().split(/\s+/)[0]) >= 0;
+    });
+    showErrors(draft.errors);
+  }
+  function markTaken(drafts) {
+    // a stall already given to a draft on this tablet is not offered again
+    var taken = {};
+    drafts.forEach(function (d) {
+      if (d.edit_url === location.pathname && (!editing || d.client_id !== editing.client_id)) {
+        (d.stall_ids || []).forEach(function (id) { taken[id] = true; });
+      }
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("#stall_ids option"), function (o) {
+      o.disabled = !!taken[o.value];
+      if (taken[o.value]) o.selected = false;
+    });
+  }
+  function ready(offline) {
+    if (later) later.hidden = false;
+    offline.pending().then(markTaken);
+    var m = /#draft=([0-9a-f-]+)/.exec(location.hash);
+    if (m) offline.get(m[1]).then(function (draft) {
+      if (draft) { editing = draft; fill(draft); }
+    });
+    form.addEventListener("submit", function (event) {
+      var toOutbox = !navigator.onLine || (event.submitter && event.submitter.hasAttribute("data-offline-save"));
+      if (!toOutbox && !editing) return; // online: the usual post, same page as without the outbox
+      event.preventDefault();
+      offline.save(collect()).then(function () {
+        editing = null;
+        if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+        clearErrors(); form.reset();
+        if (form.elements.owner_name) form.elements.owner_name.dispatchEvent(new Event("input"));
+        saved.hidden = false; saved.setAttribute("tabindex", "-1"); saved.focus();
+        return offline.pending().then(markTaken);
+      }).catch(function (error) {
+        saved.hidden = false; saved.className = "flash error"; saved.textContent = error.message;
+      });
+    });
+  }
+  if (window.choqrOffline) ready(window.choqrOffline);
+  else document.addEventListener("choqr-offline-ready", function () { ready(window.choqrOffline); }, { once: true });
+})();

@@ -49,6 +49,7 @@ def init_web(app: Flask) -> None:
         households,
         imports,
         markets,
+        offline,
         placards,
         reports,
     )
@@ -70,6 +71,7 @@ def init_web(app: Flask) -> None:
         admin_markets.bp,
         admin_users.bp,
         api.bp,
+        offline.bp,
     ):
         app.register_blueprint(bp)
     csrf.exempt(api.bp)

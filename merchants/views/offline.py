@@ -1,0 +1,82 @@
+"""What the tablet needs to register with no signal: its service worker, its session state and its markets.
+
+The service worker is served from the site root so its scope covers every page (a script under /static/ could
+only control /static/). The JSON here is per user and never cached by the browser (``Cache-Control: no-store``
+from ``init_web``); the service worker keeps pages only in caches named after the user (static/offline/sw.js).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from merchants.db import get_session
+from merchants.services import offline
+from merchants.views.helpers import requires, viewer
+
+bp = Blueprint("offline", __name__)
+SW_FILE = Path("offline") / "sw.js"
+
+
+def _not_signed_in() -> tuple[Response, int]:
+    """The same answer as the API's: the tablet keeps its drafts and asks the officer to sign in again."""
+    message = _("Phiên đăng nhập đã hết. Hãy đăng nhập lại để gửi các hồ sơ đã lưu.")
+    return jsonify(error={"code": "not_signed_in", "message": message, "fields": {}}), 401
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    """The service worker script; ``Service-Worker-Allowed: /`` lets it control the whole site."""
+    path = Path(current_app.static_folder or "") / SW_FILE
+    resp = Response(path.read_bytes(), mimetype="text/javascript")
+    resp.headers["Service-Worker-Allowed"] = "/"
+    return resp
+
+
+@bp.get("/offline/state.json")
+def state() -> Response | tuple[Response, int]:
+    """Who is signed in, a fresh CSRF token for the API and the key this session's drafts are encrypted with."""
+    if not current_user.is_authenticated:
+        return _not_signed_in()
+    key = offline.draft_key(current_app.config["SECRET_KEY"], current_user.token)
+    return jsonify(
+        user_id=current_user.db_id,
+        csrf_token=generate_csrf(),
+        key=base64.b64encode(key).decode(),
+        key_id=hashlib.sha256(key).hexdigest()[:16],  # tells the tablet the session (hence the key) changed
+        can_register=viewer().can("register"),
+    )
+
+
+@bp.get("/offline/markets.json")
+@requires("register")
+def markets() -> Response:
+    """The markets the officer registers in, their free stalls and the bank list: what the tablet caches."""
+    rows = offline.offline_markets(get_session(), viewer())
+    return jsonify(
+        markets=[
+            {
+                "id": m.id,
+                "code": m.code,
+                "name": m.name,
+                "register_url": url_for("households.register", market_id=m.id),
+                "stalls": [{"id": s.id, "code": s.code, "zone": s.zone} for s in m.stalls],
+            }
+            for m in rows
+        ],
+        banks=offline.bank_list(),
+        offline_page=url_for("offline.page"),
+    )
+
+
+@bp.get("/offline/page")
+@requires("register")
+def page() -> str:
+    """The page the service worker shows for a page it has not kept: the drafts and the kept register forms."""
+    return render_template("offline/page.html", markets=offline.offline_markets(get_session(), viewer()))
