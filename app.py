@@ -122,6 +122,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logmask.install("werkzeug")
     db.init_app(app)
     init_web(app)
+    from merchants.views import payments
+
+    payments.init_app(app)
 
     from merchants.cli import register_commands
 

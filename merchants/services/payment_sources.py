@@ -1,0 +1,303 @@
+"""Payment sources: who may send credits, for which areas, with which key; added, listed, rotated and revoked.
+
+Areas are given by official code and resolved exactly as a user's are (``users.resolve_scope``), and only an
+administrator of those areas manages a source (``users.manages``). A key is shown once, when made: a SePay key is
+then kept as its SHA-256 only; a Casso key is kept as itself, because checking an HMAC needs the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Final
+
+from sqlalchemy import ColumnElement, case, false, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from merchants.clock import vn_date
+from merchants.errors import Duplicate, Forbidden, InvalidField, NotFound
+from merchants.models import Commune, Market, Province, utcnow
+from merchants.payment_models import PaymentSource, PaymentSourceScope
+from merchants.scope import SYSTEM, Viewer
+from merchants.services import audit
+from merchants.services.users import Scope, ScopeItem, manages, require_manager, resolve_scope
+
+KINDS: Final = ("sepay", "casso", "statement")
+NAME_MAX: Final = 60  # as ``PaymentSource.name``
+WEBHOOK_KINDS: Final = frozenset({"sepay", "casso"})
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """A source as the admin page and ``choqr payments sources list`` show it (never its key)."""
+
+    id: int
+    name: str
+    kind: str
+    scope: tuple[ScopeItem, ...]
+    created_at: datetime
+    rotated_at: datetime | None
+    revoked_at: datetime | None
+    last_event_at: datetime | None
+    stored_total: int
+    rejected_today: int
+    unknown_today: int
+
+    @property
+    def scope_label(self) -> str:
+        return ", ".join(i.label for i in self.scope)
+
+
+def _clean_name(raw: str) -> str:
+    name = " ".join((raw or "").split())
+    if not name or len(name) > NAME_MAX:
+        raise InvalidField("name", f"Tên nguồn thanh toán phải có từ 1 đến {NAME_MAX} ký tự.")
+    return name
+
+
+def _new_key(kind: str) -> str:
+    return f"choqr_{kind}_" + secrets.token_urlsafe(32)
+
+
+def _set_key(source: PaymentSource, kind: str) -> str | None:
+    """A fresh key for a webhook source (none for statement files, which an officer uploads signed in)."""
+    if kind not in WEBHOOK_KINDS:
+        return None
+    key = _new_key(kind)
+    if kind == "sepay":
+        source.secret_hash, source.hmac_key = key_digest(key), None
+    else:
+        source.secret_hash, source.hmac_key = None, key
+    return key
+
+
+def scope_items_of(session: Session, source_ids: Iterable[int] | None = None) -> dict[int, list[ScopeItem]]:
+    """The areas of these sources, by source id, as ``ScopeItem`` (the same shape users' areas have)."""
+    stmts = [
+        (
+            "provinces",
+            select(PaymentSourceScope.source_id, Province.id, Province.code, Province.name, Province.id).join(
+                Province, Province.id == PaymentSourceScope.province_id
+            ),
+        ),
+        (
+            "communes",
+            select(PaymentSourceScope.source_id, Commune.id, Commune.code, Commune.name, Commune.province_id).join(
+                Commune, Commune.id == PaymentSourceScope.commune_id
+            ),
+        ),
+        (
+            "markets",
+            select(PaymentSourceScope.source_id, Market.id, Market.code, Market.name, Commune.province_id)
+            .join(Market, Market.id == PaymentSourceScope.market_id)
+            .join(Commune, Commune.id == Market.commune_id),
+        ),
+    ]
+    ids = None if source_ids is None else list(source_ids)
+    out: dict[int, list[ScopeItem]] = {}
+    for level, stmt in stmts:
+        if ids is not None:
+            stmt = stmt.where(PaymentSourceScope.source_id.in_(ids))
+        for source_id, *area in session.exec(stmt):
+            out.setdefault(source_id, []).append(ScopeItem(level, *area))
+    return out
+
+
+def _check_manage(actor: Viewer, items: Iterable[ScopeItem]) -> None:
+    require_manager(actor)
+    if not manages(actor, items):
+        raise Forbidden("Bạn chỉ quản lý nguồn thanh toán trong tỉnh mình phụ trách.", field="scope")
+
+
+def add_source(
+    session: Session,
+    *,
+    name: str,
+    kind: str,
+    scope: Scope,
+    actor: Viewer = SYSTEM,
+    source_ip: str | None = None,
+) -> tuple[PaymentSource, str | None]:
+    """A new source scoped to the areas given by code; returns it and its key (``None`` for statement files)."""
+    name = _clean_name(name)
+    if kind not in KINDS:
+        raise InvalidField("kind", f"Loại nguồn '{kind}' không có; chọn một trong: {', '.join(KINDS)}.")
+    if scope.empty:
+        raise InvalidField("scope", "Nguồn thanh toán cần ít nhất một tỉnh, xã/phường hoặc chợ.")
+    items = resolve_scope(session, scope)
+    _check_manage(actor, items)
+    existing = session.exec(select(PaymentSource.id).where(PaymentSource.name == name)).first()
+    if existing is not None:
+        raise Duplicate("name", f"Đã có nguồn thanh toán tên '{name}'.", existing_id=existing)
+    source = PaymentSource(name=name, kind=kind, created_by_id=actor.user_id)
+    key = _set_key(source, kind)
+    session.add(source)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Duplicate("name", f"Đã có nguồn thanh toán tên '{name}'.", existing_id=0) from None
+    for item in items:
+        session.add(PaymentSourceScope(source_id=source.id, **{f"{item.level[:-1]}_id": item.id}))
+    audit.record(
+        session,
+        actor,
+        "payment_source.create",
+        subject=f"payment_source:{name}",
+        source_ip=source_ip,
+        kind=kind,
+        scope=[i.label for i in items],
+    )
+    session.commit()
+    return source, key
+
+
+def _get(session: Session, actor: Viewer, name: str) -> PaymentSource:
+    source = session.exec(select(PaymentSource).where(PaymentSource.name == " ".join((name or "").split()))).first()
+    if source is None:
+        raise NotFound(f"Không có nguồn thanh toán tên '{name}'.", field="name")
+    _check_manage(actor, scope_items_of(session, [source.id]).get(source.id, []))
+    return source
+
+
+def rotate_source(session: Session, name: str, *, actor: Viewer = SYSTEM, source_ip: str | None = None) -> str:
+    """A new key for a webhook source; the old one stops working at once. Returned to be shown once."""
+    source = _get(session, actor, name)
+    if source.revoked_at is not None:
+        raise InvalidField("name", f"Nguồn '{source.name}' đã bị thu hồi; hãy tạo nguồn mới.")
+    key = _set_key(source, source.kind)
+    if key is None:
+        raise InvalidField("kind", "Nguồn sao kê không dùng khóa; không có gì để đổi.")
+    source.rotated_at = utcnow()
+    session.add(source)
+    audit.record(session, actor, "payment_source.rotate", subject=f"payment_source:{source.name}", source_ip=source_ip)
+    session.commit()
+    return key
+
+
+def revoke_source(session: Session, name: str, *, actor: Viewer = SYSTEM, source_ip: str | None = None) -> None:
+    """Stop a source for good: its calls are refused from now on; the credits it sent stay."""
+    source = _get(session, actor, name)
+    if source.revoked_at is not None:
+        return
+    source.revoked_at = utcnow()
+    source.secret_hash = source.hmac_key = None
+    session.add(source)
+    audit.record(session, actor, "payment_source.revoke", subject=f"payment_source:{source.name}", source_ip=source_ip)
+    session.commit()
+
+
+def list_sources(session: Session, actor: Viewer, *, today: date | None = None) -> list[SourceRow]:
+    """The sources the actor manages, by name, with their counters ("today" is the Vietnam day)."""
+    require_manager(actor)
+    today = today or vn_date(utcnow())
+    sources = list(session.exec(select(PaymentSource).order_by(PaymentSource.name)))
+    items = scope_items_of(session, [s.id for s in sources])
+    rows = []
+    for s in sources:
+        mine = tuple(items.get(s.id, ()))
+        if not manages(actor, mine):
+            continue
+        fresh = s.counted_on == today
+        rows.append(
+            SourceRow(
+                s.id,
+                s.name,
+                s.kind,
+                mine,
+                s.created_at,
+                s.rotated_at,
+                s.revoked_at,
+                s.last_event_at,
+                s.stored_total,
+                s.rejected_today if fresh else 0,
+                s.unknown_today if fresh else 0,
+            )
+        )
+    return rows
+
+
+def get_statement_source(session: Session, actor: Viewer, name: str) -> PaymentSource:
+    """A live statement source the actor manages (what an upload or ``choqr payments import`` names)."""
+    source = _get(session, actor, name)
+    if source.revoked_at is not None:
+        raise InvalidField("source", f"Nguồn '{source.name}' đã bị thu hồi.")
+    if source.kind != "statement":
+        raise InvalidField("source", f"Nguồn '{source.name}' là webhook ({source.kind}), không nhận tệp sao kê.")
+    return source
+
+
+# --- finding the source of a webhook call ----------------------------------------------------------------------
+
+
+def sepay_source(session: Session, key: str) -> PaymentSource | None:
+    """The live SePay source whose key this is. The key's SHA-256 is looked up (an index seek, so no comparison
+    of secrets happens in Python whose time could leak a prefix)."""
+    if not key:
+        return None
+    return session.exec(
+        select(PaymentSource).where(
+            PaymentSource.secret_hash == key_digest(key),
+            PaymentSource.kind == "sepay",
+            PaymentSource.revoked_at.is_(None),
+        )
+    ).first()
+
+
+def casso_sources(session: Session) -> list[PaymentSource]:
+    """Live Casso sources: a call is theirs when its signature verifies under one of their keys."""
+    return list(
+        session.exec(
+            select(PaymentSource).where(
+                PaymentSource.kind == "casso", PaymentSource.revoked_at.is_(None), PaymentSource.hmac_key.is_not(None)
+            )
+        )
+    )
+
+
+def scope_condition(session: Session, source_id: int) -> ColumnElement[bool]:
+    """A WHERE clause on ``Market`` (joined to ``Commune``) for the markets a source may credit."""
+    rows = session.exec(select(PaymentSourceScope).where(PaymentSourceScope.source_id == source_id)).all()
+    parts: list[ColumnElement[bool]] = []
+    markets = [r.market_id for r in rows if r.market_id]
+    communes = [r.commune_id for r in rows if r.commune_id]
+    provinces = [r.province_id for r in rows if r.province_id]
+    if markets:
+        parts.append(Market.id.in_(markets))
+    if communes:
+        parts.append(Market.commune_id.in_(communes))
+    if provinces:
+        parts.append(Commune.province_id.in_(provinces))
+    return or_(*parts) if parts else false()
+
+
+def count(session: Session, source_id: int, *, stored: int = 0, rejected: int = 0, unknown: int = 0) -> None:
+    """Add to a source's counters in one UPDATE (concurrent calls add up), resetting "today" on a new day.
+
+    The caller commits, together with the events it stored.
+    """
+    now = utcnow()
+    today = vn_date(now)
+    src = PaymentSource.__table__.c
+    new_day = src.counted_on.is_distinct_from(today)
+    session.exec(
+        update(PaymentSource)
+        .where(PaymentSource.id == source_id)
+        .values(
+            last_event_at=now,
+            counted_on=today,
+            stored_total=src.stored_total + stored,
+            rejected_total=src.rejected_total + rejected,
+            unknown_total=src.unknown_total + unknown,
+            rejected_today=case((new_day, rejected), else_=src.rejected_today + rejected),
+            unknown_today=case((new_day, unknown), else_=src.unknown_today + unknown),
+        )
+    )
