@@ -14,9 +14,11 @@ from merchants.errors import Duplicate, EditConflict, Forbidden, InvalidField, N
 from merchants.limits import max_length
 from merchants.models import BankAccount, Household, Market, Stall, utcnow
 from merchants.scope import Viewer, market_column_visible
+from merchants.services import registration as reg
 from merchants.services import stalls as stall_service
 from merchants.services.audit import changed, move_status, record
-from merchants.services.issuing import issue_qr
+from merchants.services.issuing import issue_qr, verified_qr
+from merchants.services.registration import search_text_for
 from qr import get_bank
 
 
@@ -117,23 +119,6 @@ def _explain_integrity_error(
         _check_account_free(session, account[0], account[1], own_id)
 
 
-def _claim_stalls(session: Session, household_id: int, stalls: list[Stall]) -> None:
-    """Take free stalls in one guarded UPDATE each, so two tablets can never both get the same stall."""
-    for stall in stalls:
-        claimed = session.exec(
-            update(Stall).where(Stall.id == stall.id, Stall.household_id.is_(None)).values(household_id=household_id)
-        ).rowcount
-        if claimed != 1:
-            holder = session.exec(select(Stall.household_id).where(Stall.id == stall.id)).one()
-            raise Duplicate("stalls", f"Sạp {stall.code} đã có hộ kinh doanh.", existing_id=holder or 0)
-
-
-def search_text_for(h: Household, account_number: str | None) -> str:
-    """The accent-free text that search-as-you-type matches: name, goods, phone, CCCD, account."""
-    phone_local = identity.format_phone(h.phone).replace(" ", "")
-    return identity.search_key(h.owner_name, h.goods, phone_local, h.citizen_id, account_number)[:400]
-
-
 def register_household(
     session: Session,
     actor: Viewer,
@@ -144,70 +129,109 @@ def register_household(
     account: AccountInput | None,
     new_stall: NewStall | None = None,
     source_ip: str | None = None,
+    source: str = reg.FORM,
 ) -> Household:
     """Create a household at its stalls and, with an account, issue its verified QR: all or nothing.
 
     ``new_stall`` is created in the same transaction (checked by ``stallcodes``, refused if the market has it).
     A closed market or stall takes no new household.
     """
+    market = _open_market(session, actor, market_id)
+    stalls = list(session.exec(select(Stall).where(Stall.id.in_(stall_ids), Stall.market_id == market_id)))
+    if len(stalls) != len(set(stall_ids)):
+        raise InvalidField("stalls", "Hãy chọn ít nhất một sạp của chợ này.")
+    return register_planned(
+        session,
+        actor,
+        plan_registration(session, market, stalls, household=household, account=account, new_stall=new_stall),
+        source=source,
+        source_ip=source_ip,
+    )
+
+
+def _open_market(session: Session, actor: Viewer, market_id: int) -> Market:
+    """The market to register in: inside the actor's scope and not closed."""
     require(actor, "register")
     market = session.exec(select(Market).where(Market.id == market_id, market_column_visible(actor, Market.id))).first()
     if market is None:
         raise NotFound("Không tìm thấy chợ.")
     if market.closed_at is not None:
         raise InvalidField("market", f"Chợ {market.name} đã đóng; không nhận đăng ký hộ mới.")
+    return market
+
+
+def plan_registration(
+    session: Session,
+    market: Market,
+    stalls: list[Stall],
+    *,
+    household: HouseholdInput,
+    account: AccountInput | None,
+    new_stall: NewStall | None = None,
+) -> Planned:
+    """Check one registration by the form's rules and verify its QR; nothing is written yet.
+
+    The QR is rendered and decoded back here, before any write, so the database is locked only for the inserts.
+    """
     fields = clean_household(household)
-    stalls = list(session.exec(select(Stall).where(Stall.id.in_(stall_ids), Stall.market_id == market_id)))
-    if len(stalls) != len(set(stall_ids)) or not (stalls or new_stall):
+    if not (stalls or new_stall):
         raise InvalidField("stalls", "Hãy chọn ít nhất một sạp của chợ này.")
     for stall in stalls:
         if stall.household_id is not None:
             raise Duplicate("stalls", f"Sạp {stall.code} đã có hộ kinh doanh.", existing_id=stall.household_id)
         if stall.closed_at is not None:
             raise InvalidField("stalls", f"Sạp {stall.code} đã đóng; hãy chọn sạp khác.")
-    new_code = new_zone = None
+    codes, zone = [s.code for s in stalls], ""
     if new_stall:
-        new_code = stall_service.check_new_code(session, market_id, new_stall.code, field="new_stall_code")
-        new_zone = stall_service.clean_zone(new_stall.zone, field="new_stall_zone")
-    cleaned_account = clean_account(account, fields["owner_name"]) if account else None
+        codes.append(stall_service.check_new_code(session, market.id, new_stall.code, field="new_stall_code"))
+        zone = stall_service.clean_zone(new_stall.zone, field="new_stall_zone")
+    cleaned = clean_account(account, fields["owner_name"] or "") if account else None
     _check_citizen_id_free(session, fields["citizen_id"])
-    if cleaned_account:
-        _check_account_free(session, cleaned_account[0], cleaned_account[1])
+    if cleaned:
+        _check_account_free(session, cleaned[0], cleaned[1])
+    plan = reg.RegistrationPlan(0, fields, codes, zone, cleaned)
+    if cleaned:
+        verified = verified_qr(cleaned[0], cleaned[1])
+        plan.payload, plan.modules = verified.payload, verified.modules
+    return Planned(market, plan, {s.code.upper(): (s.id, s.code, None) for s in stalls}, new_stall is not None)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A checked registration and the free stalls it claims, ready for ``register_planned``."""
+
+    market: Market
+    plan: reg.RegistrationPlan
+    stalls: reg.StallMap
+    adds_stall: bool
+
+
+def register_planned(
+    session: Session, actor: Viewer, planned: Planned, *, source: str, source_ip: str | None = None
+) -> Household:
+    """Write one planned registration and commit; a race lost to another tablet is explained by field."""
+    plan = planned.plan
     try:
-        h = Household(market_id=market_id, created_by_id=actor.user_id, **fields)
-        h.search_text = search_text_for(h, cleaned_account[1] if cleaned_account else None)
-        session.add(h)
-        session.flush()
-        if new_code:
-            stalls.append(
-                stall_service.create_stall(
-                    session, actor, market, new_code, new_zone, source="register", source_ip=source_ip
-                )
-            )
-        _claim_stalls(session, h.id, stalls)
-        record(
-            session,
-            actor,
-            "household.create",
-            household_id=h.id,
-            source_ip=source_ip,
-            stalls=[s.code for s in stalls],
-            citizen_id=identity.mask_tail(h.citizen_id),
+        (hid,) = reg.write_registrations(
+            session, actor, planned.market.id, [plan], planned.stalls, source=source, source_ip=source_ip
         )
-        if cleaned_account:
-            _open_account(session, actor, h, *cleaned_account, source_ip=source_ip)
         session.commit()
+    except reg.StallTaken as exc:
+        session.rollback()
+        holder = session.exec(select(Stall.household_id).where(Stall.id == exc.stall_id)).one()
+        code = next(c for sid, c, _ in planned.stalls.values() if sid == exc.stall_id)
+        raise Duplicate("stalls", f"Sạp {code} đã có hộ kinh doanh.", existing_id=holder or 0) from None
     except IntegrityError:
         _explain_integrity_error(
-            session, citizen_id=fields["citizen_id"], account=cleaned_account[:2] if cleaned_account else None
+            session, citizen_id=plan.household["citizen_id"], account=plan.account[:2] if plan.account else None
         )
-        if new_code:  # another tablet added the same stall a moment earlier
-            stall_service.check_new_code(session, market_id, new_code, field="new_stall_code")
+        if planned.adds_stall:  # another tablet added the same stall a moment earlier
+            stall_service.check_new_code(session, planned.market.id, plan.stall_codes[-1], field="new_stall_code")
         raise
     except Exception:
         session.rollback()
         raise
-    return h
+    return session.get_one(Household, hid)
 
 
 def _open_account(

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from merchants.errors import DomainError
+from merchants.services.registration import RegistrationPlan as Plan
+from merchants.services.registration import StallMap
 from merchants.spreadsheet import Table
 
 BATCH = 500
@@ -61,23 +63,10 @@ class ImportConflict(DomainError):
 
 
 @dataclass
-class Plan:
-    """A row that passed every check, cleaned exactly as ``register_household`` cleans the form."""
-
-    row: int
-    household: dict[str, str | None]
-    stall_codes: list[str]
-    zone: str
-    account: tuple[str, str, str] | None
-    payload: str | None = None
-    modules: str = ""
-
-
-@dataclass
 class Known:
     """What the database already holds for this file: the market's stalls and the CCCDs and accounts named."""
 
-    stalls: dict[str, tuple[int, str, int | None]]  # CODE → (stall id, code, household id)
+    stalls: StallMap  # CODE → (stall id, code, household id)
     holders: dict[int, tuple[str, str | None, str]]  # household id → (name key, CCCD, owner name)
     citizen_ids: dict[str, int]
     accounts: dict[tuple[str, str], int]
