@@ -106,7 +106,7 @@ def coverage(market_code: str | None, as_json: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from merchants import cli_areas, cli_imports, cli_jobs, cli_placards, cli_setup, cli_users
+    from merchants import cli_areas, cli_imports, cli_jobs, cli_payments, cli_placards, cli_setup, cli_users
     from qr.cli import qr_cli
 
     for command in (
@@ -121,5 +121,6 @@ def register_commands(app: Flask) -> None:
         *cli_areas.commands,
         *cli_setup.commands,
         *cli_jobs.commands,
+        *cli_payments.commands,
     ):
         app.cli.add_command(command)

@@ -138,6 +138,7 @@ class TableSchema:
     required: tuple[str, ...]
     noun: str
     pairs: tuple[tuple[str, str], ...] = ()
+    max_rows: int = MAX_ROWS  # a bank statement holds a month of credits: more rows than a list of households
 
     def field_for(self, key: str) -> str | None:
         """The field whose aliases hold this folded header text."""
@@ -294,8 +295,8 @@ def build_table(records: Iterable[tuple[Any, ...]], schema: TableSchema = HOUSEH
         values, numeric, dates = _values(cells, order)
         if any(values.values()):
             rows.append(Row(number, values, numeric, dates))
-            if len(rows) > MAX_ROWS:
-                raise SpreadsheetError(f"Tệp có hơn {MAX_ROWS} dòng; hãy chia thành nhiều tệp nhỏ hơn.")
+            if len(rows) > schema.max_rows:
+                raise SpreadsheetError(f"Tệp có hơn {schema.max_rows} dòng; hãy chia thành nhiều tệp nhỏ hơn.")
     if not rows:
         raise SpreadsheetError(f"Tệp chỉ có dòng tiêu đề, không có {schema.noun} nào để nhập.")
     return Table(columns, order, rows, ignored)
