@@ -117,7 +117,8 @@ def sources_revoke(name: str) -> None:
 @with_appcontext
 def import_statement(file: Path, source_name: str, dry_run: bool, sheet: str | None) -> None:
     """Import a bank statement (.xlsx or .csv); exit 1 when rows were refused."""
-    from merchants.services.statement_import import import_statement as run, summary_lines
+    from merchants.services.statement_import import import_statement as run
+    from merchants.services.statement_import import summary_lines
 
     with session() as s:
         try:
