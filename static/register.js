@@ -174,10 +174,14 @@
   function ready(offline) {
     if (later) later.hidden = false;
     offline.pending().then(markTaken);
-    var m = /#draft=([0-9a-f-]+)/.exec(location.hash);
-    if (m) offline.get(m[1]).then(function (draft) {
-      if (draft) { editing = draft; fill(draft); }
-    });
+    function openDraft() {
+      var m = /#draft=([0-9a-f-]+)/.exec(location.hash);
+      if (m) offline.get(m[1]).then(function (draft) {
+        if (draft) { editing = draft; fill(draft); offline.pending().then(markTaken); }
+      });
+    }
+    openDraft();
+    window.addEventListener("hashchange", openDraft);
     form.addEventListener("submit", function (event) {
       var toOutbox = !navigator.onLine || (event.submitter && event.submitter.hasAttribute("data-offline-save"));
       if (!toOutbox && !editing) return; // online: the usual post, same page as without the outbox

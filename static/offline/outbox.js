@@ -2,13 +2,16 @@
 // A record keeps in the clear only what sorting and counting need (its client_id, owner user id, when it was
 // saved and whether the server refused it); the registration itself is AES-GCM ciphertext (crypto.js).
 const DB_NAME = "choqr-offline";
+const VERSION = 2;
 
 export async function createOutbox(idb, box) {
-  const db = await idb.openDB(DB_NAME, 1, {
+  const db = await idb.openDB(DB_NAME, VERSION, {
     upgrade(db) {
-      db.createObjectStore("keys", { keyPath: "user_id" });
-      const drafts = db.createObjectStore("drafts", { keyPath: "client_id" });
-      drafts.createIndex("user_id", "user_id");
+      // each store only if missing: a database left empty by something else still gets them
+      if (!db.objectStoreNames.contains("keys")) db.createObjectStore("keys", { keyPath: "user_id" });
+      if (!db.objectStoreNames.contains("drafts")) {
+        db.createObjectStore("drafts", { keyPath: "client_id" }).createIndex("user_id", "user_id");
+      }
     },
   });
 
