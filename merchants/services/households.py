@@ -109,7 +109,7 @@ def _check_account_free(session: Session, bin: str, number: str, own_id: int | N
         raise Duplicate("account_number", "Tài khoản ngân hàng này đã gắn với một hộ khác.", existing_id=other)
 
 
-def _explain_integrity_error(
+def explain_integrity_error(
     session: Session, *, citizen_id: str | None, account: tuple[str, str] | None, own_id: int | None = None
 ) -> None:
     """A unique index refused a save that passed the checks because another tablet saved first: say which."""
@@ -222,7 +222,7 @@ def register_planned(
         code = next(c for sid, c, _ in planned.stalls.values() if sid == exc.stall_id)
         raise Duplicate("stalls", f"Sạp {code} đã có hộ kinh doanh.", existing_id=holder or 0) from None
     except IntegrityError:
-        _explain_integrity_error(
+        explain_integrity_error(
             session, citizen_id=plan.household["citizen_id"], account=plan.account[:2] if plan.account else None
         )
         if planned.adds_stall:  # another tablet added the same stall a moment earlier
@@ -322,7 +322,7 @@ def update_household(
     except EditConflict:
         raise
     except IntegrityError:
-        _explain_integrity_error(session, citizen_id=fields["citizen_id"], account=None, own_id=h.id)
+        explain_integrity_error(session, citizen_id=fields["citizen_id"], account=None, own_id=h.id)
         raise
     except Exception:
         session.rollback()
@@ -379,7 +379,7 @@ def change_account(
     except EditConflict:
         raise
     except IntegrityError:
-        _explain_integrity_error(session, citizen_id=None, account=(bin, number), own_id=h.id)
+        explain_integrity_error(session, citizen_id=None, account=(bin, number), own_id=h.id)
         raise
     except Exception:
         session.rollback()

@@ -45,6 +45,7 @@ def init_web(app: Flask) -> None:
         admin_markets,
         admin_users,
         api,
+        api_registrations,  # noqa: F401  (its routes join the api blueprint)
         auth,
         households,
         imports,

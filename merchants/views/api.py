@@ -9,7 +9,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
 from merchants import status as st
 from merchants.coverage import Coverage, Funnel
@@ -19,11 +22,13 @@ from merchants.scope import viewer_for
 from merchants.services import api_queries as aq
 from merchants.services.registry_queries import stall_rows
 from merchants.services.users import user_for_token
-from merchants.views.helpers import audit_denial
+from merchants.views.helpers import audit_denial, translated
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
 PUBLIC = {"api.openapi"}
+# Endpoints a signed-in browser may also call with its session cookie and an X-CSRFToken header (the tablet).
+SESSION_OK = {"api.register"}
 MAX_PER_PAGE = 200
 
 
@@ -31,10 +36,13 @@ class BadRequest(Exception):
     """A query parameter the API cannot use; answered 400 with the parameter named."""
 
 
-def _error(status: int, code: str, message: str) -> Response:
-    resp = jsonify(error={"code": code, "message": message})
-    resp.status_code = status
-    if status == 401:
+def _error(http_status: int, code: str, message: str, fields: dict[str, str] | None = None, **extra: Any) -> Response:
+    """The API's one error shape: ``{"error": {"code", "message", "fields"}}``, messages in the user's language;
+    ``extra`` goes beside it (a 409 carries the stored record)."""
+    texts = {k: translated(v) for k, v in (fields or {}).items()}
+    resp = jsonify(error={"code": code, "message": translated(message), "fields": texts}, **extra)
+    resp.status_code = http_status
+    if http_status == 401:
         resp.headers["WWW-Authenticate"] = f'Bearer realm="choqr", error="{code}"'
     return resp
 
@@ -44,6 +52,8 @@ def _authenticate() -> Response | None:
     """Every call but the API description needs 'Authorization: Bearer <token>' of an active user."""
     if request.endpoint in PUBLIC:
         return None
+    if request.endpoint in SESSION_OK and "Authorization" not in request.headers:
+        return _session_caller()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return _error(401, "missing_token", "Thiếu mã truy cập: hãy gửi 'Authorization: Bearer <token>'.")
@@ -55,6 +65,19 @@ def _authenticate() -> Response | None:
     if not g.api_viewer.can("view"):
         audit_denial(403, g.api_viewer)
         return _error(403, "forbidden", "Vai trò của bạn không được xem dữ liệu này.")
+    return None
+
+
+def _session_caller() -> Response | None:
+    """A signed-in browser: its session is the credential, and an X-CSRFToken header proves the page is ours."""
+    if not current_user.is_authenticated:
+        return _error(401, "not_signed_in", "Phiên đăng nhập đã hết. Hãy đăng nhập lại.")
+    try:
+        if current_app.config.get("WTF_CSRF_ENABLED", True):  # off only in tests, as for every form
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+    except ValidationError:
+        return _error(400, "csrf", "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang.")
+    g.api_viewer = viewer_for(get_session(), current_user._get_current_object())
     return None
 
 
