@@ -72,6 +72,7 @@ self.addEventListener("message", (event) => {
   if (msg.type === "user") work = setUser(msg.user_id);
   else if (msg.type === "warm") work = warm(msg.user_id, msg.urls || []);
   else if (msg.type === "signout") work = signOut(msg.user_id);
+  else if (msg.type === "claim") work = self.clients.claim(); // a page that loaded while this worker activated
   else return;
   event.waitUntil(work.then(reply, () => reply(null)));
 });

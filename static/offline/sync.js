@@ -172,6 +172,11 @@ async function warm() {
 
 async function startWorker() {
   await navigator.serviceWorker.register(boot.dataset.sw, { scope: "/" });
+  if (!navigator.serviceWorker.controller) {
+    const claimed = new Promise((r) => navigator.serviceWorker.addEventListener("controllerchange", r, { once: true }));
+    await toWorker({ type: "claim" });
+    await Promise.race([claimed, new Promise((r) => setTimeout(r, 2000))]);
+  }
   await toWorker({ type: "user", user_id: userId });
   await warm();
 }
