@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from merchants import status as st
+from merchants.clock import to_vn
 from merchants.coverage import Coverage
 
 Cell = str | int | date | None
@@ -28,9 +29,13 @@ FIGURE_HEADERS = (
     "Chưa có QR",
     "Đã in bảng QR",
     "Đã kiểm tra bảng",
+    "Đang nhận thanh toán",
+    "Tỷ lệ đang dùng (%)",
 )
 MISSING_HEADERS = ("Sạp", "Chủ hộ", "Khu/dãy", "Trạng thái", "Mặt hàng", "Điện thoại")
 TREND_HEADERS = ("Tuần bắt đầu", "Hộ mới có QR", "Cộng dồn", "Tỷ lệ (%)")
+ACTIVE_TREND_HEADERS = ("Tuần bắt đầu", "Hộ nhận thanh toán trong tuần")
+VISIT_HEADERS = ("Sạp", "Chủ hộ", "Khu/dãy", "Lần nhận tiền gần nhất", "Cần kiểm tra bảng QR")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -49,7 +54,8 @@ class Table:
         return [self.headers, *self.rows, *([self.total] if self.total else [])]
 
 
-def _figures(coverage: Coverage, funnel) -> tuple[Cell, ...]:  # noqa: ANN001 - a merchants.coverage.Funnel
+def _figures(coverage: Coverage, funnel, active: Coverage) -> tuple[Cell, ...]:  # noqa: ANN001 - a Funnel
+    """The figures of one row; "active" is households with a credit in 30 days over those with a QR."""
     return (
         funnel.registered,
         funnel.account_opened,
@@ -58,6 +64,8 @@ def _figures(coverage: Coverage, funnel) -> tuple[Cell, ...]:  # noqa: ANN001 - 
         coverage.missing,
         funnel.placard_printed,
         funnel.placard_verified,
+        active.covered,
+        active.percent,
     )
 
 
@@ -65,8 +73,10 @@ def report_table(report) -> Table:  # noqa: ANN001 - a merchants.services.report
     """The table under a coverage page: one row per child area (or zone), then the total."""
     with_code = report.child_level != "zone"
     head = ("Mã",) if with_code else ()
-    rows = tuple((*((r.code,) if with_code else ()), r.name, *_figures(r.coverage, r.funnel)) for r in report.rows)
-    total = (*(("",) if with_code else ()), "Tổng", *_figures(report.coverage, report.funnel))
+    rows = tuple(
+        (*((r.code,) if with_code else ()), r.name, *_figures(r.coverage, r.funnel, r.active)) for r in report.rows
+    )
+    total = (*(("",) if with_code else ()), "Tổng", *_figures(report.coverage, report.funnel, report.active))
     return Table(
         report.name,
         (*head, CHILD_HEADER[report.child_level], *FIGURE_HEADERS),
@@ -90,6 +100,26 @@ def trend_table(points: Sequence, total: int) -> Table:
     """The weekly figures behind the chart; the percentage is of today's households, by the one definition."""
     rows = tuple((p.week, p.added, p.cumulative, Coverage(p.cumulative, total).percent) for p in points)
     return Table("Theo tuần", TREND_HEADERS, rows)
+
+
+def active_trend_table(points: Sequence) -> Table:
+    """Households that received at least one payment, week by week (the report's second chart)."""
+    return Table("Nhận thanh toán theo tuần", ACTIVE_TREND_HEADERS, tuple((p.week, p.households) for p in points))
+
+
+def visit_table(title: str, rows: Sequence) -> Table:  # rows: merchants.services.payment_stats.VisitRow
+    """Households with a QR and no payment in 30 days (or stopped while neighbours receive): to visit."""
+    body = tuple(
+        (
+            r.stalls,
+            r.owner_name,
+            r.zone or "Chưa gắn khu",
+            to_vn(r.last_at).date() if r.last_at else "Chưa nhận lần nào",
+            "Có" if r.stopped else "",
+        )
+        for r in rows
+    )
+    return Table(f"Cần đến – {title}", VISIT_HEADERS, body, name_col=1)
 
 
 def neutralise(value: Cell) -> Cell:

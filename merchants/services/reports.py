@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, bindparam, func, true
 from sqlmodel import Session, select
@@ -20,8 +20,10 @@ from merchants import identity
 from merchants import status as st
 from merchants.coverage import Coverage, Funnel, coverage_from_status_counts, funnel_from_status_counts
 from merchants.errors import NotFound
-from merchants.models import Commune, Household, Market, MarketStatusCount, Province, Stall
+from merchants.models import Commune, Household, Market, MarketStatusCount, Province, Stall, utcnow
+from merchants.payment_models import PaymentMarketWeek
 from merchants.scope import Viewer, market_column_visible, market_condition
+from merchants.services import payment_stats as ps
 from merchants.services.registry_queries import get_market
 
 CHILD = {"country": "province", "province": "commune", "commune": "market", "market": "zone"}
@@ -75,6 +77,7 @@ class AreaRow:
     name: str
     coverage: Coverage
     funnel: Funnel
+    active: Coverage = Coverage(0, 0)  # households with a credit in 30 days over households with a QR
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ class Report:
     rows: tuple[AreaRow, ...]
     trend: tuple[TrendPoint, ...]
     partial: bool
+    active: Coverage = Coverage(0, 0)
+    active_trend: tuple[ps.ActivePoint, ...] = ()
 
     @property
     def child_level(self) -> str:
@@ -190,8 +195,28 @@ def _merge(counts: Iterable[Mapping[str, int]]) -> dict[str, int]:
     return dict(total)
 
 
-def _row(level: str, key: object, code: str, name: str, counts: Mapping[str, int]) -> AreaRow:
-    return AreaRow(level, str(key), code, name, coverage_from_status_counts(counts), funnel_from_status_counts(counts))
+def _row(level: str, key: object, code: str, name: str, counts: Mapping[str, int], active: int = 0) -> AreaRow:
+    cov = coverage_from_status_counts(counts)
+    return AreaRow(
+        level, str(key), code, name, cov, funnel_from_status_counts(counts), ps.active_figure(active, cov.covered)
+    )
+
+
+def _active_by_child(
+    session: Session, viewer: Viewer, level: str, area_id: int | None, now: datetime
+) -> dict[object, int]:
+    """Active households per child area (``merchants.services.payment_stats`` says what counts as active)."""
+    return ps.active_counts(
+        session,
+        _CHILD_KEY[CHILD[level]],
+        _household_filter(viewer, level, area_id),
+        now=now,
+        joins=((Market, Market.id == Household.market_id), (Commune, Commune.id == Market.commune_id)),
+    )
+
+
+def _active_trend(session: Session, viewer: Viewer, level: str, area_id: int | None, today: date):  # noqa: ANN202
+    return ps.active_trend(session, _household_filter(viewer, level, area_id, PaymentMarketWeek.market_id), today=today)
 
 
 def _children(session: Session, viewer: Viewer, level: str, area_id: int | None) -> list[tuple[int, str, str]]:
@@ -207,30 +232,37 @@ def _children(session: Session, viewer: Viewer, level: str, area_id: int | None)
     return list(session.exec(select(table.id, table.code, table.name).where(table.id.in_(ids))).all())
 
 
-def area_report(session: Session, viewer: Viewer, level: str, area_id: int | None, *, today: date) -> Report:
-    """Coverage of a country, province or commune and of each visible area one level down (0/0 if empty)."""
+def area_report(
+    session: Session, viewer: Viewer, level: str, area_id: int | None, *, today: date, now: datetime | None = None
+) -> Report:
+    """Coverage of a country, province or commune and of each visible area one level down (0/0 if empty),
+    with the households actively receiving payments (as of ``now``, the current time by default)."""
     children = _children(session, viewer, level, area_id)
     if level != "country" and not children:
         raise NotFound("Không tìm thấy địa bàn này trong phạm vi bạn phụ trách.")
     counts = _child_counts(session, viewer, level, area_id)
+    active = _active_by_child(session, viewer, level, area_id, now or utcnow())
     rows = tuple(
         sorted(
-            (_row(CHILD[level], i, code, name, counts.get(i, {})) for i, code, name in children),
+            (_row(CHILD[level], i, code, name, counts.get(i, {}), active.get(i, 0)) for i, code, name in children),
             key=lambda r: (identity.search_key(r.name), r.name, r.code),
         )
     )
     total = _merge(counts.values())
     crumbs, name, partial = _place(session, viewer, level, area_id)
+    coverage = coverage_from_status_counts(total)
     return Report(
         level,
         area_id,
         name,
         crumbs,
-        coverage_from_status_counts(total),
+        coverage,
         funnel_from_status_counts(total),
         rows,
         trend(session, viewer, level, area_id, today),
         partial,
+        ps.active_figure(sum(active.values()), coverage.covered),
+        _active_trend(session, viewer, level, area_id, today),
     )
 
 
@@ -248,7 +280,9 @@ def _place(session: Session, viewer: Viewer, level: str, area_id: int | None) ->
     return (country, Crumb("province", p.id, p.name)), c.name, not whole
 
 
-def market_report(session: Session, viewer: Viewer, market_id: int, *, today: date) -> Report:
+def market_report(
+    session: Session, viewer: Viewer, market_id: int, *, today: date, now: datetime | None = None
+) -> Report:
     """One market's coverage and each of its zones (rows); a household counts in the first zone it trades in."""
     info = get_market(session, viewer, market_id)
     visible = market_column_visible(viewer, Household.market_id)
@@ -274,23 +308,33 @@ def market_report(session: Session, viewer: Viewer, market_id: int, *, today: da
         ).all()
     )
     zones = sorted(set(order) | set(by_zone), key=lambda z: (z not in order, order.get(z, ""), z))
-    rows = tuple(_row("zone", z, "", z or NO_ZONE, by_zone.get(z, {})) for z in zones)
+    active = ps.active_counts(
+        session,
+        zone_name,
+        (Household.market_id == market_id) & visible,
+        now=now or utcnow(),
+        joins=((zone, zone.c.household_id == Household.id),),
+    )
+    rows = tuple(_row("zone", z, "", z or NO_ZONE, by_zone.get(z, {}), active.get(z, 0)) for z in zones)
     total = _merge(by_zone.values())
     crumbs = (
         Crumb("country", None, "Toàn quốc"),
         Crumb("province", info.province.id, info.province.name),
         Crumb("commune", info.commune.id, info.commune.name),
     )
+    coverage = coverage_from_status_counts(total)
     return Report(
         "market",
         market_id,
         info.market.name,
         crumbs,
-        coverage_from_status_counts(total),
+        coverage,
         funnel_from_status_counts(total),
         rows,
         trend(session, viewer, "market", market_id, today),
         False,
+        ps.active_figure(sum(active.values()), coverage.covered),
+        ps.active_trend(session, PaymentMarketWeek.market_id == market_id, today=today),
     )
 
 

@@ -95,10 +95,11 @@ def _respond(report: rs.Report, fmt: str) -> Response | str:
     progress = target.progress(report.coverage, _today())
     table = exports.report_table(report)
     trend = exports.trend_table(report.trend, report.coverage.total)
+    active_trend = exports.active_trend_table(report.active_trend)
     if fmt == "csv":
         return _download(exports.csv_bytes(table), report.name, fmt)
     if fmt == "xlsx":
-        return _download(exports.xlsx_bytes([table, trend]), report.name, fmt)
+        return _download(exports.xlsx_bytes([table, trend, active_trend]), report.name, fmt)
     layout = charts.trend_layout(
         report.trend,
         target_count=progress.households,
@@ -121,7 +122,22 @@ def _respond(report: rs.Report, fmt: str) -> Response | str:
         band=report.coverage.band(target.percent),
         target_text=_target_text(progress),
         target=target,
+        active_trend=active_trend,
+        active_chart=Markup(charts.svg(_active_layout(report))),
     )
+
+
+def _active_layout(report: rs.Report) -> charts.ChartLayout:
+    """The weekly households-receiving chart, drawn by the coverage chart's code (bars and a line per week)."""
+    points = tuple(rs.TrendPoint(p.week, p.households, p.households) for p in report.active_trend)
+    words = charts.ChartWords(
+        added=_("Hộ nhận thanh toán trong tuần"),
+        total=_("Hộ nhận thanh toán trong tuần"),
+        weeks_from=_("Tuần bắt đầu từ %(date)s", date="{date}"),
+        empty=_("Chưa có khoản thanh toán nào được ghi nhận."),
+        summary=_("Số hộ nhận thanh toán mỗi tuần, từ %(date)s: %(n)s hộ tuần gần nhất.", date="{date}", n="{n}"),
+    )
+    return charts.trend_layout(points, target_count=None, target_date=None, target_label="", words=words)
 
 
 def _pdf(
@@ -143,6 +159,7 @@ def _pdf(
         total=cells(table.total),
         footer=_("ChoQR · báo cáo phủ mã QR · lập ngày %(d)s", d=_today().strftime("%d/%m/%Y")),
         note=_("Chỉ gồm các chợ bạn phụ trách.") if report.partial else "",
+        figures=len(exports.FIGURE_HEADERS),
     )
     buf = io.BytesIO()
     render_report(page, buf)
