@@ -21,13 +21,14 @@ LABELS_VI: Final = {
 }
 
 # register: create households; edit: change them and their bank account; print: placard batches;
-# verify: record placard checks; pii: see full CCCD and account numbers; users: manage accounts.
+# verify: record placard checks; pii: see full CCCD and account numbers; users: manage accounts;
+# payments: see the amounts a household received (others see only whether it is receiving).
 _CAPS: Final = {
-    ADMIN: {"register", "edit", "print", "verify", "pii", "users", "view"},
-    BANK_OFFICER: {"register", "edit", "print", "verify", "pii", "view"},
+    ADMIN: {"register", "edit", "print", "verify", "pii", "users", "view", "payments"},
+    BANK_OFFICER: {"register", "edit", "print", "verify", "pii", "view", "payments"},
     COMMUNE_OFFICER: {"register", "edit", "print", "verify", "pii", "view"},
     PRINT_STAFF: {"print", "verify", "view"},
-    MARKET_MANAGER: {"view"},
+    MARKET_MANAGER: {"view", "payments"},
 }
 
 

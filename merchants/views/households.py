@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,6 +14,7 @@ from merchants.db import get_session
 from merchants.errors import DomainError, Duplicate, EditConflict, Forbidden, NotFound
 from merchants.forms import ChangeAccountForm, EditHouseholdForm, QRPhotoForm, RegisterForm
 from merchants.services import households as hs
+from merchants.services import payment_stats
 from merchants.services.placards import single_placard_pdf
 from merchants.services.registry_queries import (
     free_stalls,
@@ -157,6 +159,7 @@ def show(household_id: int):  # noqa: ANN201
     session, v = get_session(), viewer()
     hv = household_view(session, v, household_id)
     bank = get_bank(hv.account.bin) if hv.account else None
+    now = datetime.now(UTC)
     return render_template(
         "households/show.html",
         hv=hv,
@@ -164,6 +167,8 @@ def show(household_id: int):  # noqa: ANN201
         show_pii=v.can("pii"),
         mask=identity.mask_tail,
         phone=identity.format_phone,
+        payments=payment_stats.household_payments(session, household_id, now=now),
+        payments_stopped=payment_stats.stopped_flag(session, v, household_id, hv.market.market.id, now=now),
     )
 
 
