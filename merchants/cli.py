@@ -83,6 +83,11 @@ def coverage(market_code: str | None, as_json: bool) -> None:
             except DomainError as exc:
                 _fail(exc)
         rows = market_coverage(session, SYSTEM, ids)
+        from datetime import UTC, datetime
+
+        from merchants.services.payment_stats import active_by_market, active_figure
+
+        active = active_by_market(session, SYSTEM, ids, now=datetime.now(UTC))
     if as_json:
         click.echo(
             json.dumps(
@@ -93,6 +98,8 @@ def coverage(market_code: str | None, as_json: bool) -> None:
                         "covered": r.coverage.covered,
                         "total": r.coverage.total,
                         "percent": r.coverage.percent,
+                        # households with a QR that received a payment in 30 days (merchants.services.payment_stats)
+                        "active": active_figure(active.get(r.id, 0), r.coverage.covered).covered,
                     }
                     for r in rows
                 ],

@@ -17,7 +17,7 @@ def test_coverage_json_lists_every_market_with_floored_percent(app, session):
     result = app.test_cli_runner().invoke(args=["coverage", "--json"])
     assert result.exit_code == 0, result.output
     rows = {r["code"]: r for r in json.loads(result.output)}
-    assert rows["CHOA"] == {"code": "CHOA", "name": "Chợ A", "covered": 2, "total": 3, "percent": 66}
+    assert rows["CHOA"] == {"code": "CHOA", "name": "Chợ A", "covered": 2, "total": 3, "percent": 66, "active": 0}
     assert rows["CHOB"]["percent"] is None and rows["CHOB"]["total"] == 0
 
 

@@ -235,7 +235,14 @@ def test_the_cli_adds_a_market_that_coverage_lists_at_once_and_closes_it(app, se
     market = session.exec(select(Market).where(Market.code == "TIENYEN")).one()
     assert (market.is_demo, market.target_percent, str(market.target_date)) == (True, 95, "2026-12-31")
     rows = {r["code"]: r for r in json.loads(runner.invoke(args=["coverage", "--json"]).output)}
-    assert rows["TIENYEN"] == {"code": "TIENYEN", "name": "Chợ Tiên Yên", "covered": 0, "total": 0, "percent": None}
+    assert rows["TIENYEN"] == {
+        "code": "TIENYEN",
+        "name": "Chợ Tiên Yên",
+        "covered": 0,
+        "total": 0,
+        "percent": None,
+        "active": 0,
+    }
     assert runner.invoke(args=["markets", "close", "TIENYEN"]).exit_code == 0
     session.refresh(market)
     assert market.closed_at is not None
