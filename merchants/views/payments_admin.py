@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from merchants import exports
@@ -37,7 +37,7 @@ KIND_LABELS = {"sepay": "SePay (webhook)", "casso": "Casso (webhook)", "statemen
 
 class SourceForm(FlaskForm):
     name = StringField(_l("Tên nguồn"), validators=[DataRequired(_l("Hãy đặt tên cho nguồn.")), Length(max=60)])
-    kind = SelectField(_l("Loại"), choices=[(k, v) for k, v in KIND_LABELS.items()])
+    kind = SelectField(_l("Loại"), choices=[SelectChoice(k, v) for k, v in KIND_LABELS.items()])
     provinces = StringField(_l("Mã tỉnh/thành phố"), validators=[Optional(), Length(max=200)])
     communes = StringField(_l("Mã xã/phường"), validators=[Optional(), Length(max=400)])
     markets = StringField(_l("Mã chợ"), validators=[Optional(), Length(max=400)])
@@ -116,7 +116,9 @@ def statements():  # noqa: ANN201
     session, v = get_session(), viewer()
     form = StatementForm()
     form.source.choices = [
-        (r.name, r.name) for r in payment_sources.list_sources(session, v) if r.kind == "statement" and not r.revoked_at
+        SelectChoice(r.name, r.name)
+        for r in payment_sources.list_sources(session, v)
+        if r.kind == "statement" and not r.revoked_at
     ]
     if form.validate_on_submit():
         upload = form.file.data
