@@ -1,4 +1,5 @@
-"""The background job queue (huey): print batches, and the reaper that resumes batches whose worker died.
+"""The background job queue (huey): print batches, long household imports, and the reaper that resumes work whose
+worker died.
 
 One Huey per app, built from its config the first time something is queued or a consumer starts, never at
 import, so every web worker, CLI command and test gets the queue its own config names:
@@ -29,7 +30,7 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
 
-from merchants.services import batch_reaper, batch_runner
+from merchants.services import batch_reaper, batch_runner, import_jobs
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class Queue:
 
     huey: Huey
     print_batch: TaskWrapper
+    import_file: TaskWrapper
     reap_batches: TaskWrapper
     recheck_batches: TaskWrapper
 
@@ -66,6 +68,11 @@ def queue(app: Flask) -> Queue:
 def enqueue_batch(app: Flask, batch_id: int) -> None:
     """Hand a queued batch to the workers (in immediate mode: render it now)."""
     queue(app).print_batch(batch_id)
+
+
+def enqueue_import(app: Flask, job_id: int) -> None:
+    """Hand a queued household import to the workers (in immediate mode: run it now)."""
+    queue(app).import_file(job_id)
 
 
 def make_huey(app: Flask) -> Huey:
@@ -109,7 +116,13 @@ def _build(app: Flask) -> Queue:
         """Render and record one batch (a no-op for a batch no longer queued: resends are harmless)."""
         batch_runner.run(engine, batch_id, batch_dir=batch_dir, chunk=chunk)
 
+    @huey.task(name="import_file")
+    def import_file(job_id: int) -> None:
+        """Check, verify and store one queued household list (a no-op for a job no longer queued)."""
+        import_jobs.run(engine, job_id)
+
     def reap(follow_up: bool) -> None:
+        import_jobs.reap(engine, enqueue=import_file, stale_after=stale_after, max_attempts=max_attempts)
         result = batch_reaper.reap(
             engine, batch_dir, enqueue=print_batch, stale_after=stale_after, max_attempts=max_attempts
         )
@@ -128,7 +141,7 @@ def _build(app: Flask) -> Queue:
         """The reaper once more, at the moment a batch that looked alive would have turned stale."""
         reap(follow_up=False)
 
-    return Queue(huey, print_batch, reap_batches, recheck_batches)
+    return Queue(huey, print_batch, import_file, reap_batches, recheck_batches)
 
 
 def consumer(app: Flask, *, workers: int | None = None, worker_type: str = "thread") -> Consumer:

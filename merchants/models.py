@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -326,6 +326,32 @@ class RegistrationRequest(SQLModel, table=True):
     household_id: int = Field(foreign_key="household.id", index=True)
     captured_at: datetime | None = None  # when the officer saved it on the tablet, as the tablet says
     received_at: datetime = Field(default_factory=utcnow)
+
+
+class ImportJob(SQLModel, table=True):
+    """A household list too long to check within a request, imported by the job queue: queued → running → done
+    or failed (with its reason). The row holds the uploaded file until the job ends, so a job whose worker died is
+    simply run again: rows an earlier attempt stored are then skipped as already registered."""
+
+    __tablename__ = "import_job"
+    id: int | None = Field(default=None, primary_key=True)
+    market_id: int = Field(foreign_key="market.id", index=True)
+    created_by_id: int = Field(foreign_key="user.id")
+    filename: str = Field(default="", max_length=200)
+    sheet: str | None = Field(default=None, max_length=100)
+    dry_run: bool = Field(default=False)
+    all_or_nothing: bool = Field(default=False)
+    data: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))  # emptied when the job ends
+    status: str = Field(default="queued", max_length=10)
+    stage: str = Field(default="", max_length=20)  # checking, verifying, storing: what the progress bar shows
+    done: int = 0
+    total: int = 0
+    error: str | None = Field(default=None, max_length=300)
+    report: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # JSON, when done
+    created_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime | None = None
+    finished_at: datetime | None = None
+    attempts: int = Field(default=0)
 
 
 class LoginAttempt(SQLModel, table=True):

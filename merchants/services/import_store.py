@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -15,11 +17,24 @@ def new_stall_count(plans: list[Plan], known: Known) -> int:
     return sum(c.upper() not in known.stalls for p in plans for c in p.stall_codes)
 
 
-def store(session: Session, actor: Viewer, market_id: int, check: Check, *, atomic: bool) -> list[RowProblem]:
-    """Write the plans BATCH at a time; a batch that meets a concurrent change is retried row by row."""
+def store(
+    session: Session,
+    actor: Viewer,
+    market_id: int,
+    check: Check,
+    *,
+    atomic: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[RowProblem]:
+    """Write the plans BATCH at a time; a batch that meets a concurrent change is retried row by row.
+
+    ``progress(done, total)`` is called before each batch commits, so a job's progress lands with its rows.
+    """
     late: list[RowProblem] = []
     try:
-        for batch in chunks(check.plans, BATCH):
+        for n, batch in enumerate(chunks(check.plans, BATCH)):
+            if progress:
+                progress(min((n + 1) * BATCH, len(check.plans)), len(check.plans))
             try:
                 _write(session, actor, market_id, batch, check.known)
                 if not atomic:

@@ -11,7 +11,6 @@ from merchants.services.registration import StallMap
 from merchants.spreadsheet import Table
 
 BATCH = 500
-POOL_MIN = 200  # fewer QRs than this are verified in-process: starting workers costs more than it saves
 STALL_CODE_MAX, ZONE_MAX = 20, 40
 CONFLICT = "Dữ liệu của dòng này vừa được người khác đăng ký trong lúc nhập; hãy nhập lại tệp để kiểm tra."
 # Which column a rule's field is reported under; holder and zone fall back to the column they came from.

@@ -9,18 +9,13 @@ Reading and checking finish before anything is written, so a malformed file or a
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 from sqlmodel import Session, select
 
 from merchants import identity, stallcodes
 from merchants.errors import DomainError, InvalidField
-from merchants.models import BankAccount, Household, Stall
+from merchants.models import BankAccount, Household, Market, Stall
 from merchants.scope import Viewer
 from merchants.services.households import (
     AccountInput,
@@ -32,7 +27,6 @@ from merchants.services.households import (
 from merchants.services.import_store import new_stall_count, record_import
 from merchants.services.import_store import store as _store
 from merchants.services.import_types import (
-    POOL_MIN,
     ZONE_MAX,
     Check,
     ImportReport,
@@ -49,6 +43,10 @@ from merchants.spreadsheet import Row, Table, read_table, resolve_bank
 __all__ = ["ImportReport", "RowProblem", "SkippedRow", "import_households"]
 
 
+CHECKING, VERIFYING, STORING = "checking", "verifying", "storing"
+PROGRESS_EVERY = 50
+
+
 def import_households(
     session: Session,
     actor: Viewer,
@@ -58,24 +56,54 @@ def import_households(
     filename: str = "",
     dry_run: bool = False,
     all_or_nothing: bool = False,
-    workers: int | None = None,
     sheet: str | None = None,
 ) -> ImportReport:
     """Check every row of an XLSX/CSV household list, then store the good ones (unless told not to).
 
     Of a workbook only a visible sheet is read: ``sheet`` by name, else the first visible one.
     """
+    market = open_market(session, actor, market_id)
+    return import_table(
+        session,
+        actor,
+        market.id,
+        read_table(data, sheet=sheet),
+        filename=filename,
+        dry_run=dry_run,
+        all_or_nothing=all_or_nothing,
+    )
+
+
+def open_market(session: Session, actor: Viewer, market_id: int) -> Market:
+    """The market a list is imported into: the actor may register there and it takes new households."""
     require(actor, "register")
     market = get_market(session, actor, market_id).market
     if market.closed_at is not None:
         raise InvalidField("market", f"Chợ {market.name} đã đóng; không nhận đăng ký hộ mới.")
-    table = read_table(data, sheet=sheet)
+    return market
+
+
+def import_table(
+    session: Session,
+    actor: Viewer,
+    market_id: int,
+    table: Table,
+    *,
+    filename: str = "",
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """``import_households`` on a table already read (a job reads its file once; ``progress`` follows it)."""
     check = Check(table, _load_known(session, market_id, table.rows))
-    for row in table.rows:
+    for n, row in enumerate(table.rows, 1):
         _check_row(check, row)
-    _verify_payloads(check, workers)
+        if progress and n % (PROGRESS_EVERY * 10) == 0:
+            progress(CHECKING, n, len(table.rows))
+    _verify_payloads(check, progress)
     store = not dry_run and not (all_or_nothing and check.problems) and bool(check.plans)
-    late = _store(session, actor, market_id, check, atomic=all_or_nothing) if store else []
+    stored_progress = (lambda done, total: progress(STORING, done, total)) if progress else None
+    late = _store(session, actor, market_id, check, atomic=all_or_nothing, progress=stored_progress) if store else []
     problems = sorted(check.problems + late, key=lambda p: (p.row, _position(table, p.column)))
     late_rows = {p.row for p in late}
     stored = [p for p in check.plans if p.row not in late_rows] if store else []
@@ -354,40 +382,26 @@ def _taken(known: Known, plan: Plan) -> list[tuple[str, str]]:
     return errors
 
 
-def _verify_one(account: tuple[str, str]) -> tuple[str | None, str, str, str]:
-    """``verified_qr`` in a form a worker process can send back (domain errors do not pickle)."""
-    try:
-        verified = verified_qr(*account)
-    except DomainError as exc:
-        return None, "", exc.field or "account_number", exc.message
-    return verified.payload, verified.modules, "", ""
+Progress = Callable[[str, int, int], None]  # (stage, done, total): checking, verifying, storing
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
-    """Fork (instant, nothing to re-import) when this process runs one thread; spawn otherwise, as forking
-    a threaded web server can copy a lock held by another thread."""
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
+def _verify_payloads(check: Check, progress: Progress | None = None) -> None:
+    """Build, render and decode back every good row's QR; a row whose QR does not read back is refused.
 
-
-def _verify_payloads(check: Check, workers: int | None) -> None:
-    """Build, render and decode back every good row's QR; a row whose QR does not read back is refused."""
+    Long files are not verified in the request at all: they run as jobs (``import_jobs``), whose workers the
+    job queue runs; in here the QRs are verified one after another.
+    """
     todo = [p for p in check.plans if p.account]
-    accounts = [p.account[:2] for p in todo]
-    workers = workers if workers is not None else (os.cpu_count() or 1) if len(todo) >= POOL_MIN else 1
-    results = None
-    if workers > 1:
-        try:
-            with ProcessPoolExecutor(workers, mp_context=_pool_context()) as pool:
-                results = list(pool.map(_verify_one, accounts, chunksize=max(1, len(todo) // (workers * 8))))
-        except (OSError, BrokenProcessPool):
-            results = None  # no worker processes here: do it in this one
-    results = results or [_verify_one(a) for a in accounts]
     failed = set()
-    for plan, (payload, modules, name, message) in zip(todo, results, strict=True):
-        if payload is None:
-            check.problems.append(RowProblem(plan.row, check.column(name), message))
+    for n, plan in enumerate(todo, 1):
+        assert plan.account is not None
+        try:
+            verified = verified_qr(*plan.account[:2])
+        except DomainError as exc:
+            check.problems.append(RowProblem(plan.row, check.column(exc.field or "account_number"), exc.message))
             failed.add(plan.row)
-        plan.payload, plan.modules = payload, modules
+        else:
+            plan.payload, plan.modules = verified.payload, verified.modules
+        if progress and (n % PROGRESS_EVERY == 0 or n == len(todo)):
+            progress(VERIFYING, n, len(todo))
     check.plans = [p for p in check.plans if p.row not in failed]

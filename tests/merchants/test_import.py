@@ -196,15 +196,6 @@ def test_an_imported_household_leaves_the_rows_of_one_registered_through_the_for
     assert h.search_text == "le thi hoa rau cu 0912345678 022185001234 0011001932418"
 
 
-def test_a_qr_verified_in_worker_processes_is_the_same_payload(session, market):
-    report = run(session, market.id, xlsx([r for r in MIXED if r[0] in (1, 3)]), workers=2)
-    assert report.created == 2
-    payloads = session.exec(
-        select(IssuedQR.payload).join(Household).where(Household.id > 2).order_by(Household.id)
-    ).all()
-    assert [parse_payload(p).account for p in payloads] == ["0011001932418", "123456789"]
-
-
 def test_a_household_at_several_stalls_takes_them_all(session, market):
     report = run(session, market.id, xlsx([[1, "Lý Thị Thơm", "", "", "A-003; A-004", "", "", "", "", ""]]))
     assert report.created == 1
