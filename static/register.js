@@ -156,6 +156,8 @@
     Array.prototype.forEach.call(form.querySelectorAll("#stall_ids option"), function (o) {
       o.selected = (draft.stall_ids || []).indexOf(o.value) >= 0 || (b.stalls || []).indexOf(o.textContent.trim().split(/\s+/)[0]) >= 0;
     });
+    if (form.elements.owner_name) form.elements.owner_name.dispatchEvent(new Event("input"));
+    saved.hidden = true;
     showErrors(draft.errors);
   }
   function markTaken(drafts) {

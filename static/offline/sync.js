@@ -44,7 +44,10 @@ function draftLine(d) {
     const errors = el("ul", { class: "errors" });
     const fields = Object.entries(d.errors || {});
     if (!fields.length && d.message) errors.append(el("li", { class: "error" }, d.message));
-    fields.forEach(([f, m]) => errors.append(el("li", { class: "error" }, `${(T.field && T.field[f]) || f}: ${m}`)));
+    fields.forEach(([f, m]) => {
+      const label = (T.field && T.field[f]) || f; // the server's message often names its field already
+      errors.append(el("li", { class: "error" }, String(m).startsWith(label) ? m : `${label}: ${m}`));
+    });
     li.append(el("p", {}, T.refused), errors,
       el("a", { class: "btn", href: `${d.edit_url}#draft=${d.client_id}` }, T.fix));
   }

@@ -29,6 +29,9 @@ NOT_PAGES = {
     "placards.batch_progress": "JSON for the progress bar",
     "placards.batch_pdf": "the batch's PDF",
     "admin_users.import_template": "the XLSX template of a user list",
+    "offline.service_worker": "the service worker's JavaScript",
+    "offline.state": "JSON for the tablet's outbox",
+    "offline.markets": "JSON for the tablet's outbox",
 }
 
 # Rules of pages still being built that answer 500 today; the lead empties this list as they land.

@@ -8,7 +8,7 @@ import json
 import re
 
 import pytest
-from conftest import PORTRAIT, assert_accessible, shot, sign_in
+from conftest import LANDSCAPE, PORTRAIT, assert_accessible, shot, sign_in
 from factories import make_household, make_user
 from sqlalchemy import func
 from sqlmodel import select
@@ -165,7 +165,7 @@ def test_a_draft_whose_cccd_was_taken_meanwhile_comes_back_with_its_error_and_is
     refused = page.locator("#outbox-list li.refused")
     refused.wait_for()
     assert "1 hồ sơ cần sửa" in page.inner_text("#outbox")
-    assert refused.locator(".error").inner_text().startswith("Số CCCD:")
+    assert "CCCD" in refused.locator(".error").inner_text()  # the server's own message, under its field
     shot(page, "offline-sync-error-768")
     assert_accessible(page, "outbox with a refused draft")
 
@@ -246,3 +246,36 @@ def test_the_offline_page_stands_in_for_a_page_not_kept(open_page, world):
     assert page.inner_text("h1") == "Không có mạng"
     assert page.get_by_role("link", name=re.compile("Đăng ký hộ · Chợ Cái Rồng")).is_visible()
     assert_accessible(page, "offline fallback page")
+
+
+def test_a_draft_older_than_three_days_is_pointed_out(open_page, world):
+    page = open_page(LANDSCAPE)
+    _open_register(page, world)
+    page.context.set_offline(True)
+    _save_offline(page, "Trương Văn Sáu", "022090123464", "A-004", "0398765439")
+    page.evaluate("""() => new Promise((resolve) => {
+      const req = indexedDB.open('choqr-offline');
+      req.onsuccess = () => {
+        const tx = req.result.transaction('drafts', 'readwrite'), store = tx.objectStore('drafts');
+        store.getAll().onsuccess = (e) => e.target.result.forEach((r) => {
+          r.created_at -= 4 * 24 * 3600 * 1000; store.put(r);
+        });
+        tx.oncomplete = () => { req.result.close(); resolve(); };
+      };
+    })""")
+    page.reload()
+    warning = page.locator("#outbox-list li.warning")
+    warning.wait_for()
+    assert warning.inner_text() == "Có hồ sơ đã lưu hơn 3 ngày. Hãy gửi sớm khi có mạng."
+    shot(page, "offline-old-draft-1280")
+
+
+def test_a_browser_without_service_workers_says_offline_needs_a_supported_browser(open_page, world):
+    page = open_page(PORTRAIT)
+    page.context.add_init_script("delete Navigator.prototype.serviceWorker")
+    sign_in(page, world.officer)
+    page.goto(f"/markets/{world.market_id}/register")
+    line = page.locator("#offline-unsupported")
+    line.wait_for()
+    assert line.inner_text().startswith("Đăng ký khi không có mạng cần trình duyệt được hỗ trợ")
+    assert page.locator("[data-offline-save]").is_hidden()
