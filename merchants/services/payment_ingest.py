@@ -16,18 +16,26 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import func, tuple_
+from sqlalchemy import bindparam, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from merchants.clock import vn_date
 from merchants.errors import DomainError
 from merchants.models import BankAccount, Commune, Household, Market, utcnow
-from merchants.payment_models import HouseholdPayment, PaymentEvent, PaymentMarketWeek, PaymentSource, PaymentWeek
+from merchants.payment_models import (
+    HouseholdPayment,
+    PaymentEvent,
+    PaymentMarketWeek,
+    PaymentSource,
+    PaymentSourceScope,
+    PaymentWeek,
+)
 from merchants.payments_parse import Credit
-from merchants.services.payment_sources import count, scope_condition
+from merchants.services.payment_sources import count
 from merchants.spreadsheet import resolve_bank
 
 BATCH: Final = 500
@@ -56,8 +64,67 @@ def week_of(moment: datetime) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _insert(session: Session):  # noqa: ANN202 - the dialect's insert construct
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+@cache
+def _statements(dialect: str) -> dict[str, Any]:
+    """Every statement of the ingest path, built once per dialect: a webhook call then spends its time in the
+    database, not in building SQL (SQLAlchemy's construction costs more than SQLite's execution here)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    least, greatest = (func.least, func.greatest) if dialect == "postgresql" else (func.min, func.max)
+    scope = PaymentSourceScope
+    in_scope = (
+        select(scope.id)
+        .where(
+            scope.source_id == bindparam("source_id"),
+            or_(
+                scope.market_id == Market.id,
+                scope.commune_id == Market.commune_id,
+                scope.province_id == Commune.province_id,
+            ),
+        )
+        .exists()
+    )
+    hp = insert(HouseholdPayment)
+    mw = insert(PaymentMarketWeek)
+    return {
+        "accounts": select(
+            BankAccount.account_number,
+            BankAccount.id,
+            BankAccount.bin,
+            BankAccount.household_id,
+            Household.market_id,
+            in_scope,
+        )
+        .join(Household, Household.id == BankAccount.household_id)
+        .join(Market, Market.id == Household.market_id)
+        .join(Commune, Commune.id == Market.commune_id)
+        .where(BankAccount.active, BankAccount.account_number.in_(bindparam("numbers", expanding=True))),
+        "known": select(PaymentEvent.provider_id).where(
+            PaymentEvent.source_id == bindparam("source_id"),
+            PaymentEvent.provider_id.in_(bindparam("ids", expanding=True)),
+        ),
+        "event": insert(PaymentEvent).on_conflict_do_nothing(index_elements=["source_id", "provider_id"]),
+        "household": hp.on_conflict_do_update(
+            index_elements=["household_id"],
+            set_={
+                "first_at": least(HouseholdPayment.first_at, hp.excluded.first_at),
+                "last_at": greatest(HouseholdPayment.last_at, hp.excluded.last_at),
+                "market_id": hp.excluded.market_id,
+            },
+        ),
+        "weeks": select(PaymentWeek.household_id, PaymentWeek.week).where(
+            PaymentWeek.household_id.in_(bindparam("households", expanding=True)),
+            PaymentWeek.week.in_(bindparam("weeks", expanding=True)),
+        ),
+        "week": insert(PaymentWeek).on_conflict_do_nothing(),
+        "market_week": mw.on_conflict_do_update(
+            index_elements=["market_id", "week"],
+            set_={"households": PaymentMarketWeek.households + mw.excluded.households},
+        ),
+    }
 
 
 def _bin_of(bank: str) -> str | None:
@@ -67,22 +134,22 @@ def _bin_of(bank: str) -> str | None:
         return None
 
 
-def _accounts(session: Session, numbers: set[str]) -> dict[str, list[tuple[int, str, int, int]]]:
-    """Active accounts by number: (account id, BIN, household id, market id); one number may exist at two banks."""
-    out: dict[str, list[tuple[int, str, int, int]]] = defaultdict(list)
-    stmt = (
-        select(
-            BankAccount.account_number, BankAccount.id, BankAccount.bin, BankAccount.household_id, Household.market_id
-        )
-        .join(Household, Household.id == BankAccount.household_id)
-        .where(BankAccount.active, BankAccount.account_number.in_(numbers))
+Match = tuple[int, str, int, int, bool]  # account id, BIN, household id, market id, inside the source's areas
+
+
+def _accounts(session: Session, source_id: int, numbers: set[str]) -> dict[str, list[Match]]:
+    """Active accounts by number, with their household's market and whether the source may credit it (one
+    query); one number may exist at two banks."""
+    out: dict[str, list[Match]] = defaultdict(list)
+    rows = session.exec(
+        _statements(_dialect(session))["accounts"], params={"numbers": list(numbers), "source_id": source_id}
     )
-    for number, *row in session.exec(stmt):
-        out[number].append(tuple(row))  # type: ignore[arg-type]
+    for number, *row in rows:
+        out[number].append((row[0], row[1], row[2], row[3], bool(row[4])))
     return out
 
 
-def _pick(matches: list[tuple[int, str, int, int]], bank: str) -> tuple[int, str, int, int] | None:
+def _pick(matches: list[Match], bank: str) -> Match | None:
     if len(matches) == 1:
         return matches[0]
     wanted = _bin_of(bank)
@@ -90,31 +157,17 @@ def _pick(matches: list[tuple[int, str, int, int]], bank: str) -> tuple[int, str
     return chosen[0] if len(chosen) == 1 else None
 
 
-def _allowed_markets(session: Session, source_id: int, market_ids: set[int]) -> set[int]:
-    if not market_ids:
-        return set()
-    stmt = (
-        select(Market.id)
-        .join(Commune, Commune.id == Market.commune_id)
-        .where(Market.id.in_(market_ids), scope_condition(session, source_id))
-    )
-    return set(session.exec(stmt))
-
-
 def _known(session: Session, source_id: int, ids: set[str]) -> set[str]:
     if not ids:
         return set()
-    stmt = select(PaymentEvent.provider_id).where(
-        PaymentEvent.source_id == source_id, PaymentEvent.provider_id.in_(ids)
-    )
-    return set(session.exec(stmt))
+    stmt = _statements(_dialect(session))["known"]
+    return set(session.connection().execute(stmt, {"source_id": source_id, "ids": list(ids)}).scalars())
 
 
 def _tallies(session: Session, rows: list[dict[str, Any]], markets: dict[int, int]) -> None:
     """First/last credit per household and receiving households per market and week, for the stored rows."""
-    insert = _insert(session)
-    pg = session.get_bind().dialect.name == "postgresql"
-    least, greatest = (func.least, func.greatest) if pg else (func.min, func.max)
+    stmts = _statements(_dialect(session))
+    conn = session.connection()  # Core execution: these tables hold no ORM objects to keep in step
     span: dict[int, list[datetime]] = {}
     weeks: set[tuple[int, date]] = set()
     for r in rows:
@@ -122,49 +175,30 @@ def _tallies(session: Session, rows: list[dict[str, Any]], markets: dict[int, in
         lo_hi = span.setdefault(hid, [at, at])
         lo_hi[0], lo_hi[1] = min(lo_hi[0], at), max(lo_hi[1], at)
         weeks.add((hid, week_of(at)))
-    hp = insert(HouseholdPayment)
-    session.exec(
-        hp.on_conflict_do_update(
-            index_elements=["household_id"],
-            set_={
-                "first_at": least(HouseholdPayment.first_at, hp.excluded.first_at),
-                "last_at": greatest(HouseholdPayment.last_at, hp.excluded.last_at),
-                "market_id": hp.excluded.market_id,
-            },
-        ),
-        params=[
-            {"household_id": h, "market_id": markets[h], "first_at": lo, "last_at": hi} for h, (lo, hi) in span.items()
-        ],
+    conn.execute(
+        stmts["household"],
+        [{"household_id": h, "market_id": markets[h], "first_at": lo, "last_at": hi} for h, (lo, hi) in span.items()],
     )
-    existing = set(
-        session.exec(
-            select(PaymentWeek.household_id, PaymentWeek.week).where(
-                tuple_(PaymentWeek.household_id, PaymentWeek.week).in_(list(weeks))
-            )
-        )
+    candidates = conn.execute(
+        stmts["weeks"], {"households": sorted({h for h, _w in weeks}), "weeks": sorted({w for _h, w in weeks})}
     )
-    new = sorted(weeks - existing)
+    new = sorted(weeks - {(h, w) for h, w in candidates})
     if not new:
         return
-    session.exec(insert(PaymentWeek).on_conflict_do_nothing(), params=[{"household_id": h, "week": w} for h, w in new])
+    conn.execute(stmts["week"], [{"household_id": h, "week": w} for h, w in new])
     per_market = Counter((markets[h], w) for h, w in new)
-    mw = insert(PaymentMarketWeek)
-    session.exec(
-        mw.on_conflict_do_update(
-            index_elements=["market_id", "week"],
-            set_={"households": PaymentMarketWeek.households + mw.excluded.households},
-        ),
-        params=[{"market_id": m, "week": w, "households": n} for (m, w), n in sorted(per_market.items())],
+    conn.execute(
+        stmts["market_week"],
+        [{"market_id": m, "week": w, "households": n} for (m, w), n in sorted(per_market.items())],
     )
 
 
 def _store_batch(session: Session, source: PaymentSource, credits: Sequence[Credit]) -> IngestResult:
     result = IngestResult()
     incoming = [c for c in credits if c.direction == "in"]
-    accounts = _accounts(session, {c.account_number for c in incoming})
+    accounts = _accounts(session, source.id, {c.account_number for c in incoming}) if incoming else {}
     picked = {c.provider_id: _pick(accounts.get(c.account_number, []), c.bank) for c in incoming}
-    allowed = _allowed_markets(session, source.id, {p[3] for p in picked.values() if p})
-    known = _known(session, source.id, {c.provider_id for c in incoming})
+    known = _known(session, source.id, {c.provider_id for c in incoming if picked[c.provider_id]})
     rows, markets, seen = [], {}, set()
     for c in credits:
         match = picked.get(c.provider_id) if c.direction == "in" else None
@@ -172,14 +206,14 @@ def _store_batch(session: Session, source: PaymentSource, credits: Sequence[Cred
             outcome = "ignored_out"
         elif match is None:
             outcome = "unknown_account"
-        elif match[3] not in allowed:
+        elif not match[4]:
             outcome = "out_of_scope"
         elif c.provider_id in known or c.provider_id in seen:
             outcome = "duplicate"
         else:
             outcome = "stored"
             seen.add(c.provider_id)
-            account_id, _bin, household_id, market_id = match
+            account_id, _bin, household_id, market_id, _inside = match
             markets[household_id] = market_id
             rows.append(
                 {
@@ -195,9 +229,8 @@ def _store_batch(session: Session, source: PaymentSource, credits: Sequence[Cred
         setattr(result, outcome, getattr(result, outcome) + 1)
         result.outcomes.append(outcome)
     if rows:
-        stmt = _insert(session)(PaymentEvent).on_conflict_do_nothing(index_elements=["source_id", "provider_id"])
         now = utcnow()
-        session.exec(stmt, params=[{**r, "received_at": now} for r in rows])
+        session.connection().execute(_statements(_dialect(session))["event"], [{**r, "received_at": now} for r in rows])
         _tallies(session, rows, markets)
     return result
 

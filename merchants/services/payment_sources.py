@@ -12,9 +12,10 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final
+from functools import cache
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, case, false, or_, update
+from sqlalchemy import bindparam, case, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -238,18 +239,38 @@ def get_statement_source(session: Session, actor: Viewer, name: str) -> PaymentS
 # --- finding the source of a webhook call ----------------------------------------------------------------------
 
 
+@cache
+def _statements() -> dict[str, Any]:
+    """The statements every webhook call runs, built once (their construction costs more than running them)."""
+    src = PaymentSource.__table__.c
+    new_day = src.counted_on.is_distinct_from(bindparam("today"))
+    rejected, unknown = bindparam("rejected"), bindparam("unknown")
+    return {
+        "sepay": select(PaymentSource).where(
+            PaymentSource.secret_hash == bindparam("digest"),
+            PaymentSource.kind == "sepay",
+            PaymentSource.revoked_at.is_(None),
+        ),
+        "count": update(PaymentSource)
+        .where(PaymentSource.id == bindparam("source_id"))
+        .values(
+            last_event_at=bindparam("now"),
+            counted_on=bindparam("today"),
+            stored_total=src.stored_total + bindparam("stored"),
+            rejected_total=src.rejected_total + rejected,
+            unknown_total=src.unknown_total + unknown,
+            rejected_today=case((new_day, rejected), else_=src.rejected_today + rejected),
+            unknown_today=case((new_day, unknown), else_=src.unknown_today + unknown),
+        ),
+    }
+
+
 def sepay_source(session: Session, key: str) -> PaymentSource | None:
     """The live SePay source whose key this is. The key's SHA-256 is looked up (an index seek, so no comparison
     of secrets happens in Python whose time could leak a prefix)."""
     if not key:
         return None
-    return session.exec(
-        select(PaymentSource).where(
-            PaymentSource.secret_hash == key_digest(key),
-            PaymentSource.kind == "sepay",
-            PaymentSource.revoked_at.is_(None),
-        )
-    ).first()
+    return session.exec(_statements()["sepay"], params={"digest": key_digest(key)}).first()
 
 
 def casso_sources(session: Session) -> list[PaymentSource]:
@@ -263,41 +284,20 @@ def casso_sources(session: Session) -> list[PaymentSource]:
     )
 
 
-def scope_condition(session: Session, source_id: int) -> ColumnElement[bool]:
-    """A WHERE clause on ``Market`` (joined to ``Commune``) for the markets a source may credit."""
-    rows = session.exec(select(PaymentSourceScope).where(PaymentSourceScope.source_id == source_id)).all()
-    parts: list[ColumnElement[bool]] = []
-    markets = [r.market_id for r in rows if r.market_id]
-    communes = [r.commune_id for r in rows if r.commune_id]
-    provinces = [r.province_id for r in rows if r.province_id]
-    if markets:
-        parts.append(Market.id.in_(markets))
-    if communes:
-        parts.append(Market.commune_id.in_(communes))
-    if provinces:
-        parts.append(Commune.province_id.in_(provinces))
-    return or_(*parts) if parts else false()
-
-
 def count(session: Session, source_id: int, *, stored: int = 0, rejected: int = 0, unknown: int = 0) -> None:
     """Add to a source's counters in one UPDATE (concurrent calls add up), resetting "today" on a new day.
 
     The caller commits, together with the events it stored.
     """
     now = utcnow()
-    today = vn_date(now)
-    src = PaymentSource.__table__.c
-    new_day = src.counted_on.is_distinct_from(today)
-    session.exec(
-        update(PaymentSource)
-        .where(PaymentSource.id == source_id)
-        .values(
-            last_event_at=now,
-            counted_on=today,
-            stored_total=src.stored_total + stored,
-            rejected_total=src.rejected_total + rejected,
-            unknown_total=src.unknown_total + unknown,
-            rejected_today=case((new_day, rejected), else_=src.rejected_today + rejected),
-            unknown_today=case((new_day, unknown), else_=src.unknown_today + unknown),
-        )
+    session.connection().execute(
+        _statements()["count"],
+        {
+            "source_id": source_id,
+            "now": now,
+            "today": vn_date(now),
+            "stored": stored,
+            "rejected": rejected,
+            "unknown": unknown,
+        },
     )
