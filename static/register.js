@@ -184,20 +184,26 @@
     }
     openDraft();
     window.addEventListener("hashchange", openDraft);
-    form.addEventListener("submit", function (event) {
-      var toOutbox = !navigator.onLine || (event.submitter && event.submitter.hasAttribute("data-offline-save"));
-      if (!toOutbox && !editing) return; // online: the usual post, same page as without the outbox
-      event.preventDefault();
-      offline.save(collect()).then(function () {
+    function keep() {
+      return offline.save(collect()).then(function () {
         editing = null;
         if (location.hash) history.replaceState(null, "", location.pathname + location.search);
         clearErrors(); form.reset();
         if (form.elements.owner_name) form.elements.owner_name.dispatchEvent(new Event("input"));
+        saved.className = "outbox-note"; saved.textContent = saved.dataset.text || saved.textContent;
+        saved.dataset.text = saved.textContent;
         saved.hidden = false; saved.setAttribute("tabindex", "-1"); saved.focus();
         return offline.pending().then(markTaken);
       }).catch(function (error) {
-        saved.hidden = false; saved.className = "flash error"; saved.textContent = error.message;
+        saved.dataset.text = saved.dataset.text || saved.textContent;
+        saved.hidden = false; saved.className = "outbox-note error"; saved.textContent = error.message;
       });
+    }
+    if (later) later.addEventListener("click", keep);
+    form.addEventListener("submit", function (event) {
+      if (navigator.onLine && !editing) return; // online: the usual post, same page as without the outbox
+      event.preventDefault();
+      keep();
     });
   }
   if (window.choqrOffline) ready(window.choqrOffline);

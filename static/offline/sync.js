@@ -48,8 +48,15 @@ function draftLine(d) {
       const label = (T.field && T.field[f]) || f; // the server's message often names its field already
       errors.append(el("li", { class: "error" }, String(m).startsWith(label) ? m : `${label}: ${m}`));
     });
+    const drop = el("button", { type: "button", class: "btn" }, T.discard);
+    drop.addEventListener("click", async () => {
+      if (!window.confirm(T.discard_confirm)) return;
+      await outbox.remove(d.client_id);
+      await render();
+    });
     li.append(el("p", {}, T.refused), errors,
-      el("a", { class: "btn", href: `${d.edit_url}#draft=${d.client_id}` }, T.fix));
+      el("div", { class: "outbox-actions" },
+        el("a", { class: "btn", href: `${d.edit_url}#draft=${d.client_id}` }, T.fix), drop));
   }
   return li;
 }
