@@ -14,7 +14,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Final
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from merchants.models import Commune, Market, Stall
 from merchants.scope import Viewer, market_condition
@@ -51,9 +51,9 @@ def offline_markets(session: Session, viewer: Viewer, *, limit: int = MAX_MARKET
     """The open markets the viewer serves (by name, at most ``limit``) and their open free stalls."""
     markets = session.exec(
         select(Market)
-        .join(Commune, Commune.id == Market.commune_id)
-        .where(market_condition(viewer), Market.closed_at.is_(None))
-        .order_by(Market.name, Market.id)
+        .join(Commune, col(Commune.id) == col(Market.commune_id))
+        .where(market_condition(viewer), col(Market.closed_at).is_(None))
+        .order_by(col(Market.name), col(Market.id))
         .limit(limit)
     ).all()
     ids = [m.id for m in markets]
@@ -61,8 +61,8 @@ def offline_markets(session: Session, viewer: Viewer, *, limit: int = MAX_MARKET
     if ids:
         rows = session.exec(
             select(Stall)
-            .where(Stall.market_id.in_(ids), Stall.household_id.is_(None), Stall.closed_at.is_(None))
-            .order_by(Stall.zone, Stall.code)
+            .where(col(Stall.market_id).in_(ids), col(Stall.household_id).is_(None), col(Stall.closed_at).is_(None))
+            .order_by(col(Stall.zone), col(Stall.code))
         ).all()
         for s in rows:
             stalls[s.market_id].append(FreeStall(s.id or 0, s.code, s.zone))
