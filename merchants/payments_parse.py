@@ -120,20 +120,21 @@ def parse_vn_time(value: Any, *, field: str) -> datetime:
         moment = value
     elif isinstance(value, str):
         text = value.strip()
-        moment = None
+        found: datetime | None = None
         for fmt in _TIME_FORMATS:
             try:
-                moment = datetime.strptime(text, fmt)
+                found = datetime.strptime(text, fmt)
                 break
             except ValueError:
                 continue
-        if moment is None:
+        if found is None:
             try:
-                moment = datetime.fromisoformat(text)
+                found = datetime.fromisoformat(text)
             except ValueError:
                 raise PaymentRefused(
                     "invalid_time", f"Trường '{field}' không phải thời điểm (nhận '{text[:40]}').", field=field
                 ) from None
+        moment = found
     else:
         raise PaymentRefused("invalid_time", f"Trường '{field}' không phải thời điểm.", field=field)
     if moment.tzinfo is None:

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from sqlalchemy import bindparam, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from merchants.clock import vn_date
 from merchants.errors import DomainError
@@ -98,13 +98,13 @@ def _statements(dialect: str) -> dict[str, Any]:
             Household.market_id,
             in_scope,
         )
-        .join(Household, Household.id == BankAccount.household_id)
-        .join(Market, Market.id == Household.market_id)
-        .join(Commune, Commune.id == Market.commune_id)
-        .where(BankAccount.active, BankAccount.account_number.in_(bindparam("numbers", expanding=True))),
+        .join(Household, col(Household.id) == BankAccount.household_id)
+        .join(Market, col(Market.id) == Household.market_id)
+        .join(Commune, col(Commune.id) == Market.commune_id)
+        .where(BankAccount.active, col(BankAccount.account_number).in_(bindparam("numbers", expanding=True))),
         "known": select(PaymentEvent.provider_id).where(
-            PaymentEvent.source_id == bindparam("source_id"),
-            PaymentEvent.provider_id.in_(bindparam("ids", expanding=True)),
+            col(PaymentEvent.source_id) == bindparam("source_id"),
+            col(PaymentEvent.provider_id).in_(bindparam("ids", expanding=True)),
         ),
         "event": insert(PaymentEvent).on_conflict_do_nothing(index_elements=["source_id", "provider_id"]),
         "household": hp.on_conflict_do_update(
@@ -116,8 +116,8 @@ def _statements(dialect: str) -> dict[str, Any]:
             },
         ),
         "weeks": select(PaymentWeek.household_id, PaymentWeek.week).where(
-            PaymentWeek.household_id.in_(bindparam("households", expanding=True)),
-            PaymentWeek.week.in_(bindparam("weeks", expanding=True)),
+            col(PaymentWeek.household_id).in_(bindparam("households", expanding=True)),
+            col(PaymentWeek.week).in_(bindparam("weeks", expanding=True)),
         ),
         "week": insert(PaymentWeek).on_conflict_do_nothing(),
         "market_week": mw.on_conflict_do_update(

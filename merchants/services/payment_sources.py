@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from sqlalchemy import bindparam, case, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from merchants.clock import vn_date
 from merchants.errors import Duplicate, Forbidden, InvalidField, NotFound
@@ -92,21 +92,21 @@ def scope_items_of(session: Session, source_ids: Iterable[int] | None = None) ->
         (
             "communes",
             select(PaymentSourceScope.source_id, Commune.id, Commune.code, Commune.name, Commune.province_id).join(
-                Commune, Commune.id == PaymentSourceScope.commune_id
+                Commune, col(Commune.id) == PaymentSourceScope.commune_id
             ),
         ),
         (
             "markets",
             select(PaymentSourceScope.source_id, Market.id, Market.code, Market.name, Commune.province_id)
-            .join(Market, Market.id == PaymentSourceScope.market_id)
-            .join(Commune, Commune.id == Market.commune_id),
+            .join(Market, col(Market.id) == PaymentSourceScope.market_id)
+            .join(Commune, col(Commune.id) == Market.commune_id),
         ),
     ]
     ids = None if source_ids is None else list(source_ids)
     out: dict[int, list[ScopeItem]] = {}
     for level, stmt in stmts:
         if ids is not None:
-            stmt = stmt.where(PaymentSourceScope.source_id.in_(ids))
+            stmt = stmt.where(col(PaymentSourceScope.source_id).in_(ids))
         for source_id, *area in session.exec(stmt):
             out.setdefault(source_id, []).append(ScopeItem(level, *area))
     return out
@@ -247,9 +247,9 @@ def _statements() -> dict[str, Any]:
     rejected, unknown = bindparam("rejected"), bindparam("unknown")
     return {
         "sepay": select(PaymentSource).where(
-            PaymentSource.secret_hash == bindparam("digest"),
-            PaymentSource.kind == "sepay",
-            PaymentSource.revoked_at.is_(None),
+            col(PaymentSource.secret_hash) == bindparam("digest"),
+            col(PaymentSource.kind) == "sepay",
+            col(PaymentSource.revoked_at).is_(None),
         ),
         "count": update(PaymentSource)
         .where(PaymentSource.id == bindparam("source_id"))
@@ -278,7 +278,9 @@ def casso_sources(session: Session) -> list[PaymentSource]:
     return list(
         session.exec(
             select(PaymentSource).where(
-                PaymentSource.kind == "casso", PaymentSource.revoked_at.is_(None), PaymentSource.hmac_key.is_not(None)
+                col(PaymentSource.kind) == "casso",
+                col(PaymentSource.revoked_at).is_(None),
+                col(PaymentSource.hmac_key).is_not(None),
             )
         )
     )

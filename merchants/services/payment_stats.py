@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import ColumnElement, bindparam, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from merchants import identity
 from merchants import status as st
@@ -68,7 +68,7 @@ def household_payments(session: Session, household_id: int, *, now: datetime) ->
     since = active_since(now)
     n, amount = session.exec(
         select(func.count(), func.coalesce(func.sum(PaymentEvent.amount), 0)).where(
-            PaymentEvent.household_id == household_id, PaymentEvent.occurred_at >= since
+            col(PaymentEvent.household_id) == household_id, col(PaymentEvent.occurred_at) >= since
         )
     ).one()
     return HouseholdPayments(
@@ -85,7 +85,7 @@ def household_payments(session: Session, household_id: int, *, now: datetime) ->
 
 def _covered() -> ColumnElement[bool]:
     covered = bindparam("covered_statuses", COVERED_IN_ORDER, expanding=True, literal_execute=True)
-    return Household.active & Household.status.in_(covered)
+    return Household.active & col(Household.status).in_(covered)
 
 
 def active_counts(
@@ -96,7 +96,7 @@ def active_counts(
     stmt = (
         select(key, func.count())
         .select_from(HouseholdPayment)
-        .join(Household, Household.id == HouseholdPayment.household_id)
+        .join(Household, col(Household.id) == HouseholdPayment.household_id)
     )
     for table, on in joins:
         stmt = stmt.join(table, on, isouter=True)  # a household without a stall still counts
@@ -110,7 +110,7 @@ def active_by_market(
     """Active households per market the viewer serves (``choqr coverage --json`` and the markets list)."""
     cond = market_column_visible(viewer, Household.market_id)
     if market_ids is not None:
-        cond = cond & Household.market_id.in_(market_ids)
+        cond = cond & col(Household.market_id).in_(market_ids)
     return active_counts(session, Household.market_id, cond, now=now)  # type: ignore[return-value]
 
 
@@ -155,7 +155,7 @@ def _zones(session: Session, market_id: int) -> dict[int, tuple[str, str]]:
     stalls: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for hid, code, zone in session.exec(
         select(Stall.household_id, Stall.code, Stall.zone).where(
-            Stall.market_id == market_id, Stall.household_id.is_not(None)
+            col(Stall.market_id) == market_id, col(Stall.household_id).is_not(None)
         )
     ):
         stalls[hid].append((code, zone))
@@ -168,7 +168,7 @@ def to_visit(
     """Households of a market with a QR but no credit in 30 days, plus those flagged as stopped; by stall."""
     stmt = (
         select(Household.id, Household.owner_name, HouseholdPayment.last_at)
-        .outerjoin(HouseholdPayment, HouseholdPayment.household_id == Household.id)
+        .outerjoin(HouseholdPayment, col(HouseholdPayment.household_id) == Household.id)
         .where(Household.market_id == market_id, _covered(), market_column_visible(viewer, Household.market_id))
     )
     households = list(session.exec(stmt))
