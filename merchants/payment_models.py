@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from merchants.models import utcnow
+from merchants.models import BankAccount, utcnow
 
 
 class PaymentSource(SQLModel, table=True):
@@ -101,3 +101,8 @@ class PaymentMarketWeek(SQLModel, table=True):
     market_id: int = Field(foreign_key="market.id", primary_key=True)
     week: date = Field(primary_key=True)
     households: int = Field(default=0)
+
+
+# Credits name an account by its number alone (the bank only as a name): finding it must not scan every account.
+# Declared here, with the table that needs it, for the models' BankAccount (migration 0011 creates it).
+Index("ix_bankaccount_account_number", BankAccount.account_number)

@@ -9,6 +9,7 @@ for which areas; a SePay key is kept as its SHA-256, a Casso key as itself (HMAC
 ``payment_event``: one credit per (source, provider id), with only account, household, amount, time and reference.
 ``household_payment``, ``payment_week``, ``payment_market_week``: first/last credit per household and weekly
 receiving households per market, written with each event so a country's report reads no events at all.
+``ix_bankaccount_account_number``: a credit names the account by number only.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -25,6 +26,8 @@ T = sqlmodel.sql.sqltypes.UTCDateTime
 
 
 def upgrade() -> None:
+    # Credits find the account by its number alone; the unique index (bin, account_number) cannot serve that.
+    op.create_index("ix_bankaccount_account_number", "bankaccount", ["account_number"])
     op.create_table(
         "payment_source",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -96,3 +99,4 @@ def downgrade() -> None:
     op.drop_table("payment_event")
     op.drop_table("payment_source_scope")
     op.drop_table("payment_source")
+    op.drop_index("ix_bankaccount_account_number", table_name="bankaccount")
