@@ -8,6 +8,7 @@ then kept as its SHA-256 only; a Casso key is kept as itself, because checking a
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -270,7 +271,13 @@ def sepay_source(session: Session, key: str) -> PaymentSource | None:
     of secrets happens in Python whose time could leak a prefix)."""
     if not key:
         return None
-    return session.exec(_statements()["sepay"], params={"digest": key_digest(key)}).first()
+    digest = key_digest(key)
+    source = session.exec(_statements()["sepay"], params={"digest": digest}).first()
+    # The database found it by equality; the digests are compared once more in constant time, so no path of this
+    # check ever compares a secret byte by byte.
+    if source is None or not hmac.compare_digest(source.secret_hash or "", digest):
+        return None
+    return source
 
 
 def casso_sources(session: Session) -> list[PaymentSource]:
