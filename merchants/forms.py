@@ -43,7 +43,7 @@ def rule(check: Callable[[str], object]) -> Callable:
             try:
                 check(field.data)
             except InvalidField as exc:
-                raise ValidationError(translated(exc.message)) from exc
+                raise ValidationError(translated(exc)) from exc
 
     return _validate
 

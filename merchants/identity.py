@@ -44,7 +44,7 @@ def normalise_holder_name(value: str) -> str:
         raise InvalidField("holder_name", "Tên chủ tài khoản chỉ gồm chữ cái và dấu cách (như ngân hàng hiển thị).")
     limit = max_length(BankAccount, "holder_name")
     if len(folded) > limit:
-        raise InvalidField("holder_name", f"Tên chủ tài khoản dài quá {limit} ký tự.")
+        raise InvalidField("holder_name", "Tên chủ tài khoản dài quá %(limit)s ký tự.", limit=limit)
     return folded
 
 
@@ -64,7 +64,9 @@ def normalise_phone(value: str) -> str:
         digits = digits[1:]
     if not digits.isdigit() or not _PHONE_PREFIXES.match(digits):
         raise InvalidField(
-            "phone", f"Số điện thoại '{value}' không phải số di động Việt Nam (10 số, bắt đầu 03, 05, 07, 08, 09)."
+            "phone",
+            "Số điện thoại '%(value)s' không phải số di động Việt Nam (10 số, bắt đầu 03, 05, 07, 08, 09).",
+            value=value,
         )
     return "+84" + digits
 
@@ -87,13 +89,17 @@ def validate_citizen_id(value: str, *, today: date | None = None) -> str:
     if not re.fullmatch(r"\d{12}", digits):
         raise InvalidField("citizen_id", "Số CCCD phải gồm đúng 12 chữ số.")
     if digits[:3] not in CCCD_PROVINCE_CODES:
-        raise InvalidField("citizen_id", f"Số CCCD: mã tỉnh nơi đăng ký khai sinh '{digits[:3]}' không tồn tại.")
+        raise InvalidField(
+            "citizen_id", "Số CCCD: mã tỉnh nơi đăng ký khai sinh '%(code)s' không tồn tại.", code=digits[:3]
+        )
     century = int(digits[3])
     if century > 3:
-        raise InvalidField("citizen_id", f"Số CCCD: chữ số thế kỷ/giới tính '{digits[3]}' không hợp lệ (0–3).")
+        raise InvalidField(
+            "citizen_id", "Số CCCD: chữ số thế kỷ/giới tính '%(digit)s' không hợp lệ (0–3).", digit=digits[3]
+        )
     year = (1900 if century < 2 else 2000) + int(digits[4:6])
     if year > (today or date.today()).year:
-        raise InvalidField("citizen_id", f"Số CCCD: năm sinh {year} nằm trong tương lai.")
+        raise InvalidField("citizen_id", "Số CCCD: năm sinh %(year)s nằm trong tương lai.", year=year)
     return digits
 
 

@@ -494,11 +494,17 @@ def resolve_bank(text: str) -> Bank:
     if not found:
         raise InvalidField(
             "bin",
-            f"Ngân hàng '{value}' không có trong danh sách NAPAS; hãy ghi tên ngắn "
-            "(Vietcombank), mã (VCB) hoặc BIN (970436).",
+            "Ngân hàng '%(value)s' không có trong danh sách NAPAS; "
+            "hãy ghi tên ngắn (Vietcombank), mã (VCB) hoặc BIN (970436).",
+            value=value,
         )
     names = ", ".join(b.short_name for b in found[:4]) + ("…" if len(found) > 4 else "")
-    raise InvalidField("bin", f"Ngân hàng '{value}' khớp nhiều ngân hàng ({names}); hãy ghi rõ tên ngắn hoặc BIN.")
+    raise InvalidField(
+        "bin",
+        "Ngân hàng '%(value)s' khớp nhiều ngân hàng (%(names)s); hãy ghi rõ tên ngắn hoặc BIN.",
+        value=value,
+        names=names,
+    )
 
 
 TEMPLATE_HEADERS: Final = (

@@ -34,15 +34,18 @@ def clean_stall_code(text: str, *, field: str = "stall_code") -> str:
         raise InvalidField(field, "Mã sạp không được để trống.")
     limit = _max_length()
     if len(code) > limit:
-        raise InvalidField(field, f"Mã sạp '{code}' dài quá {limit} ký tự.")
+        raise InvalidField(field, "Mã sạp '%(code)s' dài quá %(limit)s ký tự.", code=code, limit=limit)
     bad = sorted({ch for ch in code if not (ch.isalnum() or ch in SEPARATORS)})
     if bad:
         shown = " ".join("dấu cách" if ch.isspace() else repr(ch) for ch in bad)
         raise InvalidField(
-            field, f"Mã sạp '{code}' có ký tự không dùng được ({shown}); chỉ dùng chữ, số và các dấu - . /"
+            field,
+            "Mã sạp '%(code)s' có ký tự không dùng được (%(shown)s); chỉ dùng chữ, số và các dấu - . /",
+            code=code,
+            shown=shown,
         )
     if not code[0].isalnum():
-        raise InvalidField(field, f"Mã sạp '{code}' phải bắt đầu bằng chữ hoặc số.")
+        raise InvalidField(field, "Mã sạp '%(code)s' phải bắt đầu bằng chữ hoặc số.", code=code)
     return code
 
 
@@ -68,14 +71,19 @@ def expand_range(text: str, *, field: str = "range") -> list[str]:
     first, last = clean_stall_code(match["a"], field=field), clean_stall_code(match["b"], field=field)
     a, b = _TRAILING_NUMBER.match(first), _TRAILING_NUMBER.match(last)
     if not a or not b:
-        raise InvalidField(field, f"Dãy '{first}..{last}': cả hai đầu phải kết thúc bằng số (ví dụ A-001..A-120).")
+        raise InvalidField(
+            field,
+            "Dãy '%(first)s..%(last)s': cả hai đầu phải kết thúc bằng số (ví dụ A-001..A-120).",
+            first=first,
+            last=last,
+        )
     if a["prefix"] != b["prefix"]:
         raise InvalidField(
             field, f"Dãy '{first}..{last}': hai đầu phải cùng phần đầu ('{a['prefix']}' khác '{b['prefix']}')."
         )
     start, end = int(a["number"]), int(b["number"])
     if end < start:
-        raise InvalidField(field, f"Dãy '{first}..{last}': số cuối nhỏ hơn số đầu.")
+        raise InvalidField(field, "Dãy '%(first)s..%(last)s': số cuối nhỏ hơn số đầu.", first=first, last=last)
     if end - start + 1 > MAX_RANGE:
         raise InvalidField(field, f"Dãy '{first}..{last}' có {end - start + 1} sạp; tối đa {MAX_RANGE} sạp một lần.")
     width = len(a["number"]) if a["number"].startswith("0") else 0

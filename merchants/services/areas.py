@@ -169,7 +169,7 @@ def list_communes(session: Session, province_code: str, *, include_closed: bool 
     """A province's communes in the official order (by code)."""
     province = session.exec(select(Province).where(Province.code == province_code.strip())).first()
     if province is None:
-        raise NotFound(f"Không có tỉnh/thành phố mã '{province_code}'.")
+        raise NotFound("Không có tỉnh/thành phố mã '%(province_code)s'.", province_code=province_code)
     stmt = _commune_select().where(Commune.province_id == province.id).order_by(Commune.code)
     if not include_closed:
         stmt = stmt.where(Commune.closed_at.is_(None))
@@ -195,9 +195,13 @@ def commune_by_code(session: Session, code: str, *, open_only: bool = True) -> C
     """The commune with this official code; a closed one is refused for new markets."""
     commune = session.exec(select(Commune).where(Commune.code == (code or "").strip())).first()
     if commune is None:
-        raise NotFound(f"Không có xã/phường mã '{code}' trong danh sách địa bàn.")
+        raise NotFound("Không có xã/phường mã '%(code)s' trong danh sách địa bàn.", code=code)
     if open_only and commune.closed_at is not None:
-        raise NotFound(f"Xã/phường mã '{code}' ({commune.name}) đã không còn trong danh sách địa bàn hiện hành.")
+        raise NotFound(
+            "Xã/phường mã '%(code)s' (%(name)s) đã không còn trong danh sách địa bàn hiện hành.",
+            code=code,
+            name=commune.name,
+        )
     return commune
 
 

@@ -78,7 +78,7 @@ def build_request(*, layout: str, selection: str, zone: str = "", stall_codes: s
         if not codes:
             raise InvalidField("stall_codes", "Hãy nhập ít nhất một mã sạp, ví dụ: A-001, A-002.")
         return BatchRequest(layout, stall_codes=codes)
-    raise InvalidField("selection", f"Lựa chọn in '{selection}' không tồn tại.")
+    raise InvalidField("selection", "Lựa chọn in '%(selection)s' không tồn tại.", selection=selection)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from merchants import identity, stallcodes
 from merchants.errors import DomainError, InvalidField
@@ -38,7 +38,7 @@ API_FIELD = {"bin": "bank_bin"}
 class FieldErrors(DomainError):
     """The body broke rules of several fields; ``fields`` maps each API field to its (Vietnamese) message."""
 
-    def __init__(self, fields: dict[str, str]) -> None:
+    def __init__(self, fields: dict[str, str | DomainError]) -> None:
         super().__init__("Dữ liệu đăng ký chưa hợp lệ; xem từng trường.")
         self.fields = fields
 
@@ -64,6 +64,9 @@ class Answer:
 def register_from_client(session: Session, actor: Viewer, body: Any) -> Answer:
     """Register the body's household once per ``client_id``; see the module docstring for replays and conflicts."""
     hs.require(actor, "register")
+    if actor.user_id is None:
+        raise DomainError("Chỉ người dùng đã đăng nhập mới gửi được hồ sơ đăng ký.")
+    user_id = actor.user_id
     client_id, fields = _read_body(body)
     digest = content_hash(body)
     known = _known(session, actor, client_id, digest)
@@ -72,12 +75,12 @@ def register_from_client(session: Session, actor: Viewer, body: Any) -> Answer:
     planned = _plan(session, actor, fields)
     try:
         (hid,) = reg.write_registrations(
-            session, actor, planned.market.id, [planned.plan], planned.stalls, source=reg.API
+            session, actor, market_id_of(planned.market), [planned.plan], planned.stalls, source=reg.API
         )
         session.add(
             RegistrationRequest(
                 client_id=client_id,
-                user_id=actor.user_id,
+                user_id=user_id,
                 content_hash=digest,
                 household_id=hid,
                 captured_at=fields["captured_at"],
@@ -119,12 +122,12 @@ def _known(session: Session, actor: Viewer, client_id: str, digest: str) -> Answ
 def _answer(session: Session, household_id: int, *, created: bool) -> Answer:
     status = session.exec(select(Household.status).where(Household.id == household_id)).one()
     payload = session.exec(
-        select(IssuedQR.payload).where(IssuedQR.household_id == household_id, IssuedQR.revoked_at.is_(None))
+        select(IssuedQR.payload).where(IssuedQR.household_id == household_id, col(IssuedQR.revoked_at).is_(None))
     ).first()
     return Answer(household_id, payload, status, created)
 
 
-def _text(body: dict[str, Any], name: str, errors: dict[str, str]) -> str:
+def _text(body: dict[str, Any], name: str, errors: dict[str, str | DomainError]) -> str:
     value = body.get(name)
     if value is None:
         return ""
@@ -141,7 +144,7 @@ def _read_body(body: Any) -> tuple[str, dict[str, Any]]:
     """The body's shape: a JSON object with a UUID client id, text fields and a list of stall codes."""
     if not isinstance(body, dict):
         raise FieldErrors({"body": "Nội dung gửi lên phải là một đối tượng JSON."})
-    errors: dict[str, str] = {}
+    errors: dict[str, str | DomainError] = {}
     raw_id = body.get("client_id")
     client_id = ""
     try:
@@ -168,7 +171,7 @@ def _read_body(body: Any) -> tuple[str, dict[str, Any]]:
     return client_id, fields
 
 
-def _captured_at(text: str, errors: dict[str, str]) -> datetime | None:
+def _captured_at(text: str, errors: dict[str, str | DomainError]) -> datetime | None:
     """When the officer saved it on the tablet: ISO 8601 with its offset, kept in UTC."""
     if not text:
         return None
@@ -184,7 +187,7 @@ def _captured_at(text: str, errors: dict[str, str]) -> datetime | None:
 
 def _plan(session: Session, actor: Viewer, fields: dict[str, Any]) -> hs.Planned:
     """Every field checked by the form's rules, all problems at once; then the conflicts the form checks."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str | DomainError] = {}
     market = session.exec(
         select(Market).where(Market.code == fields["market"].strip().upper(), market_column_visible(actor, Market.id))
     ).first()
@@ -211,36 +214,36 @@ def _plan(session: Session, actor: Viewer, fields: dict[str, Any]) -> hs.Planned
     try:
         return hs.plan_registration(session, market, stalls, household=household, account=account, new_stall=new_stall)
     except InvalidField as exc:
-        raise FieldErrors({_api_field(exc.field): exc.message}) from None
+        raise FieldErrors({_api_field(exc.field): exc}) from None
     except DomainError as exc:
         if exc.field:
-            raise FieldErrors({_api_field(exc.field): exc.message}) from None
+            raise FieldErrors({_api_field(exc.field): exc}) from None
         raise
 
 
-def _collect(errors: dict[str, str], name: str, check: Any) -> None:
+def _collect(errors: dict[str, str | DomainError], name: str, check: Any) -> None:
     try:
         check()
     except DomainError as exc:
-        errors.setdefault(_api_field(exc.field or name), exc.message)
+        errors.setdefault(_api_field(exc.field or name), exc)
 
 
 def _api_field(field: str | None) -> str:
     return API_FIELD.get(field or "", field or "body")
 
 
-def _stalls(session: Session, market: Market, codes: list[str], errors: dict[str, str]) -> list[Stall]:
+def _stalls(session: Session, market: Market, codes: list[str], errors: dict[str, str | DomainError]) -> list[Stall]:
     """The market's stalls by code, by the one stall-code rule; an unknown code is refused, never created here."""
     try:
         cleaned = [stallcodes.clean_stall_code(c, field="stalls") for c in codes]
     except DomainError as exc:
-        errors["stalls"] = exc.message
+        errors["stalls"] = exc
         return []
     if not cleaned:
         return []
     rows = {
         s.code.upper(): s
-        for s in session.exec(select(Stall).where(Stall.market_id == market.id, Stall.code.in_(cleaned)))
+        for s in session.exec(select(Stall).where(Stall.market_id == market.id, col(Stall.code).in_(cleaned)))
     }
     missing = [c for c in cleaned if c.upper() not in rows]
     if missing:
@@ -248,7 +251,7 @@ def _stalls(session: Session, market: Market, codes: list[str], errors: dict[str
     return [rows[c.upper()] for c in dict.fromkeys(cleaned) if c.upper() in rows]
 
 
-def _lost_race(session: Session, planned: hs.Planned) -> dict[str, str]:
+def _lost_race(session: Session, planned: hs.Planned) -> dict[str, str | DomainError]:
     """Another tablet saved first: which of the CCCD, the account, a stall or the new stall's code it took."""
     plan = planned.plan
     try:
@@ -256,11 +259,18 @@ def _lost_race(session: Session, planned: hs.Planned) -> dict[str, str]:
             session, citizen_id=plan.household["citizen_id"], account=plan.account[:2] if plan.account else None
         )
         if planned.adds_stall:
-            stall_service.check_new_code(session, planned.market.id, plan.stall_codes[-1], field="new_stall_code")
+            stall_service.check_new_code(
+                session, market_id_of(planned.market), plan.stall_codes[-1], field="new_stall_code"
+            )
     except DomainError as exc:
-        return {_api_field(exc.field): exc.message}
+        return {_api_field(exc.field): exc}
     taken = [code for sid, code, _ in planned.stalls.values() if _holder(session, sid) is not None]
     return {"stalls": f"Sạp {', '.join(taken or plan.stall_codes)} đã có hộ kinh doanh."}
+
+
+def market_id_of(market: Market) -> int:
+    assert market.id is not None, "a market read from the database has its id"
+    return market.id
 
 
 def _holder(session: Session, stall_id: int) -> int | None:

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from merchants import identity
 from merchants import status as st
-from merchants.errors import Duplicate, EditConflict, Forbidden, InvalidField, NotFound
+from merchants.errors import N_, Duplicate, EditConflict, Forbidden, InvalidField, NotFound
 from merchants.limits import max_length
 from merchants.models import BankAccount, Household, Market, Stall, utcnow
 from merchants.scope import Viewer, market_column_visible
@@ -20,6 +20,12 @@ from merchants.services.audit import changed, move_status, record
 from merchants.services.issuing import issue_qr, verified_qr
 from merchants.services.registration import search_text_for
 from qr import get_bank
+
+# The refusals every door (form, import, API) gives for what another household holds, in one place.
+STALL_TAKEN = N_("Sạp %(code)s đã có hộ kinh doanh.")
+STALL_CLOSED = N_("Sạp %(code)s đã đóng; hãy chọn sạp khác.")
+CITIZEN_ID_TAKEN = N_("Số CCCD này đã được đăng ký cho một hộ khác.")
+ACCOUNT_TAKEN = N_("Tài khoản ngân hàng này đã gắn với một hộ khác.")
 
 
 @dataclass(frozen=True)
@@ -70,10 +76,10 @@ def clean_household(data: HouseholdInput) -> dict[str, str | None]:
     if not owner:
         raise InvalidField("owner_name", "Họ tên chủ hộ không được để trống.")
     if len(owner) > (limit := max_length(Household, "owner_name")):
-        raise InvalidField("owner_name", f"Họ tên chủ hộ dài quá {limit} ký tự.")
+        raise InvalidField("owner_name", "Họ tên chủ hộ dài quá %(limit)s ký tự.", limit=limit)
     goods = identity.clean_name(data.goods)
     if len(goods) > (limit := max_length(Household, "goods")):
-        raise InvalidField("goods", f"Mặt hàng dài quá {limit} ký tự.")  # refused, never silently cut
+        raise InvalidField("goods", "Mặt hàng dài quá %(limit)s ký tự.", limit=limit)  # refused, never silently cut
     return {
         "owner_name": owner,
         "phone": identity.normalise_phone(data.phone) if data.phone.strip() else None,
@@ -96,7 +102,7 @@ def _check_citizen_id_free(session: Session, citizen_id: str | None, own_id: int
         return
     other = session.exec(select(Household.id).where(Household.citizen_id == citizen_id)).first()
     if other is not None and other != own_id:
-        raise Duplicate("citizen_id", "Số CCCD này đã được đăng ký cho một hộ khác.", existing_id=other)
+        raise Duplicate("citizen_id", CITIZEN_ID_TAKEN, existing_id=other)
 
 
 def _check_account_free(session: Session, bin: str, number: str, own_id: int | None = None) -> None:
@@ -106,7 +112,7 @@ def _check_account_free(session: Session, bin: str, number: str, own_id: int | N
         )
     ).first()
     if other is not None and other != own_id:
-        raise Duplicate("account_number", "Tài khoản ngân hàng này đã gắn với một hộ khác.", existing_id=other)
+        raise Duplicate("account_number", ACCOUNT_TAKEN, existing_id=other)
 
 
 def explain_integrity_error(
@@ -156,7 +162,7 @@ def _open_market(session: Session, actor: Viewer, market_id: int) -> Market:
     if market is None:
         raise NotFound("Không tìm thấy chợ.")
     if market.closed_at is not None:
-        raise InvalidField("market", f"Chợ {market.name} đã đóng; không nhận đăng ký hộ mới.")
+        raise InvalidField("market", "Chợ %(name)s đã đóng; không nhận đăng ký hộ mới.", name=market.name)
     return market
 
 
@@ -178,9 +184,9 @@ def plan_registration(
         raise InvalidField("stalls", "Hãy chọn ít nhất một sạp của chợ này.")
     for stall in stalls:
         if stall.household_id is not None:
-            raise Duplicate("stalls", f"Sạp {stall.code} đã có hộ kinh doanh.", existing_id=stall.household_id)
+            raise Duplicate("stalls", STALL_TAKEN, existing_id=stall.household_id, code=stall.code)
         if stall.closed_at is not None:
-            raise InvalidField("stalls", f"Sạp {stall.code} đã đóng; hãy chọn sạp khác.")
+            raise InvalidField("stalls", STALL_CLOSED, code=stall.code)
     codes, zone = [s.code for s in stalls], ""
     if new_stall:
         codes.append(stall_service.check_new_code(session, market.id, new_stall.code, field="new_stall_code"))
@@ -220,7 +226,7 @@ def register_planned(
         session.rollback()
         holder = session.exec(select(Stall.household_id).where(Stall.id == exc.stall_id)).one()
         code = next(c for sid, c, _ in planned.stalls.values() if sid == exc.stall_id)
-        raise Duplicate("stalls", f"Sạp {code} đã có hộ kinh doanh.", existing_id=holder or 0) from None
+        raise Duplicate("stalls", STALL_TAKEN, existing_id=holder or 0, code=code) from None
     except IntegrityError:
         explain_integrity_error(
             session, citizen_id=plan.household["citizen_id"], account=plan.account[:2] if plan.account else None

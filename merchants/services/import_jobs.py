@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from merchants.db import session_scope
 from merchants.errors import DomainError, NotFound
@@ -56,15 +56,17 @@ def start(
     inline_rows: int = INLINE_ROWS,
 ) -> Started:
     """Import a list of up to ``inline_rows`` rows now, or queue a longer one; the caller enqueues ``job_id``."""
-    market = importing.open_market(session, actor, market_id)
+    importing.open_market(session, actor, market_id)
+    if actor.user_id is None:
+        raise DomainError("Chỉ người dùng đã đăng nhập mới nhập được tệp dài qua tiến trình nền.")
     table = read_table(data, sheet=sheet)
     if len(table.rows) <= inline_rows:
         report = importing.import_table(
-            session, actor, market.id, table, filename=filename, dry_run=dry_run, all_or_nothing=all_or_nothing
+            session, actor, market_id, table, filename=filename, dry_run=dry_run, all_or_nothing=all_or_nothing
         )
         return Started(report=report)
     job = ImportJob(
-        market_id=market.id,
+        market_id=market_id,
         created_by_id=actor.user_id,
         filename=filename[:200],
         sheet=sheet,
@@ -81,7 +83,9 @@ def start(
 def get_job(session: Session, actor: Viewer, market_id: int, job_id: int) -> ImportJob:
     """A job of this market that the actor may follow: their own, or any in the market for an administrator."""
     get_market(session, actor, market_id)  # outside the actor's areas: the market's own NotFound
-    job = session.exec(select(ImportJob).where(ImportJob.id == job_id, ImportJob.market_id == market_id)).first()
+    job = session.exec(
+        select(ImportJob).where(col(ImportJob.id) == job_id, col(ImportJob.market_id) == market_id)
+    ).first()
     if job is None or (job.created_by_id != actor.user_id and not actor.can("users")):
         raise NotFound("Không tìm thấy lượt nhập này.")
     return job
@@ -93,7 +97,9 @@ def report_of(job: ImportJob) -> ImportReport | None:
         return None
     data = json.loads(job.report)
     data["skipped"] = tuple(SkippedRow(**r) for r in data["skipped"])
-    data["refused"] = tuple(RowProblem(**r) for r in data["refused"])
+    data["refused"] = tuple(
+        RowProblem(**{**r, "params": tuple((k, v) for k, v in r["params"])}) for r in data["refused"]
+    )
     data["ignored_columns"] = tuple(data["ignored_columns"])
     data["sheets"] = tuple(data["sheets"])
     return ImportReport(**data)
@@ -134,7 +140,7 @@ def _claim(engine: Engine, job_id: int) -> bool:
     with session_scope(engine) as session:
         moved = session.exec(
             update(ImportJob)
-            .where(ImportJob.id == job_id, ImportJob.status == QUEUED)
+            .where(col(ImportJob.id) == job_id, col(ImportJob.status) == QUEUED)
             .values(status=RUNNING, attempts=ImportJob.attempts + 1, heartbeat_at=utcnow(), stage="")
         ).rowcount
         session.commit()
@@ -148,7 +154,7 @@ def _progress(session: Session, job_id: int) -> importing.Progress:
     def report(stage: str, done: int, total: int) -> None:
         session.exec(
             update(ImportJob)
-            .where(ImportJob.id == job_id)
+            .where(col(ImportJob.id) == job_id)
             .values(stage=stage, done=done, total=total, heartbeat_at=utcnow())
         )
         if stage != importing.STORING:
@@ -160,7 +166,7 @@ def _progress(session: Session, job_id: int) -> importing.Progress:
 def _finish(session: Session, job_id: int, status: str, *, report: str = "", error: str | None = None) -> None:
     session.exec(
         update(ImportJob)
-        .where(ImportJob.id == job_id)
+        .where(col(ImportJob.id) == job_id)
         .values(status=status, report=report, error=error, data=b"", finished_at=utcnow(), heartbeat_at=utcnow())
     )
     session.commit()
@@ -170,6 +176,11 @@ def _fail(engine: Engine, job_id: int, reason: str) -> None:
     with session_scope(engine) as session:
         session.rollback()
         _finish(session, job_id, FAILED, error=reason[:300])
+
+
+def job_id_of(job: ImportJob) -> int:
+    assert job.id is not None, "a job read from the database has its id"
+    return job.id
 
 
 def reap(
@@ -188,7 +199,7 @@ def reap(
     with session_scope(engine) as session:
         silent = session.exec(
             select(ImportJob).where(
-                ImportJob.status.in_((QUEUED, RUNNING)),
+                col(ImportJob.status).in_((QUEUED, RUNNING)),
                 func.coalesce(ImportJob.heartbeat_at, ImportJob.created_at) < since,
             )
         ).all()
@@ -196,15 +207,15 @@ def reap(
             if job.status == RUNNING and job.attempts >= max_attempts:
                 _finish(
                     session,
-                    job.id,
+                    job_id_of(job),
                     FAILED,
                     error=f"Tiến trình nền dừng giữa chừng {job.attempts} lần khi nhập tệp này; "
                     "các dòng đã lưu vẫn còn. Hãy nhập lại tệp hoặc báo quản trị hệ thống.",
                 )
                 continue
-            session.exec(update(ImportJob).where(ImportJob.id == job.id).values(status=QUEUED, heartbeat_at=now))
+            session.exec(update(ImportJob).where(col(ImportJob.id) == job.id).values(status=QUEUED, heartbeat_at=now))
             session.commit()
-            sent.append(job.id)
+            sent.append(job_id_of(job))
     for job_id in sent:
         enqueue(job_id)
     return sent

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from merchants.errors import DomainError
 from merchants.services.registration import RegistrationPlan as Plan
@@ -19,11 +20,32 @@ _COLUMN_OF = {"bin": "bank", "stalls": "stalls", "zone": "zone_area"}
 
 @dataclass(frozen=True)
 class RowProblem:
-    """One refused cell of any import: the row number as the spreadsheet shows it and the column header as written."""
+    """One refused cell of any import: the row number as the spreadsheet shows it and the column header as written.
+
+    ``problem`` is the Vietnamese sentence; ``template`` and ``params`` let a page say it in the user's language.
+    """
 
     row: int
     column: str
     problem: str
+    template: str = field(default="", compare=False)
+    params: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
+
+    @classmethod
+    def of(cls, row: int, column: str, refusal: str | DomainError) -> RowProblem:
+        """A problem from a rule's refusal (its message as data) or from a plain message."""
+        if isinstance(refusal, DomainError):
+            return cls(row, column, refusal.message, refusal.template, tuple(refusal.params.items()))
+        return cls(row, column, refusal)
+
+
+Refusal = tuple[str, "str | DomainError"]  # (field, what the rule said) while a row is being checked
+
+
+def problems_of(row: int, column: Callable[[str], str], refusals: list[Refusal]) -> list[RowProblem]:
+    """A row's refusals as problems, each (field, sentence) once, in the order the rules found them."""
+    seen = {(f, str(m) if not isinstance(m, DomainError) else m.message): (f, m) for f, m in refusals}
+    return [RowProblem.of(row, column(f), m) for f, m in seen.values()]
 
 
 @dataclass(frozen=True)

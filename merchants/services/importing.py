@@ -17,6 +17,7 @@ from merchants import identity, stallcodes
 from merchants.errors import DomainError, InvalidField
 from merchants.models import BankAccount, Household, Market, Stall
 from merchants.scope import Viewer
+from merchants.services import households as hs
 from merchants.services.households import (
     AccountInput,
     HouseholdInput,
@@ -32,9 +33,11 @@ from merchants.services.import_types import (
     ImportReport,
     Known,
     Plan,
+    Refusal,
     RowProblem,
     SkippedRow,
     chunks,
+    problems_of,
 )
 from merchants.services.issuing import verified_qr
 from merchants.services.registry_queries import get_market
@@ -79,7 +82,7 @@ def open_market(session: Session, actor: Viewer, market_id: int) -> Market:
     require(actor, "register")
     market = get_market(session, actor, market_id).market
     if market.closed_at is not None:
-        raise InvalidField("market", f"Chợ {market.name} đã đóng; không nhận đăng ký hộ mới.")
+        raise InvalidField("market", "Chợ %(name)s đã đóng; không nhận đăng ký hộ mới.", name=market.name)
     return market
 
 
@@ -193,16 +196,16 @@ def _account_like(text: str) -> bool:
     return True
 
 
-def _attempt(errors: list[tuple[str, str]], name: str, fn: Callable[[], object]) -> object:
+def _attempt(errors: list[Refusal], name: str, fn: Callable[[], object]) -> object:
     """Run one rule; on refusal remember (field, message) and carry on, so a row lists all its problems."""
     try:
         return fn()
     except InvalidField as exc:
-        errors.append((exc.field or name, exc.message))
+        errors.append((exc.field or name, exc))
         return None
 
 
-def _clean_row(row: Row) -> tuple[Plan | None, list[tuple[str, str]]]:
+def _clean_row(row: Row) -> tuple[Plan | None, list[Refusal]]:
     """The row's values through the form's rules: a plan when all pass, else every (field, message)."""
     v, errors = row.values, []
     if row.dates:
@@ -255,12 +258,12 @@ def _clean_row(row: Row) -> tuple[Plan | None, list[tuple[str, str]]]:
     return Plan(row.number, fields, codes, zone, cleaned), []
 
 
-def _stall_codes(text: str, errors: list[tuple[str, str]]) -> list[str]:
+def _stall_codes(text: str, errors: list[Refusal]) -> list[str]:
     """The row's stall codes by the one stall-code rule (``stallcodes``): cleaned, upper-cased, duplicates folded."""
     try:
         codes = stallcodes.split_codes(text, field="stalls")
     except InvalidField as exc:
-        errors.append((exc.field or "stalls", exc.message))
+        errors.append((exc.field or "stalls", exc))
         return []
     if not codes:
         errors.append(("stalls", "Số sạp không được để trống."))
@@ -275,7 +278,7 @@ def _codes_as_far_as_valid(text: str) -> list[str]:
         return []
 
 
-def _zone(values: dict[str, str], errors: list[tuple[str, str]]) -> str:
+def _zone(values: dict[str, str], errors: list[Refusal]) -> str:
     """Khu and Dãy as one stall zone: 'Khu A, Dãy 3' when both columns are given, else the one given."""
     area, line = identity.clean_name(values.get("zone_area", "")), identity.clean_name(values.get("zone_row", ""))
     if area and line:
@@ -283,11 +286,13 @@ def _zone(values: dict[str, str], errors: list[tuple[str, str]]) -> str:
         line = line if identity.search_key(line).startswith("day") else f"Dãy {line}"
     zone = ", ".join(p for p in (area, line) if p)
     if len(zone) > ZONE_MAX:
-        errors.append(("zone", f"Khu/Dãy '{zone}' dài quá {ZONE_MAX} ký tự."))
+        errors.append(
+            ("zone", InvalidField("zone", "Khu/Dãy '%(zone)s' dài quá %(limit)s ký tự.", zone=zone, limit=ZONE_MAX))
+        )
     return zone
 
 
-def _account_parts(row: Row, owner: object, errors: list[tuple[str, str]]) -> AccountInput | None:
+def _account_parts(row: Row, owner: object, errors: list[Refusal]) -> AccountInput | None:
     bank_text, number = row.values.get("bank", ""), row.values.get("account_number", "")
     alias = identity.search_key(row.values.get("account_alias", "")) in YES
     if not bank_text and not number:
@@ -323,12 +328,12 @@ def _check_row(check: Check, row: Row) -> None:
             return
         errors += _taken(check.known, plan)
     if errors:
-        check.problems += [RowProblem(row.number, check.column(f), m) for f, m in dict.fromkeys(errors)]
+        check.problems += problems_of(row.number, check.column, errors)
     elif plan is not None:
         check.plans.append(plan)
 
 
-def _duplicates_in_file(check: Check, row: Row, plan: Plan | None) -> list[tuple[str, str]]:
+def _duplicates_in_file(check: Check, row: Row, plan: Plan | None) -> list[Refusal]:
     """Compare with earlier rows of the same file; the first row that named a stall, CCCD or account keeps it."""
     v = row.values
     keys: list[tuple[str, tuple[str, str], str]] = []
@@ -343,7 +348,9 @@ def _duplicates_in_file(check: Check, row: Row, plan: Plan | None) -> list[tuple
     for name, key, label in keys:
         first = check.first_seen.setdefault(key, row.number)
         if first != row.number:
-            errors.append((name, f"{label} trùng với dòng {first} của tệp."))
+            errors.append(
+                (name, InvalidField(name, "%(label)s trùng với dòng %(first)s của tệp.", label=label, first=first))
+            )
     return errors
 
 
@@ -365,20 +372,22 @@ def _already_registered(known: Known, plan: Plan) -> SkippedRow | None:
     return SkippedRow(plan.row, hid, f"Đã đăng ký: {owner}, sạp {', '.join(known.stalls[c][1] for c in codes)}.")
 
 
-def _taken(known: Known, plan: Plan) -> list[tuple[str, str]]:
-    """Stalls, CCCD or account already belonging to another household (the service's own messages)."""
-    errors = [
-        ("stalls", f"Sạp {known.stalls[c.upper()][1]} đã có hộ kinh doanh.")
+def _taken(known: Known, plan: Plan) -> list[Refusal]:
+    """Stalls, CCCD or account already belonging to another household (the form's own refusals)."""
+    errors: list[Refusal] = [
+        ("stalls", InvalidField("stalls", hs.STALL_TAKEN, code=known.stalls[c.upper()][1]))
         for c in plan.stall_codes
         if c.upper() in known.stalls and known.stalls[c.upper()][2] is not None
     ]
     errors += [
-        ("stalls", f"Sạp {c} đã đóng; hãy chọn sạp khác.") for c in plan.stall_codes if c.upper() in known.closed_stalls
+        ("stalls", InvalidField("stalls", hs.STALL_CLOSED, code=c))
+        for c in plan.stall_codes
+        if c.upper() in known.closed_stalls
     ]
     if plan.household["citizen_id"] in known.citizen_ids:
-        errors.append(("citizen_id", "Số CCCD này đã được đăng ký cho một hộ khác."))
+        errors.append(("citizen_id", InvalidField("citizen_id", hs.CITIZEN_ID_TAKEN)))
     if plan.account and plan.account[:2] in known.accounts:
-        errors.append(("account_number", "Tài khoản ngân hàng này đã gắn với một hộ khác."))
+        errors.append(("account_number", InvalidField("account_number", hs.ACCOUNT_TAKEN)))
     return errors
 
 
@@ -398,7 +407,7 @@ def _verify_payloads(check: Check, progress: Progress | None = None) -> None:
         try:
             verified = verified_qr(*plan.account[:2])
         except DomainError as exc:
-            check.problems.append(RowProblem(plan.row, check.column(exc.field or "account_number"), exc.message))
+            check.problems.append(RowProblem.of(plan.row, check.column(exc.field or "account_number"), exc))
             failed.add(plan.row)
         else:
             plan.payload, plan.modules = verified.payload, verified.modules

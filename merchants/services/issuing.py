@@ -34,7 +34,7 @@ def verified_qr(bin: str, account_number: str) -> VerifiedQR:
         payload = build_payload(bin=bin, account=account_number)
     except VietQRError as exc:
         field = "bin" if getattr(exc, "field", "") == "bin" else "account_number"
-        raise InvalidField(field, f"Không tạo được mã VietQR: {exc}") from exc
+        raise InvalidField(field, "Không tạo được mã VietQR: %(error)s", error=str(exc)) from exc
     decoded = decode_image(qr_image(payload, scale=2))
     if decoded != [payload]:
         # What was read back stays out of the message: it is a Python list, and it holds an account number.

@@ -21,7 +21,7 @@ from merchants.scope import Viewer
 from merchants.services import audit
 from merchants.services import setup_markets as sm
 from merchants.services import stalls as stall_service
-from merchants.services.import_types import RowProblem, chunks
+from merchants.services.import_types import RowProblem, chunks, problems_of
 from merchants.services.registry_queries import MarketInfo
 from merchants.spreadsheet import Row, SpreadsheetError, Table, TableSchema, read_table
 
@@ -148,7 +148,7 @@ def import_markets(
         if code and first_seen.setdefault(code, row.number) != row.number:
             errors.append(("code", f"Mã chợ '{code}' trùng với dòng {first_seen[code]} của tệp."))
         if errors:
-            report.refused += [RowProblem(row.number, _column(table, f), m) for f, m in dict.fromkeys(errors)]
+            report.refused += problems_of(row.number, lambda f: _column(table, f), errors)
             continue
         market = known.markets.get(code)
         changes = audit.changed(known.snapshot(market), sm.snapshot(fields, commune.code)) if market else None
@@ -256,7 +256,7 @@ def _attempt(errors: list[tuple[str, str]], fn: Callable[..., Any], *args: Any, 
     try:
         return fn(*args, **kwargs)
     except InvalidField as exc:
-        errors.append((exc.field or "", exc.message))
+        errors.append((exc.field or "", exc))
         return None
 
 
@@ -341,11 +341,11 @@ def import_stalls(
         try:
             codes = stall_service.parse_codes(row.values.get("codes", ""), field="codes")
         except InvalidField as exc:
-            errors.append(("codes", exc.message))
+            errors.append(("codes", exc))
         try:
             zone = stall_service.clean_zone(row.values.get("zone", ""))
         except InvalidField as exc:
-            errors.append(("zone", exc.message))
+            errors.append(("zone", exc))
         if info is not None and codes:
             known = have.setdefault(info.market.id, stall_service.existing_codes(session, info.market.id))
             errors += [
@@ -354,7 +354,7 @@ def import_stalls(
                 if (info.market.id, c) in seen
             ][:5]
         if errors or info is None:
-            report.refused += [RowProblem(row.number, _column(table, f), m) for f, m in dict.fromkeys(errors)]
+            report.refused += problems_of(row.number, lambda f: _column(table, f), errors)
             continue
         seen.update({(info.market.id, c): row.number for c in codes})
         new = [c for c in codes if c not in known]

@@ -74,7 +74,7 @@ def printable_items(
         live = select(Placard.stall_id).where(Placard.revoked_at.is_(None))
         stmt = stmt.where(~Stall.id.in_(live))
     elif selection != "all":
-        raise InvalidField("selection", f"Lựa chọn in '{selection}' không tồn tại.")
+        raise InvalidField("selection", "Lựa chọn in '%(selection)s' không tồn tại.", selection=selection)
     return [PrintItem(*row) for row in session.exec(stmt)]
 
 
@@ -112,7 +112,9 @@ def record_prints(
     if not actor.can("print"):
         raise Forbidden("Vai trò của bạn không được in bảng QR.")
     if serials is not None and len(serials) != len(items):
-        raise InvalidField("serials", f"Cần {len(items)} số phiếu, nhận {len(serials)}.")
+        raise InvalidField(
+            "serials", "Cần %(n_items)s số phiếu, nhận %(n_serials)s.", n_items=len(items), n_serials=len(serials)
+        )
     out = []
     now = utcnow()
     stall_ids = [i.stall.id for i in items]
@@ -149,7 +151,7 @@ def single_placard_pdf(session: Session, actor: Viewer, household_id: int, *, la
     from printouts import LAYOUTS, render_placards
 
     if layout not in LAYOUTS:
-        raise InvalidField("layout", f"Khổ in '{layout}' không có.")
+        raise InvalidField("layout", "Khổ in '%(layout)s' không có.", layout=layout)
     h = get_household(session, actor, household_id)
     market = get_market(session, actor, h.market_id).market
     items = [i for i in printable_items(session, actor, h.market_id) if i.household.id == h.id]

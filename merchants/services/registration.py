@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from merchants import identity
 from merchants import status as st
@@ -129,7 +129,7 @@ def write_registrations(
             stalls=p.stall_codes,
             citizen_id=identity.mask_tail(p.household["citizen_id"]),
             source=source,
-            **({"row": p.row} if source == IMPORT else {}),
+            **_row_of(p, source),
         )
         for p, hid in zip(plans, home_ids, strict=True)
     ]
@@ -198,6 +198,11 @@ def write_registrations(
     return home_ids
 
 
+def _row_of(plan: RegistrationPlan, source: str) -> dict[str, Any]:
+    """An import's household.create row also says which row of the file it came from."""
+    return {"row": plan.row} if source == IMPORT else {}
+
+
 def search_text_for(h: Any, account_number: str | None) -> str:
     """The accent-free text that search-as-you-type matches: name, goods, phone, CCCD, account."""
     phone_local = identity.format_phone(h.phone).replace(" ", "")
@@ -250,7 +255,8 @@ def _attach_stalls(
     session: Session, market_id: int, plans: list[RegistrationPlan], home_ids: list[int], stalls: StallMap
 ) -> list[str]:
     """New stalls are created at their household; existing ones are claimed only if still free. The new codes."""
-    claims, new = [], []
+    claims: list[dict[str, int]] = []
+    new: list[dict[str, Any]] = []
     for plan, hid in zip(plans, home_ids, strict=True):
         for code in plan.stall_codes:
             if code.upper() in stalls:
@@ -259,7 +265,7 @@ def _attach_stalls(
                 new.append({"market_id": market_id, "code": code, "zone": plan.zone, "household_id": hid})
     _insert(session, Stall, new)
     if claims:
-        table = Stall.__table__
+        table = Stall.__table__  # type: ignore[attr-defined]
         session.exec(  # type: ignore[call-overload]
             update(table)
             .where(table.c.id == bindparam("sid"), table.c.household_id.is_(None))
@@ -270,7 +276,7 @@ def _attach_stalls(
         ids = list(wanted)
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
-            for sid, hid in session.exec(select(Stall.id, Stall.household_id).where(Stall.id.in_(part))):  # type: ignore[union-attr]
-                if wanted[sid] != hid:
+            for sid, holder in session.exec(select(col(Stall.id), Stall.household_id).where(col(Stall.id).in_(part))):
+                if sid is not None and wanted[sid] != holder:
                     raise StallTaken(sid)
     return [row["code"] for row in new]

@@ -62,7 +62,7 @@ def get_market(session: Session, viewer: Viewer, market_id: int) -> MarketInfo:
 def get_market_by_code(session: Session, viewer: Viewer, code: str) -> MarketInfo:
     market_id = session.exec(select(Market.id).where(Market.code == code)).first()
     if market_id is None:
-        raise NotFound(f"Không có chợ mã '{code}'.")
+        raise NotFound("Không có chợ mã '%(code)s'.", code=code)
     return get_market(session, viewer, market_id)
 
 
@@ -172,7 +172,7 @@ def stall_by_code(session: Session, viewer: Viewer, market_id: int, code: str) -
     get_market(session, viewer, market_id)
     stall = session.exec(select(Stall).where(Stall.market_id == market_id, Stall.code == code)).first()
     if stall is None:
-        raise NotFound(f"Không có sạp '{code}' trong chợ này.")
+        raise NotFound("Không có sạp '%(code)s' trong chợ này.", code=code)
     return stall
 
 

@@ -69,7 +69,7 @@ def update_settings(
     if not name:
         raise InvalidField("name", "Tên chương trình không được để trống.")
     if len(name) > NAME_MAX:
-        raise InvalidField("name", f"Tên chương trình dài quá {NAME_MAX} ký tự.")
+        raise InvalidField("name", "Tên chương trình dài quá %(NAME_MAX)s ký tự.", NAME_MAX=NAME_MAX)
     target_percent = check_target_percent(target_percent)
     before = get_settings(session, defaults)
     if before.version != expected_version:

@@ -80,7 +80,7 @@ def get_managed_market(session: Session, actor: Viewer, market_id: int) -> Marke
 def managed_market_by_code(session: Session, actor: Viewer, code: str) -> MarketInfo:
     market_id = session.exec(select(Market.id).where(Market.code == (code or "").strip().upper())).first()
     if market_id is None:
-        raise NotFound(f"Không có chợ mã '{code}'.")
+        raise NotFound("Không có chợ mã '%(code)s'.", code=code)
     return get_managed_market(session, actor, market_id)
 
 
@@ -89,18 +89,18 @@ def clean_market_code(text: str, *, field: str = "code") -> str:
     if not code:
         raise InvalidField(field, "Mã chợ không được để trống.")
     if len(code) > CODE_MAX:
-        raise InvalidField(field, f"Mã chợ '{code}' dài quá {CODE_MAX} ký tự.")
+        raise InvalidField(field, "Mã chợ '%(code)s' dài quá %(CODE_MAX)s ký tự.", code=code, CODE_MAX=CODE_MAX)
     if not _CODE.fullmatch(code):
-        raise InvalidField(field, f"Mã chợ '{code}' chỉ được gồm chữ A–Z không dấu, số 0–9, dấu - và _.")
+        raise InvalidField(field, "Mã chợ '%(code)s' chỉ được gồm chữ A–Z không dấu, số 0–9, dấu - và _.", code=code)
     return code
 
 
 def clean_text(text: str, *, field: str, label: str, limit: int, required: bool) -> str:
     value = identity.clean_name(text)
     if required and not value:
-        raise InvalidField(field, f"{label} không được để trống.")
+        raise InvalidField(field, "%(label)s không được để trống.", label=label)
     if len(value) > limit:
-        raise InvalidField(field, f"{label} dài quá {limit} ký tự.")
+        raise InvalidField(field, "%(label)s dài quá %(limit)s ký tự.", label=label, limit=limit)
     return value
 
 
@@ -114,11 +114,11 @@ def parse_target_percent(value: int | str | None, *, field: str = "target_percen
     try:
         number = float(text)
     except ValueError:
-        raise InvalidField(field, f"Mục tiêu '{value}' phải là một số phần trăm từ 1 đến 100.") from None
+        raise InvalidField(field, "Mục tiêu '%(value)s' phải là một số phần trăm từ 1 đến 100.", value=value) from None
     if 0 < number <= 1 and "." in text:
         number *= 100  # a cell formatted as percent holds 0.95 for 95 %
     if abs(number - round(number)) > 1e-6:
-        raise InvalidField(field, f"Mục tiêu '{value}' phải là số nguyên phần trăm.")
+        raise InvalidField(field, "Mục tiêu '%(value)s' phải là số nguyên phần trăm.", value=value)
     return check_target_percent(round(number), field=field)
 
 
@@ -134,7 +134,9 @@ def parse_target_date(value: date | str | None, *, field: str = "target_date") -
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise InvalidField(field, f"Hạn '{text}' không phải ngày hợp lệ; hãy ghi dạng ngày/tháng/năm, ví dụ 31/12/2026.")
+    raise InvalidField(
+        field, "Hạn '%(text)s' không phải ngày hợp lệ; hãy ghi dạng ngày/tháng/năm, ví dụ 31/12/2026.", text=text
+    )
 
 
 def parse_flag(value: bool | str, *, field: str = "is_demo") -> bool:
@@ -144,7 +146,9 @@ def parse_flag(value: bool | str, *, field: str = "is_demo") -> bool:
     key = identity.search_key(value.strip())
     if key in _TRUE or key in _FALSE:
         return key in _TRUE
-    raise InvalidField(field, f"Giá trị '{value}' không rõ; hãy ghi 'x' hoặc 'có' cho chợ mẫu, để trống nếu không.")
+    raise InvalidField(
+        field, "Giá trị '%(value)s' không rõ; hãy ghi 'x' hoặc 'có' cho chợ mẫu, để trống nếu không.", value=value
+    )
 
 
 def check_commune(
@@ -155,13 +159,18 @@ def check_commune(
     if not (code or "").strip():
         raise InvalidField(field, "Hãy chọn xã/phường trong danh sách địa bàn chính thức.")
     if commune is None:
-        raise InvalidField(field, f"Không có xã/phường mã '{code}' trong danh sách địa bàn.")
+        raise InvalidField(field, "Không có xã/phường mã '%(code)s' trong danh sách địa bàn.", code=code)
     if commune.closed_at is not None and commune.id != current_id:
         raise InvalidField(
-            field, f"Xã/phường mã '{code}' ({commune.name}) đã không còn trong danh sách địa bàn hiện hành."
+            field,
+            "Xã/phường mã '%(code)s' (%(name)s) đã không còn trong danh sách địa bàn hiện hành.",
+            code=code,
+            name=commune.name,
         )
     if not actor.serves_province(commune.province_id):
-        raise InvalidField(field, f"Xã/phường {commune.name} ({code}) không thuộc tỉnh bạn phụ trách.")
+        raise InvalidField(
+            field, "Xã/phường %(name)s (%(code)s) không thuộc tỉnh bạn phụ trách.", name=commune.name, code=code
+        )
     return commune
 
 
@@ -220,7 +229,7 @@ def market_snapshot(market: Market, commune_code: str) -> dict[str, Any]:
 def check_code_free(session: Session, code: str, own_id: int | None = None) -> None:
     other = session.exec(select(Market.id).where(Market.code == code)).first()
     if other is not None and other != own_id:
-        raise Duplicate("code", f"Mã chợ '{code}' đã được dùng cho một chợ khác.", existing_id=other)
+        raise Duplicate("code", "Mã chợ '%(code)s' đã được dùng cho một chợ khác.", existing_id=other, code=code)
 
 
 def create_market(session: Session, actor: Viewer, data: MarketInput, *, source_ip: str | None = None) -> Market:

@@ -39,7 +39,7 @@ def clean_zone(text: str, *, field: str = "zone") -> str:
     """A zone (khu / dãy) as stored: whitespace collapsed, at most the model's length; empty means none."""
     zone = identity.clean_name(text)
     if len(zone) > ZONE_MAX:
-        raise InvalidField(field, f"Tên khu '{zone}' dài quá {ZONE_MAX} ký tự.")
+        raise InvalidField(field, "Tên khu '%(zone)s' dài quá %(ZONE_MAX)s ký tự.", zone=zone, ZONE_MAX=ZONE_MAX)
     return zone
 
 
@@ -52,7 +52,12 @@ def parse_codes(text: str, *, field: str = "codes") -> list[str]:
     if not codes:
         raise InvalidField(field, "Mã sạp không được để trống.")
     if len(codes) > stallcodes.MAX_RANGE:
-        raise InvalidField(field, f"Tối đa {stallcodes.MAX_RANGE} sạp một lần (đang có {len(codes)}).")
+        raise InvalidField(
+            field,
+            "Tối đa %(MAX_RANGE)s sạp một lần (đang có %(n_codes)s).",
+            MAX_RANGE=stallcodes.MAX_RANGE,
+            n_codes=len(codes),
+        )
     return list(codes)
 
 
@@ -73,7 +78,7 @@ def check_new_code(
     code = stallcodes.clean_stall_code(text, field=field)
     other = session.exec(select(Stall.id).where(Stall.market_id == market_id, func.upper(Stall.code) == code)).first()
     if other is not None and other != own_id:
-        raise Duplicate(field, f"Sạp {code} đã có trong danh sách của chợ.", existing_id=other)
+        raise Duplicate(field, "Sạp %(code)s đã có trong danh sách của chợ.", existing_id=other, code=code)
     return code
 
 
@@ -135,7 +140,7 @@ def add_stalls(
     market = get_managed_market(session, actor, market_id).market
     wanted, zone = parse_codes(codes), clean_zone(zone)
     if market.closed_at is not None:
-        raise InvalidField("codes", f"Chợ {market.name} đã đóng; không thêm sạp mới.")
+        raise InvalidField("codes", "Chợ %(name)s đã đóng; không thêm sạp mới.", name=market.name)
     have = existing_codes(session, market_id)
     new = [c for c in wanted if c not in have]
     if new:
@@ -238,7 +243,7 @@ def rename_zone(
     ).rowcount
     if not moved:
         session.rollback()
-        raise InvalidField("zone", f"Chợ không có khu '{zone}'.")
+        raise InvalidField("zone", "Chợ không có khu '%(zone)s'.", zone=zone)
     audit.record(
         session,
         actor,

@@ -94,7 +94,9 @@ def resolve_role(text: str) -> str:
     role = _role_names().get(header_key(text or ""))
     if role is None:
         choices = ", ".join(roles.LABELS_VI[r] for r in roles.ROLES)
-        raise InvalidField("role", f"Vai trò '{text}' không có; hãy ghi một trong: {choices}.")
+        raise InvalidField(
+            "role", "Vai trò '%(text)s' không có; hãy ghi một trong: %(choices)s.", text=text, choices=choices
+        )
     return role
 
 

@@ -61,7 +61,7 @@ class PasswordRefused(InvalidField):
     """A password the rule refuses; ``code`` and ``values`` let each edge say it in the user's language."""
 
     def __init__(self, code: str, message: str, **values: object) -> None:
-        super().__init__("password", message)
+        super().__init__("password", message, **values)
         self.code = code
         self.values = values
 
@@ -87,9 +87,13 @@ def check_password(password: str, *, username: str = "") -> None:
     """The one password rule for forms, links, the CLI and self-service; raises ``PasswordRefused``."""
     password = password or ""
     if len(password) < MIN_PASSWORD:
-        raise PasswordRefused("too_short", f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự.", count=MIN_PASSWORD)
+        raise PasswordRefused(
+            "too_short",
+            "Mật khẩu phải có ít nhất %(count)s ký tự.",
+            count=MIN_PASSWORD,
+        )
     if len(password) > MAX_PASSWORD:
-        raise PasswordRefused("too_long", f"Mật khẩu dài tối đa {MAX_PASSWORD} ký tự.", count=MAX_PASSWORD)
+        raise PasswordRefused("too_long", "Mật khẩu dài tối đa %(count)s ký tự.", count=MAX_PASSWORD)
     if password.lower() in common_passwords():
         raise PasswordRefused("common", "Mật khẩu này quá phổ biến nên rất dễ bị đoán. Hãy chọn mật khẩu khác.")
     if username and password.lower() == username.strip().lower():
@@ -270,7 +274,9 @@ def check_grant(actor: Viewer, role: str, items: tuple[ScopeItem, ...]) -> None:
     outside = next((i for i in items if i.province_id not in actor.province_ids), None)
     if outside is not None:
         where = f"'{outside.code}' ({outside.name})"
-        raise Forbidden(f"Bạn chỉ được giao địa bàn trong tỉnh mình quản lý; {where} nằm ngoài.", field=outside.level)
+        raise Forbidden(
+            "Bạn chỉ được giao địa bàn trong tỉnh mình quản lý; %(where)s nằm ngoài.", field=outside.level, where=where
+        )
 
 
 def _find(session: Session, username: str) -> User | None:
@@ -283,7 +289,7 @@ def _managed(session: Session, actor: Viewer, username: str) -> tuple[User, list
     user = _find(session, username)
     items = scope_items(session, [user.id]).get(user.id, []) if user else []
     if user is None or not manages(actor, items):
-        raise NotFound(f"Không có người dùng '{username}'.")
+        raise NotFound("Không có người dùng '%(username)s'.", username=username)
     return user, items
 
 
@@ -358,7 +364,7 @@ def clean_username(raw: str) -> str:
     if not username:
         raise InvalidField("username", "Hãy nhập tên đăng nhập.")
     if len(username) > USERNAME_MAX:
-        raise InvalidField("username", f"Tên đăng nhập tối đa {USERNAME_MAX} ký tự.")
+        raise InvalidField("username", "Tên đăng nhập tối đa %(USERNAME_MAX)s ký tự.", USERNAME_MAX=USERNAME_MAX)
     if not _USERNAME.fullmatch(username):
         raise InvalidField("username", "Tên đăng nhập chỉ gồm chữ không dấu (a–z), số, dấu chấm và gạch dưới.")
     return username
@@ -367,7 +373,7 @@ def clean_username(raw: str) -> str:
 def clean_full_name(raw: str, username: str) -> str:
     name = " ".join((raw or "").split()) or username
     if len(name) > FULL_NAME_MAX:
-        raise InvalidField("full_name", f"Họ tên tối đa {FULL_NAME_MAX} ký tự.")
+        raise InvalidField("full_name", "Họ tên tối đa %(FULL_NAME_MAX)s ký tự.", FULL_NAME_MAX=FULL_NAME_MAX)
     return name
 
 
@@ -404,7 +410,7 @@ def insert_user(session: Session, actor: Viewer | None, new: NewUser, *, source_
     else:
         check_grant(SYSTEM, new.role, items)
     if _find(session, username) is not None:
-        raise Duplicate("username", f"Tên đăng nhập '{username}' đã có.", existing_id=0)
+        raise Duplicate("username", "Tên đăng nhập '%(username)s' đã có.", existing_id=0, username=username)
     user = User(
         username=username,
         full_name=full_name,
@@ -442,7 +448,7 @@ def _commit_new(session: Session, username: str) -> None:
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise Duplicate("username", f"Tên đăng nhập '{username}' đã có.", existing_id=0) from exc
+        raise Duplicate("username", "Tên đăng nhập '%(username)s' đã có.", existing_id=0, username=username) from exc
 
 
 def create_user(
@@ -690,7 +696,9 @@ def issue_link(
     if not user.active:
         raise InvalidField("user", "Tài khoản đang bị khóa; hãy mở khóa trước khi tạo liên kết đặt mật khẩu.")
     if not 1 <= int(hours) <= MAX_LINK_HOURS:
-        raise InvalidField("hours", f"Thời hạn liên kết phải từ 1 đến {MAX_LINK_HOURS} giờ.")
+        raise InvalidField(
+            "hours", "Thời hạn liên kết phải từ 1 đến %(MAX_LINK_HOURS)s giờ.", MAX_LINK_HOURS=MAX_LINK_HOURS
+        )
     now = _now(now)
     for older in session.exec(
         select(PasswordLink).where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None))
@@ -818,9 +826,11 @@ def create_api_token(
     user, _items = _managed(session, actor, username)
     label = " ".join((label or "").split())
     if not label or len(label) > LABEL_MAX:
-        raise InvalidField("label", f"Hãy ghi mã truy cập dùng để làm gì (tối đa {LABEL_MAX} ký tự).")
+        raise InvalidField(
+            "label", "Hãy ghi mã truy cập dùng để làm gì (tối đa %(LABEL_MAX)s ký tự).", LABEL_MAX=LABEL_MAX
+        )
     if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
-        raise InvalidField("days", f"Số ngày hiệu lực phải từ 1 đến {MAX_TOKEN_DAYS}.")
+        raise InvalidField("days", "Số ngày hiệu lực phải từ 1 đến %(MAX_TOKEN_DAYS)s.", MAX_TOKEN_DAYS=MAX_TOKEN_DAYS)
     if not user.active:
         raise InvalidField("user", "Tài khoản đang bị khóa; không tạo được mã truy cập.")
     now = _now(now)
@@ -900,7 +910,12 @@ def revoke_token(
     user, _items = _managed(session, actor, username)
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
-        raise NotFound(f"Người dùng '{user.username}' không có mã truy cập số {token_id}.", field="token")
+        raise NotFound(
+            "Người dùng '%(username)s' không có mã truy cập số %(token_id)s.",
+            field="token",
+            username=user.username,
+            token_id=token_id,
+        )
     _revoke(session, actor, user, row, _now(now), source_ip)
 
 

@@ -84,11 +84,13 @@ def payload_from_photo(data: bytes) -> str:
     try:
         texts = list(dict.fromkeys(decode_image(data)))
     except VietQRError as exc:
-        raise InvalidField("photo", f"Không đọc được ảnh: {exc}") from exc
+        raise InvalidField("photo", "Không đọc được ảnh: %(exc)s", exc=exc) from exc
     if not texts:
         raise InvalidField("photo", "Không tìm thấy mã QR trong ảnh. Hãy chụp gần hơn, đủ sáng, không lóa.")
     if len(texts) > 1:
-        raise InvalidField("photo", f"Ảnh có {len(texts)} mã QR khác nhau. Hãy chụp riêng bảng của sạp này.")
+        raise InvalidField(
+            "photo", "Ảnh có %(n_texts)s mã QR khác nhau. Hãy chụp riêng bảng của sạp này.", n_texts=len(texts)
+        )
     return texts[0]
 
 
@@ -215,10 +217,12 @@ def _printed_placard(session: Session, ctx: StallContext, serial: str, payload: 
     """The household's placard that carries ``serial`` and prints ``payload``; a wrong serial is refused."""
     placard = session.exec(select(Placard).where(Placard.serial == serial)).first()
     if placard is None:
-        raise InvalidField("serial", f"Không có bảng QR nào số phiếu '{serial}'. Hãy xem lại số phiếu.")
+        raise InvalidField("serial", "Không có bảng QR nào số phiếu '%(serial)s'. Hãy xem lại số phiếu.", serial=serial)
     printed = session.get(IssuedQR, placard.qr_id)
     if placard.household_id != ctx.household.id or printed is None or printed.payload != payload:
-        raise InvalidField("serial", f"Bảng số phiếu '{serial}' không mang mã QR vừa quét. Hãy xem lại số phiếu.")
+        raise InvalidField(
+            "serial", "Bảng số phiếu '%(serial)s' không mang mã QR vừa quét. Hãy xem lại số phiếu.", serial=serial
+        )
     return placard
 
 

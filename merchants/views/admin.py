@@ -57,7 +57,7 @@ def settings():  # noqa: ANN201
             )
         except EditConflict as exc:
             session.rollback()
-            form.form_errors.append(translated(exc.message))
+            form.form_errors.append(translated(exc))
             form.version.data = current.version
             status = 409
         except DomainError as exc:

@@ -220,7 +220,7 @@ def _set_market_closed(market_id: int, closed: bool):  # noqa: ANN202
     except (NotFound, Forbidden):
         raise
     except DomainError as exc:
-        flash(translated(exc.message), "error")
+        flash(translated(exc), "error")
     else:
         flash(
             _("Đã đóng chợ %(name)s. Hộ, sạp và lịch sử vẫn được giữ.", name=market.name)

@@ -195,7 +195,7 @@ def _act(user_id: int, action, done: str) -> Response:  # noqa: ANN001 - a servi
     except DomainError as exc:
         if exc.field is None and isinstance(exc, NotFound | Forbidden):
             raise
-        flash(translated(exc.message), "error")
+        flash(translated(exc), "error")
     else:
         flash(done % {"name": row.username}, "success")
     return redirect(url_for("admin_users.show", user_id=user_id))
@@ -223,7 +223,7 @@ def new_link(user_id: int) -> Response:
     except DomainError as exc:
         if exc.field is None and isinstance(exc, NotFound | Forbidden):
             raise
-        flash(translated(exc.message), "error")
+        flash(translated(exc), "error")
         return redirect(url_for("admin_users.show", user_id=user_id))
     return _no_store(make_response(render_template("admin/users/link.html", created=False, **_handover(link))))
 

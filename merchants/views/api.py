@@ -17,7 +17,7 @@ from wtforms import ValidationError
 from merchants import status as st
 from merchants.coverage import Coverage, Funnel
 from merchants.db import get_session
-from merchants.errors import Forbidden, NotFound
+from merchants.errors import DomainError, Forbidden, NotFound
 from merchants.scope import viewer_for
 from merchants.services import api_queries as aq
 from merchants.services.registry_queries import stall_rows
@@ -36,7 +36,9 @@ class BadRequest(Exception):
     """A query parameter the API cannot use; answered 400 with the parameter named."""
 
 
-def _error(http_status: int, code: str, message: str, fields: dict[str, str] | None = None, **extra: Any) -> Response:
+def _error(
+    http_status: int, code: str, message: str | DomainError, fields: dict[str, Any] | None = None, **extra: Any
+) -> Response:
     """The API's one error shape: ``{"error": {"code", "message", "fields"}}``, messages in the user's language;
     ``extra`` goes beside it (a 409 carries the stored record)."""
     texts = {k: translated(v) for k, v in (fields or {}).items()}

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache, wraps
+from functools import wraps
 from typing import Any
 
 from flask import current_app, g, request
@@ -19,30 +19,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from merchants import roles
 from merchants import status as st
 from merchants.db import get_session
-from merchants.errors import DomainError, Forbidden
+from merchants.errors import N_, DomainError, Forbidden
 from merchants.scope import Viewer, viewer_for
 from merchants.services import audit
 from merchants.services.settings import Defaults
 
 log = logging.getLogger(__name__)
 
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention pybabel extracts by default
-    """Mark a message for the catalog without translating it here."""
-    return message
-
-
-# Rules outside the web layer speak Vietnamese and some put a value in their message. These templates say how
-# such a message is built, so ``translated`` can find the values and put them into the English template.
-PARAMETERISED: tuple[str, ...] = (
-    N_("Số điện thoại '%(value)s' không phải số di động Việt Nam (10 số, bắt đầu 03, 05, 07, 08, 09)."),
-    N_("Số CCCD: mã tỉnh nơi đăng ký khai sinh '%(code)s' không tồn tại."),
-    N_("Số CCCD: chữ số thế kỷ/giới tính '%(digit)s' không hợp lệ (0–3)."),
-    N_("Số CCCD: năm sinh %(year)s nằm trong tương lai."),
-    N_("Sạp %(code)s đã có hộ kinh doanh."),
-    N_("Không tạo được mã VietQR: %(error)s"),
-    N_("Mật khẩu phải có ít nhất %(count)s ký tự."),
-)
 
 ROLE_REFUSED = N_("Vai trò của bạn không được phép thực hiện thao tác này.")
 # Messages the app-wide error handlers pass to error.html, which shows them through ``translated``.
@@ -69,25 +52,18 @@ LABELS: tuple[str, ...] = (
 )
 
 
-@lru_cache(maxsize=1)
-def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
-    out = []
-    for template in PARAMETERISED:
-        parts = re.split(r"%\((\w+)\)s", template)
-        regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
-        out.append((re.compile(regex + r"\Z", re.S), template))
-    return tuple(out)
+def translated(message: str | DomainError | Any, **params: Any) -> str:
+    """A rule's Vietnamese message in the user's language; unchanged when the catalog lacks it.
 
-
-def translated(message: str) -> str:
-    """A rule's Vietnamese message in the user's language; unchanged when the catalog lacks it."""
+    Takes a plain message, or anything that carries its template and parameters (a ``DomainError``, an import's
+    ``RowProblem``): the template is translated and the values put in, never parsed back out of the sentence.
+    """
+    if not isinstance(message, str):
+        params = {**dict(getattr(message, "params", ()) or ()), **params}
+        message = getattr(message, "template", "") or getattr(message, "problem", "") or getattr(message, "message", "")
     if not message:
         return message
-    for pattern, template in _patterns():
-        match = pattern.match(message)
-        if match:
-            return gettext(template, **match.groupdict())
-    return gettext(message)
+    return gettext(message, **params) if params else gettext(message)
 
 
 def status_text(status: str) -> str:
@@ -124,7 +100,7 @@ def requires(capability: str) -> Callable:
 
 def attach_error(form: FlaskForm, exc: DomainError) -> None:
     """Show a domain error under the form field it names, or at the top of the form."""
-    message = translated(exc.message)
+    message = translated(exc)
     field = getattr(form, exc.field, None) if exc.field else None
     if field is not None:
         field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]

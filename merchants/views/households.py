@@ -194,7 +194,7 @@ def placard(household_id: int):  # noqa: ANN201
     except (NotFound, Forbidden):
         raise
     except DomainError as exc:
-        flash(translated(exc.message), "error")
+        flash(translated(exc), "error")
         return redirect(url_for("households.show", household_id=household_id))
     return download(pdf, filename, "application/pdf")
 

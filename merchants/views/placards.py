@@ -153,7 +153,7 @@ def verify_market(market_id: int):  # noqa: ANN201
         try:
             stall = stall_by_code(session, v, market_id, code)
         except DomainError as exc:
-            error = translated(exc.message)
+            error = translated(exc)
         else:
             return redirect(url_for(".verify", market_id=market_id, code=stall.code))
     return render_template(

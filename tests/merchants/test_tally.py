@@ -73,7 +73,7 @@ def test_the_tally_counts_households_written_by_the_bulk_import(session):
         ]
         + [f"Lê Văn {n},C-{i:03d},," for i, n in enumerate(["Giang", "Hải"], start=1)]
     )
-    report = import_households(session, SYSTEM, market_id=market.id, data=rows.encode(), filename="ds.csv", workers=1)
+    report = import_households(session, SYSTEM, market_id=market.id, data=rows.encode(), filename="ds.csv")
     assert report.created == 7, report.refused
     assert _tally(session) == _recount(session) == {(market.id, "qr_issued"): 6, (market.id, "registered"): 2}
 
