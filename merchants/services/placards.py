@@ -6,8 +6,8 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, or_, update
+from sqlmodel import Session, col, select
 
 from merchants import identity
 from merchants import status as st
@@ -47,6 +47,14 @@ def batch_serial(market_code: str, batch_id: int, index: int) -> str:
     return f"{market_code}-{batch_id:04d}-{index:04d}"
 
 
+def needs_print() -> ColumnElement[bool]:
+    """The one definition of "needs a print", for a stall of a household holding a live QR: no placard of it
+    hangs, or the one that hangs shows what has changed since (``Household.needs_reprint``: its account or the
+    stall's code). Printing clears both: the new placard is live and the flag is reset."""
+    live = select(Placard.stall_id).where(col(Placard.revoked_at).is_(None))
+    return or_(col(Stall.id).not_in(live), col(Household.needs_reprint))
+
+
 def printable_items(
     session: Session,
     viewer: Viewer,
@@ -71,8 +79,7 @@ def printable_items(
     elif selection == "picked":
         stmt = stmt.where(Stall.code.in_(stall_codes or []))
     elif selection == "needed":
-        live = select(Placard.stall_id).where(Placard.revoked_at.is_(None))
-        stmt = stmt.where(~Stall.id.in_(live))
+        stmt = stmt.where(needs_print())
     elif selection != "all":
         raise InvalidField("selection", "Lựa chọn in '%(selection)s' không tồn tại.", selection=selection)
     return [PrintItem(*row) for row in session.exec(stmt)]

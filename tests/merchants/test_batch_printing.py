@@ -331,3 +331,21 @@ def test_a_batch_cut_off_by_a_restart_reads_as_failed_and_no_longer_blocks_the_m
     assert bs.state_of(stuck) == "failed" and bs.state_of(stuck, stuck.created_at) == "running"
     job = bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"])
     assert bs.run_batch(app.extensions["choqr.engine"], job).status == "done"
+
+
+def test_a_renamed_stall_needs_a_print_although_its_old_placard_still_hangs(client, session):
+    from merchants.services import stalls as stall_service
+
+    market, households = _market_with_households(session, 2)
+    for h in households:
+        single_placard_pdf(session, SYSTEM, h.id)
+    stall = session.exec(select(Stall).where(Stall.household_id == households[0].id)).one()
+    stall_service.edit_stall(session, SYSTEM, market.id, stall.id, code="A-101", zone=stall.zone)
+    session.commit()
+    counts = bq.printable_counts(session, SYSTEM, market.id)
+    assert counts.needed == 1  # the placard hanging there shows the old code
+    login(client, make_user(session, "print_staff", provinces=["22"]))
+    assert _print(client, market, selection="needed", confirm_replace="y").status_code == 302
+    batch = session.exec(select(PrintBatch)).one()
+    assert [session.get(Stall, p.stall_id).code for p in _placards(session) if p.batch_id == batch.id] == ["A-101"]
+    assert bq.printable_counts(session, SYSTEM, market.id).needed == 0
