@@ -94,6 +94,18 @@ class PaymentWeek(SQLModel, table=True):
     week: date = Field(primary_key=True)
 
 
+class PaymentMarketDay(SQLModel, table=True):
+    """Households of a market whose last credit fell on this (Vietnam) day, moved along with every new last credit:
+    the active households of any area are a sum over its markets' last 30 days, a few hundred thousand small rows
+    for a whole country instead of a join of every receiving household."""
+
+    __tablename__ = "payment_market_day"
+    __table_args__ = (Index("ix_payment_market_day_day", "day", "market_id", "households"),)
+    market_id: int = Field(foreign_key="market.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    households: int = Field(default=0)
+
+
 class PaymentMarketWeek(SQLModel, table=True):
     """Households of a market that received at least once in a week: the trend of a country reads these."""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, Final
 
@@ -29,6 +29,7 @@ from merchants.models import BankAccount, Commune, Household, Market, utcnow
 from merchants.payment_models import (
     HouseholdPayment,
     PaymentEvent,
+    PaymentMarketDay,
     PaymentMarketWeek,
     PaymentSource,
     PaymentSourceScope,
@@ -89,6 +90,7 @@ def _statements(dialect: str) -> dict[str, Any]:
     )
     hp = insert(HouseholdPayment)
     mw = insert(PaymentMarketWeek)
+    md = insert(PaymentMarketDay)
     return {
         "accounts": select(
             BankAccount.account_number,
@@ -115,6 +117,15 @@ def _statements(dialect: str) -> dict[str, Any]:
                 "market_id": hp.excluded.market_id,
             },
         ),
+        # Locks the batch's summary rows (PostgreSQL; SQLite holds its one write lock already) before reading
+        # them, so two calls for one household cannot both move it off the same day.
+        "previous": select(HouseholdPayment.household_id, HouseholdPayment.market_id, HouseholdPayment.last_at)
+        .where(col(HouseholdPayment.household_id).in_(bindparam("households", expanding=True)))
+        .with_for_update(),
+        "market_day": md.on_conflict_do_update(
+            index_elements=["market_id", "day"],
+            set_={"households": PaymentMarketDay.households + md.excluded.households},
+        ),
         "weeks": select(PaymentWeek.household_id, PaymentWeek.week).where(
             col(PaymentWeek.household_id).in_(bindparam("households", expanding=True)),
             col(PaymentWeek.week).in_(bindparam("weeks", expanding=True)),
@@ -125,6 +136,11 @@ def _statements(dialect: str) -> dict[str, Any]:
             set_={"households": PaymentMarketWeek.households + mw.excluded.households},
         ),
     }
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive UTC; PostgreSQL aware times."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _bin_of(bank: str) -> str | None:
@@ -175,6 +191,19 @@ def _tallies(session: Session, rows: list[dict[str, Any]], markets: dict[int, in
         lo_hi = span.setdefault(hid, [at, at])
         lo_hi[0], lo_hi[1] = min(lo_hi[0], at), max(lo_hi[1], at)
         weeks.add((hid, week_of(at)))
+    previous = {h: (m, last) for h, m, last in conn.execute(stmts["previous"], {"households": sorted(span)})}
+    moves: Counter[tuple[int, date]] = Counter()
+    for h, (_lo, hi) in span.items():
+        old = previous.get(h)
+        old_last = _aware(old[1]) if old else None
+        last = max(old_last, hi) if old_last else hi
+        if old is None or (old[0], vn_date(old_last)) != (markets[h], vn_date(last)):
+            if old is not None:
+                moves[(old[0], vn_date(old_last))] -= 1
+            moves[(markets[h], vn_date(last))] += 1
+    moved = [{"market_id": m, "day": d, "households": n} for (m, d), n in sorted(moves.items()) if n]
+    if moved:
+        conn.execute(stmts["market_day"], moved)
     conn.execute(
         stmts["household"],
         [{"household_id": h, "market_id": markets[h], "first_at": lo, "last_at": hi} for h, (lo, hi) in span.items()],

@@ -1,9 +1,10 @@
 """Are the placards taking money? Payment figures per household and "active" households per area.
 
-Active = households with a QR (covered, as ``merchants.coverage`` defines it) that received at least one credit in
-the last 30 days, over households with a QR, floored like coverage: "212/356 hộ đang dùng (59%)" is a
-``Coverage(212, 356)`` with its unit. Counts read ``household_payment`` (one row per household, its last credit)
-and ``payment_market_week``, never a month of events, so a country's report stays as fast as coverage.
+Active = households that received at least one credit in the last 30 days (today and the 29 Vietnam days before),
+over households with a QR, floored like coverage and never above it: "212/356 hộ đang dùng (59%)" is a
+``Coverage(212, 356)`` with its unit. An area's count sums ``payment_market_day`` (households by the day of their
+last credit, per market), a market's zones count its ``household_payment`` rows, the trend reads
+``payment_market_week``: never a month of events, so a country's report stays as fast as coverage.
 
 A placard that stopped receiving while its neighbours (the same market and zone) still receive is flagged for a
 verification visit: a sticker pasted over it sends the money elsewhere.
@@ -12,9 +13,9 @@ verification visit: a sticker pasted over it sends the money elsewhere.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
 from sqlalchemy import ColumnElement, bindparam, func
@@ -22,10 +23,11 @@ from sqlmodel import Session, col, select
 
 from merchants import identity
 from merchants import status as st
+from merchants.clock import VN_TZ, vn_date
 from merchants.coverage import Coverage
 from merchants.errors import NotFound
-from merchants.models import Household, Stall
-from merchants.payment_models import HouseholdPayment, PaymentEvent, PaymentMarketWeek
+from merchants.models import Household, Market, Stall
+from merchants.payment_models import HouseholdPayment, PaymentEvent, PaymentMarketDay, PaymentMarketWeek
 from merchants.scope import Viewer, market_column_visible
 
 ACTIVE_DAYS: Final = 30
@@ -36,8 +38,14 @@ ACTIVE_UNIT: Final = "hộ đang dùng"
 COVERED_IN_ORDER: Final = [s for s in st.ORDER if st.is_covered(s)]
 
 
+def first_active_day(now: datetime, days: int = ACTIVE_DAYS) -> date:
+    """The first Vietnam day of the window: today and the 29 days before it are "the last 30 days"."""
+    return vn_date(now) - timedelta(days=days - 1)
+
+
 def active_since(now: datetime, days: int = ACTIVE_DAYS) -> datetime:
-    return now - timedelta(days=days)
+    """The window's start as a UTC time: midnight in Vietnam of its first day."""
+    return datetime.combine(first_active_day(now, days), time(0), VN_TZ).astimezone(UTC)
 
 
 def active_figure(active: int, with_qr: int) -> Coverage:
@@ -85,33 +93,60 @@ def household_payments(session: Session, household_id: int, *, now: datetime) ->
 
 def _covered() -> ColumnElement[bool]:
     covered = bindparam("covered_statuses", COVERED_IN_ORDER, expanding=True, literal_execute=True)
-    return Household.active & col(Household.status).in_(covered)
+    return col(Household.active) & col(Household.status).in_(covered)
 
 
 def active_counts(
-    session: Session, key: ColumnElement, market_filter: ColumnElement[bool], *, now: datetime, joins: Iterable = ()
+    session: Session,
+    key: ColumnElement,
+    market_filter: ColumnElement[bool],
+    *,
+    now: datetime,
+    joins: Callable[[ColumnElement], Iterable] = lambda _m: (),
 ) -> dict[object, int]:
-    """Active households (with a QR, a credit in 30 days) grouped by ``key``: a column of ``Household`` or of a
-    table in ``joins`` ((table, on-clause) pairs), among the households ``market_filter`` keeps."""
-    stmt = (
-        select(key, func.count())
-        .select_from(HouseholdPayment)
-        .join(Household, col(Household.id) == HouseholdPayment.household_id)
+    """Active households grouped by ``key``, a column of the tables ``joins`` gives ((table, on-clause) pairs built
+    on the market id column it is handed), among the markets ``market_filter`` keeps (a condition on
+    ``PaymentMarketDay.market_id``).
+
+    Sums the households whose last credit fell in the window (``PaymentMarketDay``); the caller caps each figure
+    at the area's households with a QR (``active_figure``).
+    """
+    day = PaymentMarketDay
+    per_market = (
+        select(day.market_id, func.sum(day.households).label("n"))
+        .where(col(day.day) >= first_active_day(now), market_filter)
+        .group_by(day.market_id)
+        .subquery()
     )
-    for table, on in joins:
-        stmt = stmt.join(table, on, isouter=True)  # a household without a stall still counts
-    stmt = stmt.where(HouseholdPayment.last_at >= active_since(now), _covered(), market_filter).group_by(key)
-    return {k: int(n) for k, n in session.exec(stmt)}
+    stmt = select(key, func.sum(per_market.c.n)).select_from(per_market)
+    for table, on in joins(per_market.c.market_id):
+        stmt = stmt.join(table, on)
+    return {k: int(n) for k, n in session.exec(stmt.group_by(key)) if n}
+
+
+def active_by_zone(session: Session, market_id: int, zone_of, *, now: datetime) -> dict[str, int]:  # noqa: ANN001
+    """Active households of one market per zone (``zone_of``: a household id → zone subquery): the market's own
+    rows of ``household_payment``, counted by the same window."""
+    zone = func.coalesce(zone_of.c.zone, "")
+    stmt = (
+        select(zone, func.count())
+        .select_from(HouseholdPayment)
+        .join(zone_of, zone_of.c.household_id == HouseholdPayment.household_id, isouter=True)
+        .where(col(HouseholdPayment.market_id) == market_id, col(HouseholdPayment.last_at) >= active_since(now))
+        .group_by(zone)
+    )
+    return {z: int(n) for z, n in session.exec(stmt)}
 
 
 def active_by_market(
     session: Session, viewer: Viewer, market_ids: list[int] | None = None, *, now: datetime
 ) -> dict[int, int]:
-    """Active households per market the viewer serves (``choqr coverage --json`` and the markets list)."""
-    cond = market_column_visible(viewer, Household.market_id)
+    """Active households per market the viewer serves (``choqr coverage --json``)."""
+    cond = market_column_visible(viewer, PaymentMarketDay.market_id)
     if market_ids is not None:
-        cond = cond & col(Household.market_id).in_(market_ids)
-    return active_counts(session, Household.market_id, cond, now=now)  # type: ignore[return-value]
+        cond = cond & col(PaymentMarketDay.market_id).in_(market_ids)
+    found = active_counts(session, Market.id, cond, now=now, joins=lambda m: ((Market, Market.id == m),))
+    return {int(k): n for k, n in found.items()}  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)

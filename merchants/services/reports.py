@@ -21,7 +21,7 @@ from merchants import status as st
 from merchants.coverage import Coverage, Funnel, coverage_from_status_counts, funnel_from_status_counts
 from merchants.errors import NotFound
 from merchants.models import Commune, Household, Market, MarketStatusCount, Province, Stall, utcnow
-from merchants.payment_models import PaymentMarketWeek
+from merchants.payment_models import PaymentMarketDay, PaymentMarketWeek
 from merchants.scope import Viewer, market_column_visible, market_condition
 from merchants.services import payment_stats as ps
 from merchants.services.registry_queries import get_market
@@ -209,9 +209,9 @@ def _active_by_child(
     return ps.active_counts(
         session,
         _CHILD_KEY[CHILD[level]],
-        _household_filter(viewer, level, area_id),
+        _household_filter(viewer, level, area_id, PaymentMarketDay.market_id),
         now=now,
-        joins=((Market, Market.id == Household.market_id), (Commune, Commune.id == Market.commune_id)),
+        joins=lambda market_id: ((Market, Market.id == market_id), (Commune, Commune.id == Market.commune_id)),
     )
 
 
@@ -261,7 +261,7 @@ def area_report(
         rows,
         trend(session, viewer, level, area_id, today),
         partial,
-        ps.active_figure(sum(active.values()), coverage.covered),
+        ps.active_figure(sum(r.active.covered for r in rows), coverage.covered),
         _active_trend(session, viewer, level, area_id, today),
     )
 
@@ -308,13 +308,7 @@ def market_report(
         ).all()
     )
     zones = sorted(set(order) | set(by_zone), key=lambda z: (z not in order, order.get(z, ""), z))
-    active = ps.active_counts(
-        session,
-        zone_name,
-        (Household.market_id == market_id) & visible,
-        now=now or utcnow(),
-        joins=((zone, zone.c.household_id == Household.id),),
-    )
+    active = ps.active_by_zone(session, market_id, zone, now=now or utcnow())
     rows = tuple(_row("zone", z, "", z or NO_ZONE, by_zone.get(z, {}), active.get(z, 0)) for z in zones)
     total = _merge(by_zone.values())
     crumbs = (
@@ -333,7 +327,7 @@ def market_report(
         rows,
         trend(session, viewer, "market", market_id, today),
         False,
-        ps.active_figure(sum(active.values()), coverage.covered),
+        ps.active_figure(sum(r.active.covered for r in rows), coverage.covered),
         ps.active_trend(session, PaymentMarketWeek.market_id == market_id, today=today),
     )
 

@@ -7,8 +7,9 @@ Create Date: 2026-12-22 09:00:00
 ``payment_source`` (+ ``payment_source_scope``): who may send credits (SePay or Casso webhooks, statement files) and
 for which areas; a SePay key is kept as its SHA-256, a Casso key as itself (HMAC needs it).
 ``payment_event``: one credit per (source, provider id), with only account, household, amount, time and reference.
-``household_payment``, ``payment_week``, ``payment_market_week``: first/last credit per household and weekly
-receiving households per market, written with each event so a country's report reads no events at all.
+``household_payment``, ``payment_market_day``, ``payment_week``, ``payment_market_week``: first/last credit per
+household, households by the day of their last credit and weekly receiving households per market, written with
+each event so a country's report reads no events at all.
 ``ix_bankaccount_account_number``: a credit names the account by number only.
 """
 from alembic import op
@@ -85,6 +86,13 @@ def upgrade() -> None:
         sa.Column("week", sa.Date(), primary_key=True),
     )
     op.create_table(
+        "payment_market_day",
+        sa.Column("market_id", sa.Integer(), sa.ForeignKey("market.id"), primary_key=True),
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("households", sa.Integer(), nullable=False),
+    )
+    op.create_index("ix_payment_market_day_day", "payment_market_day", ["day", "market_id", "households"])
+    op.create_table(
         "payment_market_week",
         sa.Column("market_id", sa.Integer(), sa.ForeignKey("market.id"), primary_key=True),
         sa.Column("week", sa.Date(), primary_key=True),
@@ -94,6 +102,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("payment_market_week")
+    op.drop_table("payment_market_day")
     op.drop_table("payment_week")
     op.drop_table("household_payment")
     op.drop_table("payment_event")

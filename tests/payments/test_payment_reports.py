@@ -69,10 +69,13 @@ def test_active_figures_are_recomputed_from_the_events(session, market_with_paym
     assert [(r.code, r.active.covered, r.active.total) for r in up.rows] == [("CAIRONG", 5, 7)]
     country = rs.area_report(session, SYSTEM, "country", None, today=vn_date(NOW), now=NOW)
     assert (country.active.covered, country.active.total) == (5, 7)
-    for days_on, still in ((28.5, {"b"}), (35, set())):  # b's last credit was a day before NOW, a's two days
-        later = rs.market_report(session, SYSTEM, market.id, today=vn_date(NOW), now=NOW + timedelta(days=days_on))
-        expected = {k for k, d, _a in events if d + days_on <= 30}
-        assert later.active.covered == len(expected) == len(still)
+    for days_on in (20, 27, 28.5, 35):  # "the last 30 days": today and the 29 Vietnam days before
+        later_now = NOW + timedelta(days=days_on)
+        first_day = vn_date(later_now) - timedelta(days=29)
+        expected = {k for k, d, _a in events if vn_date(NOW - timedelta(days=d)) >= first_day}
+        later = rs.market_report(session, SYSTEM, market.id, today=vn_date(later_now), now=later_now)
+        assert later.active.covered == len(expected)
+        assert bool(expected) is (days_on == 20) or days_on in (27, 28.5)
 
 
 def test_weekly_trend_counts_households_receiving_each_week(session, market_with_payments):
@@ -187,3 +190,28 @@ def test_statement_upload_page_reports_rows(client, session, market_with_payment
     )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "Chạy thử" in page and "&#39;abc&#39; không phải số tiền" in page
+
+
+def test_the_day_tally_follows_each_households_last_credit_whatever_the_order(session):
+    """Credits one by one, out of order and repeated: the per-day tally always equals the households by their last
+    credit's day, recomputed here from the events."""
+    from merchants.payment_models import PaymentEvent, PaymentMarketDay
+
+    market = make_market(session, code="CAIRONG", commune_code="06994", stalls=3)
+    hh = [make_household(session, market) for _ in range(3)]
+    source, _ = make_source(session, "statement", markets=["CAIRONG"])
+    n = [0]
+    for h, days in ((0, 5), (1, 9), (0, 12), (0, 1), (2, 3), (1, 2), (2, 20)):
+        credit = _credit(session, hh[h], days, 1000, n)
+        payment_ingest.store_credits(session, source, [credit])
+        payment_ingest.store_credits(session, source, [credit])  # a retry moves nothing
+    session.expire_all()
+    last: dict[int, datetime] = {}
+    for e in session.exec(select(PaymentEvent)):
+        at = e.occurred_at.replace(tzinfo=UTC) if e.occurred_at.tzinfo is None else e.occurred_at
+        last[e.household_id] = max(last.get(e.household_id, at), at)
+    expected: dict = {}
+    for at in last.values():
+        expected[vn_date(at)] = expected.get(vn_date(at), 0) + 1
+    tally = {r.day: r.households for r in session.exec(select(PaymentMarketDay)) if r.households}
+    assert tally == expected
