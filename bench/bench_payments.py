@@ -74,12 +74,14 @@ def payments_data(data: dict, n_events: int, seed: int = 11) -> dict:
         weeks.add((hid, week_of(at)))
     span = [(hid, market_of[hid], lo, hi) for hid, (lo, hi) in summary.items()]
     per_market_week = Counter((market_of[h], w) for h, w in weeks)
+    per_market_day = Counter((market_of[h], vn_date(hi)) for h, (_lo, hi) in summary.items())
     return {
         "bankaccount": accounts,
         "payment_event": events,
         "household_payment": span,
         "payment_week": sorted(weeks),
         "payment_market_week": [(m, w, n) for (m, w), n in per_market_week.items()],
+        "payment_market_day": [(m, d, n) for (m, d), n in per_market_day.items()],
     }
 
 
@@ -107,10 +109,11 @@ def load_payments_sqlite(path: Path, pay: dict) -> None:
             "INSERT INTO payment_week (household_id, week) VALUES (?, ?)",
             [(h, w.isoformat()) for h, w in pay["payment_week"]],
         )
-        con.executemany(
-            "INSERT INTO payment_market_week (market_id, week, households) VALUES (?, ?, ?)",
-            [(m, w.isoformat(), n) for m, w, n in pay["payment_market_week"]],
-        )
+        for table, column in (("payment_market_week", "week"), ("payment_market_day", "day")):
+            con.executemany(
+                f"INSERT INTO {table} (market_id, {column}, households) VALUES (?, ?, ?)",
+                [(m, w.isoformat(), n) for m, w, n in pay[table]],
+            )
     con.execute("ANALYZE")
     con.close()
 
@@ -125,6 +128,7 @@ def load_payments_pg(url: str, pay: dict) -> None:
         "household_payment": "household_id, market_id, first_at, last_at",
         "payment_week": "household_id, week",
         "payment_market_week": "market_id, week, households",
+        "payment_market_day": "market_id, day, households",
     }
     with psycopg.connect(url.replace("+psycopg", "")) as con:
         for col, default in (("holder_name", "''"), ("active", "true"), ("created_at", "now()")):

@@ -40,6 +40,8 @@ ACCOUNT_MAX: Final = 19  # as ``BankAccount.account_number``
 AMOUNT_MAX: Final = 10**13  # VND: a credit above ten trillion is a typo or an attack, never a market stall's sale
 _SIGNATURE: Final = re.compile(r"\At=(\d{1,16}),v1=([0-9a-fA-F]{128})\Z")
 _TIME_FORMATS: Final = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y")
+_ISO_LIKE: Final = re.compile(r"\A(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?\Z")
+_VN_LIKE: Final = re.compile(r"\A(\d{1,2})/(\d{1,2})/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?\Z")
 _GROUPED: Final = re.compile(r"\A\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*\Z")  # 1.500.000 or 1,500,000
 
 Direction = Literal["in", "out"]
@@ -120,8 +122,8 @@ def parse_vn_time(value: Any, *, field: str) -> datetime:
         moment = value
     elif isinstance(value, str):
         text = value.strip()
-        found: datetime | None = None
-        for fmt in _TIME_FORMATS:
+        found: datetime | None = _quick_time(text)
+        for fmt in () if found else _TIME_FORMATS:
             try:
                 found = datetime.strptime(text, fmt)
                 break
@@ -140,6 +142,23 @@ def parse_vn_time(value: Any, *, field: str) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=VN_TZ)
     return moment.astimezone(UTC)
+
+
+def _quick_time(text: str) -> datetime | None:
+    """The two shapes providers and statements use, read without strptime (a 100,000-row statement reads a time
+    per row: trying formats one by one cost seconds)."""
+    m = _ISO_LIKE.match(text)
+    if m:
+        y, mo, d, h, mi, sec = m.groups()
+    else:
+        m = _VN_LIKE.match(text)
+        if not m:
+            return None
+        d, mo, y, h, mi, sec = m.groups()
+    try:
+        return datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0))
+    except ValueError:
+        return None
 
 
 def _text(value: Any, limit: int) -> str:
