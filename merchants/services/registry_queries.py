@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from merchants import identity
 from merchants.errors import NotFound
@@ -176,15 +176,20 @@ def stall_by_code(session: Session, viewer: Viewer, market_id: int, code: str) -
     return stall
 
 
-def free_stalls(session: Session, viewer: Viewer, market_id: int) -> list[Stall]:
+def free_stalls(session: Session, viewer: Viewer, market_id: int) -> list[tuple[int, str, str]]:
+    """(id, code, zone) of the market's open stalls that hold nobody: what the register form offers.
+
+    Plain rows, not ORM objects: a 2,000-stall market has 1,000 of them on every form."""
     get_market(session, viewer, market_id)
-    return list(
-        session.exec(
-            select(Stall)
-            .where(Stall.market_id == market_id, Stall.household_id.is_(None))
+    return [
+        (sid, code, zone)
+        for sid, code, zone in session.exec(
+            select(col(Stall.id), Stall.code, Stall.zone)
+            .where(Stall.market_id == market_id, col(Stall.household_id).is_(None), col(Stall.closed_at).is_(None))
             .order_by(Stall.zone, Stall.code)
         )
-    )
+        if sid is not None
+    ]
 
 
 @dataclass(frozen=True)

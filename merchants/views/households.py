@@ -86,11 +86,11 @@ def register(market_id: int):  # noqa: ANN201
     info = get_market(session, v, market_id)
     form, photo_form = RegisterForm(), QRPhotoForm(prefix="qr")
     form.fill_banks()
-    stalls = [s for s in free_stalls(session, v, market_id) if s.closed_at is None]  # a closed stall takes nobody
-    form.stall_ids.choices = [SelectChoice(s.id, f"{s.code}" + (f" – {s.zone}" if s.zone else "")) for s in stalls]
+    stalls = free_stalls(session, v, market_id)  # open ones only: a closed stall takes nobody
+    form.stall_ids.choices = [SelectChoice(sid, f"{code} – {zone}" if zone else code) for sid, code, zone in stalls]
     duplicate_url = stall_url = None
     if request.method == "GET" and request.args.get("stall"):
-        form.stall_ids.data = [s.id for s in stalls if s.code == request.args["stall"]]
+        form.stall_ids.data = [sid for sid, code, _ in stalls if code == request.args["stall"]]
     if request.method == "POST" and request.form.get("action") == "prefill":
         if photo_form.validate():
             error = _prefill_from_photo(form, photo_form)
