@@ -238,7 +238,15 @@ def to_visit(
 
 
 def stopped_flag(session: Session, viewer: Viewer, household_id: int, market_id: int, *, now: datetime) -> bool:
-    """Whether this household's placard is flagged as stopped (for its page)."""
+    """Whether this household's placard is flagged as stopped (for its page).
+
+    Only a household that received before but not lately can be flagged, so the rest (nearly all) are answered
+    from its own payment row; the neighbours are compared (``to_visit``, the one rule) only for those."""
+    last = session.exec(
+        select(HouseholdPayment.last_at).where(col(HouseholdPayment.household_id) == household_id)
+    ).first()
+    if last is None or _aware(last) >= now - timedelta(days=STOPPED_DAYS):
+        return False
     return any(r.household_id == household_id and r.stopped for r in to_visit(session, viewer, market_id, now=now))
 
 
