@@ -100,7 +100,9 @@ class PaymentMarketDay(SQLModel, table=True):
     for a whole country instead of a join of every receiving household."""
 
     __tablename__ = "payment_market_day"
-    __table_args__ = (Index("ix_payment_market_day_day", "day", "market_id", "households"),)
+    # Covering, in market order: an area's sum reads the index alone and groups without sorting (the primary
+    # key alone made SQLite look up every row: 750 ms for a country instead of 65 ms).
+    __table_args__ = (Index("ix_payment_market_day_market", "market_id", "day", "households"),)
     market_id: int = Field(foreign_key="market.id", primary_key=True)
     day: date = Field(primary_key=True)
     households: int = Field(default=0)

@@ -91,7 +91,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), primary_key=True),
         sa.Column("households", sa.Integer(), nullable=False),
     )
-    op.create_index("ix_payment_market_day_day", "payment_market_day", ["day", "market_id", "households"])
+    op.create_index("ix_payment_market_day_market", "payment_market_day", ["market_id", "day", "households"])
     op.create_table(
         "payment_market_week",
         sa.Column("market_id", sa.Integer(), sa.ForeignKey("market.id"), primary_key=True),
