@@ -118,8 +118,16 @@ class Client:
         if form is not None:
             body = urllib.parse.urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.conn.request(method, path, body=body, headers=headers)
-        resp = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            resp = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed an idle keep-alive connection (gunicorn's keepalive is 2 s): reconnect and
+            # send again, as a browser does when a reused connection turns out closed before any answer.
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.conn.host, self.conn.port, timeout=60)
+            self.conn.request(method, path, body=body, headers=headers)
+            resp = self.conn.getresponse()
         text = resp.read().decode("utf-8", "replace")
         for value in resp.headers.get_all("Set-Cookie") or []:
             name, _, rest = value.partition("=")

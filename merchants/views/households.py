@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlmodel import Session
 from wtforms import SelectChoice
 
 from merchants import identity, stallcodes
 from merchants.db import get_session
 from merchants.errors import DomainError, Duplicate, EditConflict, Forbidden, NotFound
 from merchants.forms import ChangeAccountForm, EditHouseholdForm, QRPhotoForm, RegisterForm
+from merchants.scope import Viewer
 from merchants.services import households as hs
 from merchants.services import payment_stats
 from merchants.services.placards import single_placard_pdf
@@ -86,8 +88,9 @@ def register(market_id: int):  # noqa: ANN201
     info = get_market(session, v, market_id)
     form, photo_form = RegisterForm(), QRPhotoForm(prefix="qr")
     form.fill_banks()
-    stalls = free_stalls(session, v, market_id)  # open ones only: a closed stall takes nobody
-    form.stall_ids.choices = [SelectChoice(sid, f"{code} – {zone}" if zone else code) for sid, code, zone in stalls]
+    posted = request.method == "POST" and request.form.get("action") != "prefill"
+    # A submitted form is checked against the stalls it names; the whole list is drawn only for a form shown.
+    stalls = _offer_stalls(form, session, v, market_id, request.form.getlist("stall_ids", type=int) if posted else None)
     duplicate_url = stall_url = None
     if request.method == "GET" and request.args.get("stall"):
         form.stall_ids.data = [sid for sid, code, _ in stalls if code == request.args["stall"]]
@@ -136,6 +139,8 @@ def register(market_id: int):  # noqa: ANN201
             flash(_("Đã đăng ký hộ %(name)s.", name=h.owner_name), "success")
             return redirect(url_for("households.show", household_id=h.id))
     status = 422 if request.method == "POST" else 200
+    if posted:  # shown again with its errors: offer every free stall
+        _offer_stalls(form, session, v, market_id, None)
     return render_template(
         "households/register.html",
         form=form,
@@ -144,6 +149,15 @@ def register(market_id: int):  # noqa: ANN201
         duplicate_url=duplicate_url,
         stall_url=stall_url,
     ), status
+
+
+def _offer_stalls(
+    form: RegisterForm, session: Session, v: Viewer, market_id: int, ids: list[int] | None
+) -> list[tuple[int, str, str]]:
+    """Put the market's free open stalls (or just ``ids`` of them) into the form's choices; returns them."""
+    stalls = free_stalls(session, v, market_id, ids=ids)
+    form.stall_ids.choices = [SelectChoice(sid, f"{code} – {zone}" if zone else code) for sid, code, zone in stalls]
+    return stalls
 
 
 def _existing_stall_link(exc: DomainError, market_id: int, typed: str | None) -> str | None:
