@@ -112,6 +112,8 @@ class PaymentMarketWeek(SQLModel, table=True):
     """Households of a market that received at least once in a week: the trend of a country reads these."""
 
     __tablename__ = "payment_market_week"
+    # Covering, by week: the trend reads the last 12 weeks of the index and groups them in order.
+    __table_args__ = (Index("ix_payment_market_week_week", "week", "market_id", "households"),)
     market_id: int = Field(foreign_key="market.id", primary_key=True)
     week: date = Field(primary_key=True)
     households: int = Field(default=0)

@@ -98,6 +98,7 @@ def upgrade() -> None:
         sa.Column("week", sa.Date(), primary_key=True),
         sa.Column("households", sa.Integer(), nullable=False),
     )
+    op.create_index("ix_payment_market_week_week", "payment_market_week", ["week", "market_id", "households"])
 
 
 def downgrade() -> None:
