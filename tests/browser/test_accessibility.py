@@ -11,9 +11,9 @@ from sqlmodel import select
 from werkzeug.routing import Rule
 
 from merchants.models import Commune, Market, Stall, User
-from merchants.scope import SYSTEM
+from merchants.scope import SYSTEM, viewer_for
 from merchants.services import batches as bs
-from merchants.services import users
+from merchants.services import import_jobs, users
 from qr import build_payload
 
 pytestmark = pytest.mark.browser
@@ -27,6 +27,7 @@ NOT_PAGES = {
     "households.search": "JSON for the duplicate hints on the register form",
     "imports.template": "the XLSX template",
     "placards.batch_progress": "JSON for the progress bar",
+    "imports.job_progress": "JSON for the progress bar of a long import",
     "placards.batch_pdf": "the batch's PDF",
     "admin_users.import_template": "the XLSX template of a user list",
     "offline.service_worker": "the service worker's JavaScript",
@@ -61,6 +62,9 @@ def _url_args(live, world) -> dict[str, object]:  # noqa: ANN001
         stall_id = s.exec(select(Stall.id).where(Stall.market_id == market.id).order_by(Stall.id)).first()
         officer = s.exec(select(User).where(User.username == world.officer)).one()
         token = users.create_password_link(s, world.officer).token
+        long_list = import_jobs.start(  # a long list waiting for the queue: its page shows the progress bar
+            s, viewer_for(s, officer), market_id=market.id, data=IMPORT_CSV.encode(), filename="dai.csv", inline_rows=0
+        )
         args = {
             "market_id": market.id,
             "household_id": world.household_id,
@@ -71,6 +75,7 @@ def _url_args(live, world) -> dict[str, object]:  # noqa: ANN001
             "stall_id": stall_id,
             "user_id": officer.id,
             "token": token,
+            "job_id": long_list.job_id,
         }
     bs.run_batch(live.app.extensions["choqr.engine"], job)
     return args
