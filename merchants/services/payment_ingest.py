@@ -108,7 +108,11 @@ def _statements(dialect: str) -> dict[str, Any]:
             col(PaymentEvent.source_id) == bindparam("source_id"),
             col(PaymentEvent.provider_id).in_(bindparam("ids", expanding=True)),
         ),
-        "event": insert(PaymentEvent).on_conflict_do_nothing(index_elements=["source_id", "provider_id"]),
+        # What comes back is what was new: a provider id the source sent before conflicts and returns nothing, so
+        # a retry costs no query of its own.
+        "event": insert(PaymentEvent)
+        .on_conflict_do_nothing(index_elements=["source_id", "provider_id"])
+        .returning(PaymentEvent.provider_id),
         "household": hp.on_conflict_do_update(
             index_elements=["household_id"],
             set_={
@@ -126,11 +130,7 @@ def _statements(dialect: str) -> dict[str, Any]:
             index_elements=["market_id", "day"],
             set_={"households": PaymentMarketDay.households + md.excluded.households},
         ),
-        "weeks": select(PaymentWeek.household_id, PaymentWeek.week).where(
-            col(PaymentWeek.household_id).in_(bindparam("households", expanding=True)),
-            col(PaymentWeek.week).in_(bindparam("weeks", expanding=True)),
-        ),
-        "week": insert(PaymentWeek).on_conflict_do_nothing(),
+        "week": insert(PaymentWeek).on_conflict_do_nothing().returning(PaymentWeek.household_id, PaymentWeek.week),
         "market_week": mw.on_conflict_do_update(
             index_elements=["market_id", "week"],
             set_={"households": PaymentMarketWeek.households + mw.excluded.households},
@@ -173,13 +173,6 @@ def _pick(matches: list[Match], bank: str) -> Match | None:
     return chosen[0] if len(chosen) == 1 else None
 
 
-def _known(session: Session, source_id: int, ids: set[str]) -> set[str]:
-    if not ids:
-        return set()
-    stmt = _statements(_dialect(session))["known"]
-    return set(session.connection().execute(stmt, {"source_id": source_id, "ids": list(ids)}).scalars())
-
-
 def _tallies(session: Session, rows: list[dict[str, Any]], markets: dict[int, int]) -> None:
     """First/last credit per household and receiving households per market and week, for the stored rows."""
     stmts = _statements(_dialect(session))
@@ -208,13 +201,9 @@ def _tallies(session: Session, rows: list[dict[str, Any]], markets: dict[int, in
         stmts["household"],
         [{"household_id": h, "market_id": markets[h], "first_at": lo, "last_at": hi} for h, (lo, hi) in span.items()],
     )
-    candidates = conn.execute(
-        stmts["weeks"], {"households": sorted({h for h, _w in weeks}), "weeks": sorted({w for _h, w in weeks})}
-    )
-    new = sorted(weeks - {(h, w) for h, w in candidates})
+    new = list(conn.execute(stmts["week"], [{"household_id": h, "week": w} for h, w in sorted(weeks)]))
     if not new:
         return
-    conn.execute(stmts["week"], [{"household_id": h, "week": w} for h, w in new])
     per_market = Counter((markets[h], w) for h, w in new)
     conn.execute(
         stmts["market_week"],
@@ -227,7 +216,6 @@ def _store_batch(session: Session, source: PaymentSource, credits: Sequence[Cred
     incoming = [c for c in credits if c.direction == "in"]
     accounts = _accounts(session, source.id, {c.account_number for c in incoming}) if incoming else {}
     picked = {c.provider_id: _pick(accounts.get(c.account_number, []), c.bank) for c in incoming}
-    known = _known(session, source.id, {c.provider_id for c in incoming if picked[c.provider_id]})
     rows, markets, seen = [], {}, set()
     for c in credits:
         match = picked.get(c.provider_id) if c.direction == "in" else None
@@ -237,7 +225,7 @@ def _store_batch(session: Session, source: PaymentSource, credits: Sequence[Cred
             outcome = "unknown_account"
         elif not match[4]:
             outcome = "out_of_scope"
-        elif c.provider_id in known or c.provider_id in seen:
+        elif c.provider_id in seen:
             outcome = "duplicate"
         else:
             outcome = "stored"
@@ -259,8 +247,17 @@ def _store_batch(session: Session, source: PaymentSource, credits: Sequence[Cred
         result.outcomes.append(outcome)
     if rows:
         now = utcnow()
-        session.connection().execute(_statements(_dialect(session))["event"], [{**r, "received_at": now} for r in rows])
-        _tallies(session, rows, markets)
+        stmt = _statements(_dialect(session))["event"]
+        new = set(session.connection().execute(stmt, [{**r, "received_at": now} for r in rows]).scalars())
+        if len(new) < len(rows):  # sent before: a retry, nothing changes
+            for i, outcome in enumerate(result.outcomes):
+                if outcome == "stored" and credits[i].provider_id not in new:
+                    result.outcomes[i] = "duplicate"
+            result.duplicate += len(rows) - len(new)
+            result.stored = len(new)
+            rows = [r for r in rows if r["provider_id"] in new]
+        if rows:
+            _tallies(session, rows, {r["household_id"]: markets[r["household_id"]] for r in rows})
     return result
 
 
