@@ -68,7 +68,7 @@ class PaymentEvent(SQLModel, table=True):
     bank_account_id: int = Field(foreign_key="bankaccount.id")
     household_id: int = Field(foreign_key="household.id")
     amount: int = Field(sa_column=Column(BigInteger, nullable=False))  # whole VND
-    occurred_at: datetime = Field(index=True)  # UTC
+    occurred_at: datetime  # UTC; no index of its own: reports read the tallies, a household its own events
     reference: str = Field(default="", max_length=64)
     received_at: datetime = Field(default_factory=utcnow)
 

@@ -70,7 +70,6 @@ def upgrade() -> None:
         sa.Column("received_at", T(), nullable=False),
         sa.UniqueConstraint("source_id", "provider_id", name="uq_payment_event_source_provider"),
     )
-    op.create_index("ix_payment_event_occurred_at", "payment_event", ["occurred_at"])
     op.create_index("ix_payment_event_household_occurred", "payment_event", ["household_id", "occurred_at"])
     op.create_table(
         "household_payment",
