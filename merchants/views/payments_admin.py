@@ -96,7 +96,7 @@ def rotate(source_id: int):  # noqa: ANN201
     try:
         key = payment_sources.rotate_source(get_session(), source.name, actor=viewer(), source_ip=client_ip())
     except DomainError as exc:
-        flash(translated(exc.message), "error")
+        flash(translated(exc), "error")
         return redirect(url_for("payments.sources"))
     return _page(SourceForm(formdata=None), key=key, keyed=source.name)
 
