@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, true
 from sqlmodel import Session, select
 
 from merchants import identity
@@ -17,7 +17,7 @@ from merchants.coverage import Coverage, Funnel, coverage_from_status_counts, fu
 from merchants.errors import NotFound
 from merchants.models import BankAccount, Commune, Household, IssuedQR, Market, Province, Stall
 from merchants.scope import Viewer, market_column_visible, market_condition
-from merchants.services.coverage_queries import status_counts_by_market
+from merchants.services.coverage_queries import status_counts_by_area
 from qr import get_bank
 
 LEVELS = ("provinces", "communes", "markets")
@@ -33,46 +33,61 @@ class AreaCoverage:
     funnel: Funnel
 
 
+_ROLLUP_KEY = {"provinces": Commune.province_id, "communes": Market.commune_id, "markets": Market.id}
+
+
 def coverage_by_area(
     session: Session, viewer: Viewer, level: str, *, province: str = "", commune: str = ""
 ) -> list[AreaCoverage]:
-    """Coverage of each province, commune or market the viewer serves, summed over visible markets only."""
+    """Coverage of each province, commune or market the viewer serves, summed over visible markets only.
+
+    The figures come from ``coverage_queries.status_counts_by_area``, the one roll-up the reports use too;
+    here only the areas are listed, with their names, parents and how many visible markets each has."""
+    where = true()
+    if province:
+        where = and_(
+            where, Commune.province_id == select(Province.id).where(Province.code == province).scalar_subquery()
+        )
+    if commune:
+        where = and_(where, Commune.code == commune)
     stmt = (
-        select(Market.id, Market.code, Market.name, Commune.code, Commune.name, Province.code, Province.name)
+        select(
+            Market.id,
+            Market.code,
+            Market.name,
+            Commune.id,
+            Commune.code,
+            Commune.name,
+            Province.id,
+            Province.code,
+            Province.name,
+        )
         .join(Commune, Commune.id == Market.commune_id)
         .join(Province, Province.id == Commune.province_id)
-        .where(market_condition(viewer))
+        .where(market_condition(viewer), where)
         .order_by(Province.name, Commune.name, Market.name)
     )
-    if province:
-        stmt = stmt.where(Province.code == province)
-    if commune:
-        stmt = stmt.where(Commune.code == commune)
-    rows = list(session.exec(stmt))
-    counts = status_counts_by_market(session, viewer, [r[0] for r in rows] if province or commune else None)
-    areas: dict[str, tuple[str, dict[str, str]]] = {}
-    sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    markets: dict[str, int] = defaultdict(int)
-    for mid, m_code, m_name, c_code, c_name, p_code, p_name in rows:
-        key, name, parents = {
-            "provinces": (p_code, p_name, {}),
-            "communes": (c_code, c_name, {"province": p_code}),
-            "markets": (m_code, m_name, {"province": p_code, "commune": c_code}),
+    areas: dict[int, tuple[str, str, dict[str, str]]] = {}
+    markets: dict[int, int] = defaultdict(int)
+    for mid, m_code, m_name, cid, c_code, c_name, pid, p_code, p_name in session.exec(stmt):
+        area_id, code, name, parents = {
+            "provinces": (pid, p_code, p_name, {}),
+            "communes": (cid, c_code, c_name, {"province": p_code}),
+            "markets": (mid, m_code, m_name, {"province": p_code, "commune": c_code}),
         }[level]
-        areas.setdefault(key, (name, parents))
-        markets[key] += 1
-        for status, n in counts.get(mid, {}).items():
-            sums[key][status] += n
+        areas.setdefault(area_id, (code, name, parents))
+        markets[area_id] += 1
+    counts = status_counts_by_area(session, viewer, _ROLLUP_KEY[level], where)
     return [
         AreaCoverage(
             code,
             name,
             parents,
-            markets[code],
-            coverage_from_status_counts(sums[code]),
-            funnel_from_status_counts(sums[code]),
+            markets[area_id],
+            coverage_from_status_counts(counts.get(area_id, {})),
+            funnel_from_status_counts(counts.get(area_id, {})),
         )
-        for code, (name, parents) in areas.items()
+        for area_id, (code, name, parents) in areas.items()
     ]
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, select
 
 from merchants.coverage import Coverage, Funnel, coverage_from_status_counts, funnel_from_status_counts
@@ -42,6 +43,31 @@ def status_counts_by_market(
     out: dict[int, dict[str, int]] = defaultdict(dict)
     for market_id, status, n in session.exec(stmt):
         out[market_id][status] = n
+    return out
+
+
+def status_counts_by_area(
+    session: Session, viewer: Viewer, key: Any, where: ColumnElement[bool] | None = None
+) -> dict[int, dict[str, int]]:
+    """Active households per status summed by ``key`` (``Commune.province_id``, ``Market.commune_id`` or
+    ``Market.id``) over the markets the viewer serves, optionally narrowed by ``where`` on Market/Commune.
+
+    The one roll-up of the tally, done in SQL: reports and the API both read their area figures from here.
+    """
+    tally = MarketStatusCount
+    stmt = (
+        select(key, tally.status, func.sum(tally.n))
+        .select_from(tally)
+        .join(Market, Market.id == tally.market_id)
+        .join(Commune, Commune.id == Market.commune_id)
+        .where(tally.n > 0, market_condition(viewer))
+        .group_by(key, tally.status)
+    )
+    if where is not None:
+        stmt = stmt.where(where)
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for area_id, status, n in session.exec(stmt):
+        out[area_id][status] = int(n)
     return out
 
 

@@ -20,10 +20,11 @@ from merchants import identity
 from merchants import status as st
 from merchants.coverage import Coverage, Funnel, coverage_from_status_counts, funnel_from_status_counts
 from merchants.errors import NotFound
-from merchants.models import Commune, Household, Market, MarketStatusCount, Province, Stall, utcnow
+from merchants.models import Commune, Household, Market, Province, Stall, utcnow
 from merchants.payment_models import PaymentMarketDay, PaymentMarketWeek
 from merchants.scope import Viewer, market_column_visible, market_condition
 from merchants.services import payment_stats as ps
+from merchants.services.coverage_queries import status_counts_by_area
 from merchants.services.registry_queries import get_market
 
 CHILD = {"country": "province", "province": "commune", "commune": "market", "market": "zone"}
@@ -148,24 +149,7 @@ def _household_filter(
 
 def _child_counts(session: Session, viewer: Viewer, level: str, area_id: int | None) -> dict[int, dict[str, int]]:
     """Active households per child area and status: the per-market tally rolled up in SQL."""
-    tally = MarketStatusCount
-    per_market = (
-        select(tally.market_id, tally.status, tally.n)
-        .where(tally.n > 0, _household_filter(viewer, level, area_id, tally.market_id))
-        .subquery()
-    )
-    key = _CHILD_KEY[CHILD[level]]
-    stmt = (
-        select(key, per_market.c.status, func.sum(per_market.c.n))
-        .select_from(per_market)
-        .join(Market, Market.id == per_market.c.market_id)
-        .join(Commune, Commune.id == Market.commune_id)
-        .group_by(key, per_market.c.status)
-    )
-    out: dict[int, dict[str, int]] = defaultdict(dict)
-    for child_id, status, n in session.exec(stmt):
-        out[child_id][status] = int(n)
-    return out
+    return status_counts_by_area(session, viewer, _CHILD_KEY[CHILD[level]], _area_condition(level, area_id))
 
 
 def trend(session: Session, viewer: Viewer, level: str, area_id: int | None, today: date) -> tuple[TrendPoint, ...]:

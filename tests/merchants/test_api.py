@@ -6,7 +6,7 @@ import pytest
 from factories import make_household, make_market, make_user
 from sqlmodel import select
 
-from merchants.models import IssuedQR, Stall
+from merchants.models import IssuedQR, Market, Stall
 from merchants.services import users
 
 
@@ -186,3 +186,28 @@ def test_every_api_route_is_in_the_openapi_file_and_nothing_else_is(app, client)
             assert path == "/openapi.json" or "401" in op["responses"]
             params = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
             assert params == set(re.findall(r"{(\w+)}", path))
+
+
+def test_the_api_and_the_reports_give_each_commune_the_same_figures(client, session, world):
+    from datetime import date
+
+    from merchants.scope import viewer_for
+    from merchants.services import reports
+
+    user = make_user(session, "market_manager", provinces=["22"])
+    token = users.create_api_token(session, user.username, "test")
+    api = {
+        c["code"]: (c["covered"], c["total"]) for c in _get(client, "/api/v1/coverage/communes", token).json["items"]
+    }
+    province_id = session.get(Market, world["home"].id).commune_id
+    report = reports.area_report(
+        session, viewer_for(session, user), "province", _province_of(session, province_id), today=date.today()
+    )
+    assert {r.code: (r.coverage.covered, r.coverage.total) for r in report.rows} == api
+    assert api == {"XA-NHA": (1, 2), "XA-GAN": (0, 0)}
+
+
+def _province_of(session, commune_id: int) -> int:  # noqa: ANN001
+    from merchants.models import Commune
+
+    return session.get(Commune, commune_id).province_id
