@@ -72,7 +72,16 @@ def register_from_client(session: Session, actor: Viewer, body: Any) -> Answer:
     known = _known(session, actor, client_id, digest)
     if known is not None:
         return known
-    planned = _plan(session, actor, fields)
+    try:
+        planned = _plan(session, actor, fields)
+    except FieldErrors:
+        # A concurrent retry of this very registration may have been stored since the look above: its CCCD,
+        # account or stall now read as taken. Then this one is its replay, not a refusal.
+        session.rollback()
+        known = _known(session, actor, client_id, digest)
+        if known is not None:
+            return known
+        raise
     try:
         (hid,) = reg.write_registrations(
             session, actor, market_id_of(planned.market), [planned.plan], planned.stalls, source=reg.API
