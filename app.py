@@ -11,6 +11,8 @@ from typing import Any
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from merchants import passwords
+
 ROOT = Path(__file__).resolve().parent
 
 
@@ -54,6 +56,15 @@ def _secure_cookies(app: Flask) -> None:
         config["REMEMBER_COOKIE_NAME"] = "__Host-remember_token"
 
 
+def _password_hashing(app: Flask) -> None:
+    """Hash passwords at the configured cost in this process: the pages, the ``choqr`` commands and the worker."""
+    passwords.configure(
+        time_cost=app.config["PASSWORD_HASH_TIME_COST"],
+        memory_cost=app.config["PASSWORD_HASH_MEMORY_KIB"],
+        parallelism=app.config["PASSWORD_HASH_PARALLELISM"],
+    )
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then environment (or the test config), then extensions and blueprints."""
     app = Flask(
@@ -76,6 +87,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         LOGIN_MAX_FAILURES_ACCOUNT_IP=5,
         LOGIN_MAX_FAILURES_ACCOUNT=20,
         LOGIN_MAX_FAILURES_IP=100,  # generous: a market's tablets may share one carrier-NAT address
+        # Argon2id cost of new password hashes (merchants/passwords.py); older hashes are redone at sign-in.
+        PASSWORD_HASH_TIME_COST=passwords.DEFAULT_TIME_COST,
+        PASSWORD_HASH_MEMORY_KIB=passwords.DEFAULT_MEMORY_KIB,
+        PASSWORD_HASH_PARALLELISM=passwords.DEFAULT_PARALLELISM,
         # Server-side sessions (merchants/services/sessions.py says why these defaults).
         SESSION_IDLE_MINUTES=8 * 60,
         SESSION_ABSOLUTE_HOURS=7 * 24,
@@ -106,6 +121,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.update(test_config)
     _secure_cookies(app)
+    _password_hashing(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
     hops = int(app.config.get("PROXY_FIX", 0) or 0)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from factories import CHEAP_HASHING
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -73,6 +74,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "RATELIMIT_ENABLED": False,
             "BATCH_DIR": str(tmp_path / "batches"),
             "JOBS_IMMEDIATE": True,
+            **CHEAP_HASHING,
         }
     )
     yield app

@@ -14,6 +14,9 @@ from merchants.services import households as hs
 from merchants.services import users
 
 PASSWORD = "mat-khau-123"
+# Argon2id at its lowest cost: the same code path, a thousand times faster. Every app a test builds takes it
+# (create_app configures the process's hasher from these settings).
+CHEAP_HASHING = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 8, "PASSWORD_HASH_PARALLELISM": 1}
 _seq = itertools.count(1)
 
 

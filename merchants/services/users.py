@@ -20,25 +20,17 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from merchants import models, roles
+from merchants import models, passwords, roles
 from merchants.errors import DomainError, Duplicate, EditConflict, Forbidden, InvalidField, NotFound
 from merchants.identity import search_key
 from merchants.models import ApiToken, Commune, Market, PasswordLink, Province, User, UserScope
 from merchants.scope import SYSTEM, Viewer
 from merchants.services import audit, sessions
-
-_hasher = PasswordHasher()
-# Verified against when the username does not exist (or has no password yet), so such a name costs as long as a
-# wrong password and sign-in timing tells nobody which accounts exist.
-_DUMMY_HASH = _hasher.hash("choqr-no-such-user")
-UNUSABLE_PREFIX: Final = "!"  # never produced by argon2: no password can ever match such a hash
 
 MIN_PASSWORD: Final = 8
 MAX_PASSWORD: Final = 128  # argon2 takes any length; a cap keeps a huge form field from costing a worker
@@ -100,13 +92,9 @@ def check_password(password: str, *, username: str = "") -> None:
         raise PasswordRefused("username", "Mật khẩu không được trùng với tên đăng nhập.")
 
 
-def _unusable_hash() -> str:
-    return UNUSABLE_PREFIX + secrets.token_hex(16)
-
-
 def has_password(user: User) -> bool:
     """False for a user created without one, until they use their set-password link."""
-    return not user.password_hash.startswith(UNUSABLE_PREFIX)
+    return passwords.is_usable(user.password_hash)
 
 
 # --- areas a user serves, as official codes --------------------------------------------------------------------
@@ -416,7 +404,7 @@ def insert_user(session: Session, actor: Viewer | None, new: NewUser, *, source_
         full_name=full_name,
         role=new.role,
         locale=new.locale,
-        password_hash=_hasher.hash(new.password) if new.password is not None else _unusable_hash(),
+        password_hash=passwords.hash_password(new.password) if new.password is not None else passwords.unusable_hash(),
     )
     session.add(user)
     session.flush()
@@ -580,7 +568,7 @@ def _aware(value: datetime) -> datetime:
 
 
 def _store_password(session: Session, user: User, password: str) -> None:
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = passwords.hash_password(password)
     # A new password ends every session opened with the old one; the view then opens a fresh one for the
     # browser that changed it (``auth.start_session``), so only that browser stays signed in.
     sessions.end_user_sessions(session, user.id, reason=sessions.PASSWORD)
@@ -604,7 +592,7 @@ def change_password(session: Session, user_id: int, current: str, new: str, *, s
     user = session.get(User, user_id)
     if user is None or not user.active:
         raise NotFound("Không tìm thấy người dùng.")
-    if not _verify(user.password_hash, current or ""):
+    if not passwords.verify_password(user.password_hash, current or ""):
         raise InvalidField("current_password", "Mật khẩu hiện tại không đúng.")
     check_password(new, username=user.username)
     if new == current:
@@ -621,23 +609,13 @@ def change_password(session: Session, user_id: int, current: str, new: str, *, s
     return user
 
 
-def _verify(stored: str, password: str) -> bool:
-    """Whether the password matches; an unusable hash costs the same time as a real one, and never matches."""
-    usable = not stored.startswith(UNUSABLE_PREFIX)
-    try:
-        _hasher.verify(stored if usable else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        return False
-    return usable
-
-
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None; rehashes when argon2 parameters change."""
     user = _find(session, username)
-    if not _verify(user.password_hash if user else UNUSABLE_PREFIX, password) or user is None or not user.active:
+    if not passwords.verify_password(user.password_hash if user else None, password) or user is None or not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
         session.add(user)
         session.commit()
     return user

@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
-from factories import PASSWORD, make_household, make_market, make_user
+from factories import CHEAP_HASHING, PASSWORD, make_household, make_market, make_user
 from flask import Flask
 from sqlmodel import Session
 from werkzeug.serving import make_server
 
 from app import create_app
 from merchants import db
-from merchants.services import users
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -66,9 +64,8 @@ class Live:
 
 
 @pytest.fixture
-def live(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
+def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
     """The app as deployed (CSRF on), served by werkzeug on 127.0.0.1 with a free port, in a thread."""
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     app = create_app(
         {
             "SECRET_KEY": "browser-tests",
@@ -76,6 +73,7 @@ def live(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
             "RATELIMIT_ENABLED": False,
             "BATCH_DIR": str(tmp_path / "batches"),
             "JOBS_IMMEDIATE": True,
+            **CHEAP_HASHING,
         }
     )
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 import pytest
-from argon2 import PasswordHasher
 from factories import login, make_household, make_market, make_user
 from sqlmodel import Session, select
 
@@ -12,11 +11,6 @@ from merchants.models import Commune, Household, Market, PrintBatch, Stall, User
 from merchants.services import users
 
 SCOPED_ROLES = [r for r in roles.ROLES if r != roles.ADMIN]
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 SCOPE_KINDS = ["market", "commune", "province"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from argon2 import PasswordHasher
 from factories import PASSWORD, login, make_market, make_user
 from flask.testing import FlaskClient
 from sqlmodel import select
@@ -16,11 +15,6 @@ from merchants.models import AuditLog, User
 from merchants.services import users
 
 NEW = "Cho-Cai-Rong-2026"
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

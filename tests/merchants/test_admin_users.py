@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher
-from factories import PASSWORD, login, make_market, make_user
+from factories import CHEAP_HASHING, PASSWORD, login, make_market, make_user
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from app import create_app
-from merchants import models
+from merchants import models, passwords
 from merchants.errors import EditConflict, Forbidden, NotFound
 from merchants.identity import search_key
 from merchants.models import ApiToken, AuditLog, Commune, PasswordLink, Province, User, UserScope, utcnow
@@ -28,12 +27,6 @@ from qr import decode_image
 LINK = re.compile(r"/set-password/([A-Za-z0-9_-]{20,})")
 QR_IMG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 NEW_PASSWORD = "Cho-Van-Don-2026"
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id at its lowest cost: the same code path, many times faster."""
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @dataclass
@@ -155,7 +148,7 @@ def test_a_user_created_without_a_password_can_never_sign_in(session, world):
     new = users.NewUser("moi", "Người Mới", "commune_officer", users.Scope.of(communes=["06994"]))
     users.invite_user(session, viewer_for(session, world.admin), new)
     user = _user(session, "moi")
-    assert user.password_hash.startswith(users.UNUSABLE_PREFIX)
+    assert user.password_hash.startswith(passwords.UNUSABLE_PREFIX)
     for guess in ("", "choqr-no-such-user", user.password_hash, user.password_hash[1:]):
         assert users.authenticate(session, "moi", guess) is None
 
@@ -600,6 +593,7 @@ def test_the_users_forms_refuse_a_post_without_csrf_token(database_url, tmp_path
             "DATABASE_URL": database_url,
             "RATELIMIT_ENABLED": False,
             "BATCH_DIR": str(tmp_path),
+            **CHEAP_HASHING,
         }
     )
     try:

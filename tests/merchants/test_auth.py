@@ -1,24 +1,20 @@
 """Signing in and out: argon2 hashes, a fresh session on sign-in, sessions that end when they must."""
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
-from argon2 import PasswordHasher
-from factories import PASSWORD, login, make_market, make_user
+from click.testing import CliRunner
+from factories import CHEAP_HASHING, PASSWORD, login, make_market, make_user
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from app import create_app
+from app import cli, create_app
+from merchants import db, passwords
 from merchants.models import PlacardCheck, PrintBatch, User, UserScope, UserSession
 from merchants.services import sessions, users
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id at its lowest cost: the same code path, many times faster."""
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def _cli(app: Flask, *args: str):  # noqa: ANN202
@@ -30,22 +26,76 @@ def _is_signed_in(client: FlaskClient) -> bool:
     return client.get("/").status_code != 302 or not client.get("/").headers["Location"].startswith("/login")
 
 
-def test_passwords_are_stored_as_argon2id_hashes(session, monkeypatch):
-    monkeypatch.setattr(users, "_hasher", PasswordHasher())
-    user = make_user(session, markets=[make_market(session)])
-    assert user.password_hash.startswith("$argon2id$")
-    assert PASSWORD not in user.password_hash
-    assert users.authenticate(session, user.username, PASSWORD).id == user.id
-    assert users.authenticate(session, user.username, PASSWORD + "x") is None
+def test_passwords_are_stored_as_argon2id_hashes_at_the_rfc_9106_cost_unless_configured(database_url, tmp_path):
+    """An installation that sets nothing hashes at argon2-cffi's RFC 9106 low-memory profile (t=3, 64 MiB, p=4)."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url, "BATCH_DIR": str(tmp_path)})
+    try:
+        with db.session_scope(app.extensions["choqr.engine"]) as s:
+            user = make_user(s, markets=[make_market(s)])
+            assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+            assert PASSWORD not in user.password_hash
+            assert users.authenticate(s, user.username, PASSWORD).id == user.id
+            assert users.authenticate(s, user.username, PASSWORD + "x") is None
+    finally:
+        app.extensions["choqr.engine"].dispose()
 
 
-def test_a_hash_with_old_parameters_is_upgraded_at_the_next_sign_in(session, monkeypatch):
+def test_the_choqr_commands_hash_at_the_cost_set_in_the_environment(database_url, session):
+    env = {
+        "DATABASE_URL": database_url,
+        "CHOQR_SECRET_KEY": "t",
+        "CHOQR_PASSWORD_HASH_TIME_COST": "2",
+        "CHOQR_PASSWORD_HASH_MEMORY_KIB": "16",
+        "CHOQR_PASSWORD_HASH_PARALLELISM": "1",
+    }
+    args = ["users", "add", "quantri.tinh", "--name", "Quản Trị", "--role", "admin", "--password", PASSWORD]
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "$m=16,t=2,p=1$" in session.exec(select(User.password_hash).where(User.username == "quantri.tinh")).one()
+
+
+def test_a_hash_with_old_parameters_is_upgraded_at_the_next_sign_in(app, session, tmp_path):
     user = make_user(session, markets=[make_market(session)])
     old_hash = user.password_hash
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=2, memory_cost=16, parallelism=1))
-    assert users.authenticate(session, user.username, PASSWORD) is not None
-    session.refresh(user)
-    assert user.password_hash != old_hash and "t=2" in user.password_hash
+    assert "$m=8,t=1,p=1$" in old_hash  # the tests' cheap setting
+    stronger = create_app({**app.config, "PASSWORD_HASH_TIME_COST": 2, "PASSWORD_HASH_MEMORY_KIB": 16})
+    try:
+        with db.session_scope(stronger.extensions["choqr.engine"]) as s:
+            assert users.authenticate(s, user.username, PASSWORD) is not None
+            upgraded = s.exec(select(User.password_hash).where(User.id == user.id)).one()
+            assert upgraded != old_hash and "$m=16,t=2,p=1$" in upgraded
+            assert users.authenticate(s, user.username, PASSWORD) is not None
+            assert s.exec(select(User.password_hash).where(User.id == user.id)).one() == upgraded  # once only
+    finally:
+        stronger.extensions["choqr.engine"].dispose()
+
+
+def test_an_unknown_name_or_an_account_without_password_costs_as_long_as_a_wrong_password(session):
+    """Sign-in timing must not tell which accounts exist: without a usable hash a dummy one is verified instead."""
+    user = make_user(session, markets=[make_market(session)])
+    invited = users.create_user(session, username="moi.moi", full_name="Mới", role="admin")  # no password yet
+    passwords.configure(time_cost=2, memory_cost=16 * 1024, parallelism=1)  # ~50 ms a verify: timing stands out
+    try:
+        user.password_hash = passwords.hash_password(PASSWORD)
+        session.add(user)
+        session.commit()
+
+        def cost(username: str) -> float:
+            start = time.perf_counter()
+            assert users.authenticate(session, username, "sai-mat-khau") is None
+            return time.perf_counter() - start
+
+        wrong = min(cost(user.username) for _ in range(3))
+        assert min(cost("khong-co-ai") for _ in range(3)) > wrong / 3
+        assert min(cost(invited.username) for _ in range(3)) > wrong / 3
+    finally:
+        passwords.configure(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def test_a_mistyped_hash_cost_stops_the_app_at_start(database_url, tmp_path):
+    config = {"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url, **CHEAP_HASHING}
+    with pytest.raises(ValueError, match="memory_cost=4"):
+        create_app({**config, "PASSWORD_HASH_MEMORY_KIB": 4})
 
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(client, session):
@@ -195,6 +245,7 @@ def strict_app(database_url: str, tmp_path) -> Iterator[Flask]:  # noqa: ANN001
             "DATABASE_URL": database_url,
             "LOGIN_MAX_FAILURES_ACCOUNT_IP": 3,
             "BATCH_DIR": str(tmp_path / "batches"),
+            **CHEAP_HASHING,
         }
     )
     yield app
@@ -203,8 +254,6 @@ def strict_app(database_url: str, tmp_path) -> Iterator[Flask]:  # noqa: ANN001
 
 @pytest.fixture
 def strict_session(strict_app: Flask) -> Iterator[Session]:
-    from merchants import db
-
     with db.session_scope(strict_app.extensions["choqr.engine"]) as s:
         yield s
 

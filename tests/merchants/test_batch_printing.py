@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from factories import login, make_household, make_market, make_user
 from sqlmodel import select
 
@@ -21,13 +20,7 @@ from merchants.scope import SYSTEM
 from merchants.services import batch_queries as bq
 from merchants.services import batches as bs
 from merchants.services import households as hs
-from merchants.services import users
 from merchants.services.placards import single_placard_pdf
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch):
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def _market_with_households(session, n=4, **kw):

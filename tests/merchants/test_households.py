@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from argon2 import PasswordHasher
 from factories import free_stall, login, make_household, make_market, make_user
 from sqlalchemy import delete, update
 from sqlalchemy.exc import DBAPIError
@@ -13,14 +12,8 @@ from merchants import status as st
 from merchants.models import AuditLog, BankAccount, Household, IssuedQR, Placard, Stall
 from merchants.scope import SYSTEM
 from merchants.services import households as hs
-from merchants.services import users
 from merchants.services.audit import move_status
 from qr import build_payload, png_bytes
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

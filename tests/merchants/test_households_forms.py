@@ -3,17 +3,10 @@
 import re
 
 import pytest
-from argon2 import PasswordHasher
 from factories import free_stall, login, make_household, make_market, make_user
 from sqlmodel import select
 
 from merchants.models import Household
-from merchants.services import users
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

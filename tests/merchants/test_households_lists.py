@@ -3,17 +3,10 @@
 import re
 
 import pytest
-from argon2 import PasswordHasher
 from factories import login, make_household, make_market, make_user
 
-from merchants.services import users
 from merchants.views.helpers import paginate
 from merchants.views.markets import STALLS_PER_PAGE
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.mark.parametrize(

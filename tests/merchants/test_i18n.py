@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
@@ -14,16 +13,10 @@ from factories import PASSWORD, free_stall, login, make_household, make_market, 
 from sqlmodel import select
 
 from merchants.models import User
-from merchants.services import users
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "merchants" / "translations" / "en" / "LC_MESSAGES"
 PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[sd]|%%")
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def _po():  # noqa: ANN202

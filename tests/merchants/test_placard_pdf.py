@@ -5,20 +5,13 @@ from __future__ import annotations
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
-from argon2 import PasswordHasher
 from factories import login, make_household, make_market, make_user
 from sqlmodel import select
 
 from merchants.models import IssuedQR, Placard, PrintBatch, Stall
-from merchants.services import users
 from printouts import LAYOUTS
 
 DPI = 150
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch):
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def _cell_of(layout: str, x: float, y: float) -> int:

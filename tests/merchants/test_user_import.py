@@ -9,7 +9,6 @@ import re
 
 import openpyxl
 import pytest
-from argon2 import PasswordHasher
 from factories import login, make_market, make_user
 from flask import Flask
 from sqlalchemy import func
@@ -29,11 +28,6 @@ GOOD = [
     ("bql.cairong", "Ban quản lý chợ Cái Rồng", "market_manager", "", "", "CAIRONG, HONGGAI"),
 ]
 LINK = re.compile(r"/set-password/([A-Za-z0-9_-]{20,})")
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def _area(session: Session, province: tuple[str, str], commune: tuple[str, str]) -> None:

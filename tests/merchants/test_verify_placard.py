@@ -6,7 +6,6 @@ import io
 
 import pypdfium2 as pdfium
 import pytest
-from argon2 import PasswordHasher
 from factories import login, make_household, make_market, make_user
 from PIL import Image
 from sqlmodel import select
@@ -15,15 +14,9 @@ from merchants import status as st
 from merchants.models import AuditLog, Household, IssuedQR, Placard, PlacardCheck, StatusEvent
 from merchants.scope import SYSTEM, viewer_for
 from merchants.services import households as hs
-from merchants.services import users
 from merchants.services import verification as vs
 from merchants.services.placards import single_placard_pdf
 from qr import build_payload
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch):
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def photo_of(pdf: bytes) -> bytes:

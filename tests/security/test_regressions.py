@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterator
 
 import pytest
-from factories import PASSWORD, free_stall, login, make_household, make_market, make_user
+from factories import CHEAP_HASHING, PASSWORD, free_stall, login, make_household, make_market, make_user
 from flask import Flask
 from sqlmodel import select
 
@@ -69,7 +69,13 @@ def test_an_owner_name_that_is_a_formula_exports_as_text(client, session):
 @pytest.fixture
 def csrf_app(database_url: str, tmp_path) -> Iterator[Flask]:  # noqa: ANN001
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url, "BATCH_DIR": str(tmp_path / "b")}
+        {
+            "TESTING": True,
+            "SECRET_KEY": "t",
+            "DATABASE_URL": database_url,
+            "BATCH_DIR": str(tmp_path / "b"),
+            **CHEAP_HASHING,
+        }
     )
     yield app
     app.extensions["choqr.engine"].dispose()

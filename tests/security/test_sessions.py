@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from factories import PASSWORD, login, make_market, make_user
+from factories import CHEAP_HASHING, PASSWORD, login, make_market, make_user
 from flask.testing import FlaskClient
 from sqlmodel import select
 
@@ -113,6 +113,7 @@ def test_a_session_in_daily_use_still_ends_at_its_absolute_lifetime(
             "BATCH_DIR": str(tmp_path / "b"),
             "SESSION_IDLE_MINUTES": 120,
             "SESSION_ABSOLUTE_HOURS": 10,
+            **CHEAP_HASHING,
         }
     )
     client = app.test_client()
@@ -167,6 +168,7 @@ def test_cookies_are_secure_httponly_and_samesite_when_configured(database_url, 
             "WTF_CSRF_ENABLED": False,
             "BATCH_DIR": str(tmp_path / "b"),
             "SESSION_COOKIE_SECURE": True,
+            **CHEAP_HASHING,
         }
     )
     assert app.config["REMEMBER_COOKIE_SECURE"] is True  # follows the session cookie unless set on its own

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from factories import PASSWORD, make_market, make_user
+from factories import CHEAP_HASHING, PASSWORD, make_market, make_user
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
@@ -27,6 +27,7 @@ def _app(database_url: str, tmp_path, **config) -> Flask:  # noqa: ANN001
             "DATABASE_URL": database_url,
             "WTF_CSRF_ENABLED": False,
             "BATCH_DIR": str(tmp_path / "b"),
+            **CHEAP_HASHING,
             **config,
         }
     )
