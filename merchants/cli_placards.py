@@ -44,8 +44,8 @@ def placards(
     )
     with db.session_scope(engine) as session:
         try:
-            market_id = get_market_by_code(session, SYSTEM, market_code).market.id
-            job = bs.start_batch(session, SYSTEM, market_id, req, batch_dir=current_app.config["BATCH_DIR"])
+            info = get_market_by_code(session, SYSTEM, market_code)
+            job = bs.start_batch(session, info, req, batch_dir=current_app.config["BATCH_DIR"])
         except DomainError as exc:
             fail(exc)
     click.echo(f"Lô in #{job.batch_id}: {len(job.stall_codes)} bảng, khổ {layout}…", err=True)

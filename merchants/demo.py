@@ -20,6 +20,7 @@ from merchants.services import households as hs
 from merchants.services import users
 from merchants.services.areas import commune_by_code, load_shipped_if_empty
 from merchants.services.placards import printable_items, record_prints
+from merchants.services.registry_queries import get_market
 
 DEMO_PASSWORD = "choqr-demo"
 FAMILY = (
@@ -231,7 +232,7 @@ def seed(session: Session, *, seed_value: int = 2025) -> dict[str, int]:
             )
             created += 1
         _spread_onboarding(session, market.id, rng)
-        items = printable_items(session, SYSTEM, market.id)
+        items = printable_items(session, get_market(session, SYSTEM, market.id))
         record_prints(session, SYSTEM, market, items[: int(len(items) * dm.printed_share)])
         session.commit()
     _demo_users(session)

@@ -18,6 +18,7 @@ from merchants.errors import NotFound
 from merchants.models import BankAccount, Commune, Household, IssuedQR, Market, Province, Stall
 from merchants.scope import Viewer, market_column_visible, market_condition
 from merchants.services.coverage_queries import status_counts_by_area
+from merchants.services.registry_queries import get_market_by_code
 from qr import get_bank
 
 LEVELS = ("provinces", "communes", "markets")
@@ -91,18 +92,6 @@ def coverage_by_area(
     ]
 
 
-def visible_market(session: Session, viewer: Viewer, code: str) -> Market:
-    """A market by code inside the viewer's scope; the same NotFound whether it is elsewhere or nowhere."""
-    market = session.exec(
-        select(Market)
-        .join(Commune, Commune.id == Market.commune_id)
-        .where(Market.code == code, market_condition(viewer))
-    ).first()
-    if market is None:
-        raise NotFound(f"Không tìm thấy chợ '{code}'.")
-    return market
-
-
 @dataclass(frozen=True)
 class AccountView:
     bin: str
@@ -151,7 +140,7 @@ def households_page(
     """
     where = [market_column_visible(viewer, Household.market_id)]
     if market:
-        where.append(Household.market_id == visible_market(session, viewer, market).id)
+        where.append(Household.market_id == get_market_by_code(session, viewer, market).id)
     if status:
         where.append(Household.status == status)
     total = session.exec(select(func.count()).select_from(Household).where(*where)).one()
@@ -212,7 +201,7 @@ def stall_payload(
     session: Session, viewer: Viewer, market_code: str, stall_code: str, *, show_pii: bool = False
 ) -> StallPayload:
     """The VietQR payload printed for a stall: its household's current verified QR, if it has one."""
-    market = visible_market(session, viewer, market_code)
+    market = get_market_by_code(session, viewer, market_code).market
     stall = session.exec(select(Stall).where(Stall.market_id == market.id, Stall.code == stall_code)).first()
     if stall is None:
         raise NotFound(f"Không có sạp '{stall_code}' trong chợ này.")

@@ -10,11 +10,10 @@ from sqlmodel import Session, select
 
 from merchants.errors import NotFound
 from merchants.models import Placard, PrintBatch, Stall, User, utcnow
-from merchants.scope import Viewer
 from merchants.services.batch_files import pdf_path
 from merchants.services.batches import state_of
 from merchants.services.placards import printable_items
-from merchants.services.registry_queries import get_market
+from merchants.services.registry_queries import MarketInfo
 
 SYSTEM_NAME = "hệ thống (dòng lệnh)"  # who started a batch from the command line
 
@@ -39,25 +38,21 @@ def sheets(layout: str, placards: int) -> int:
     return math.ceil(placards / LAYOUTS[layout].per_sheet) if layout in LAYOUTS else 0
 
 
-def get_batch(session: Session, viewer: Viewer, market_id: int, batch_id: int) -> PrintBatch:
+def get_batch(session: Session, market: MarketInfo, batch_id: int) -> PrintBatch:
     """One batch of a market the viewer serves, as the worker last wrote it."""
-    get_market(session, viewer, market_id)
     batch = session.get(PrintBatch, batch_id)
-    if batch is None or batch.market_id != market_id:
+    if batch is None or batch.market_id != market.id:
         raise NotFound("Không tìm thấy lô in.")
     session.refresh(batch)  # the worker writes it from another session
     return batch
 
 
-def list_batches(
-    session: Session, viewer: Viewer, market_id: int, *, batch_dir: Path | str, limit: int = 50
-) -> list[BatchRow]:
+def list_batches(session: Session, market: MarketInfo, *, batch_dir: Path | str, limit: int = 50) -> list[BatchRow]:
     """The market's batches, newest first, with who started them and whether the PDF can be downloaded."""
-    get_market(session, viewer, market_id)
     rows = session.exec(
         select(PrintBatch, User.full_name)
         .join(User, User.id == PrintBatch.created_by_id, isouter=True)
-        .where(PrintBatch.market_id == market_id)
+        .where(PrintBatch.market_id == market.id)
         .order_by(PrintBatch.id.desc())
         .limit(limit)
     )
@@ -102,9 +97,9 @@ class PrintableCounts:
     zones: tuple[tuple[str, int, int], ...]  # (zone, with a live QR, needing a print)
 
 
-def printable_counts(session: Session, viewer: Viewer, market_id: int) -> PrintableCounts:
-    items = printable_items(session, viewer, market_id)
-    needed = {i.stall.id for i in printable_items(session, viewer, market_id, selection="needed")}
+def printable_counts(session: Session, market: MarketInfo) -> PrintableCounts:
+    items = printable_items(session, market)
+    needed = {i.stall.id for i in printable_items(session, market, selection="needed")}
     zones: dict[str, list[int]] = {}
     for i in items:
         z = zones.setdefault(i.stall.zone, [0, 0])

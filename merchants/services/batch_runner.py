@@ -32,6 +32,7 @@ from merchants.scope import SYSTEM, Viewer, viewer_for
 from merchants.services.batch_files import pdf_path, remove, remove_batch_files, temp_beside, work_dir
 from merchants.services.batches import DONE, FAILED, QUEUED, RUNNING, STALE_AFTER, NothingToPrint, StaleBatch
 from merchants.services.placards import PrintItem, batch_serial, placard_data, printable_items, record_prints
+from merchants.services.registry_queries import get_market
 
 if TYPE_CHECKING:
     from printouts import PlacardData
@@ -117,7 +118,7 @@ def _render_and_record(session: Session, claim: Claim, folder: Path, chunk: int)
     actor = _actor(session, batch)
     market = session.get(Market, batch.market_id)
     codes = json.loads(batch.stall_codes or "[]")
-    items = printable_items(session, actor, market.id, selection="picked", stall_codes=codes)
+    items = printable_items(session, get_market(session, actor, market.id), selection="picked", stall_codes=codes)
     if not items:
         raise NothingToPrint("Các sạp đã chọn không còn mã QR để in.")
     serials = [batch_serial(market.code, batch.id, n) for n in range(1, len(items) + 1)]

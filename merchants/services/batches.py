@@ -17,10 +17,9 @@ from sqlmodel import Session, select
 
 from merchants.errors import DomainError, Forbidden, InvalidField
 from merchants.models import Placard, PrintBatch, utcnow
-from merchants.scope import Viewer
 from merchants.services.batch_files import pdf_path
 from merchants.services.placards import PrintItem, printable_items
-from merchants.services.registry_queries import get_market
+from merchants.services.registry_queries import MarketInfo
 from merchants.stallcodes import split_codes
 
 __all__ = ["pdf_path"]  # re-exported: pages, the CLI and tests find the download here
@@ -90,29 +89,31 @@ class BatchJob:
     stall_codes: tuple[str, ...]
 
 
-def select_items(session: Session, viewer: Viewer, market_id: int, req: BatchRequest) -> list[PrintItem]:
+def select_items(session: Session, market: MarketInfo, req: BatchRequest) -> list[PrintItem]:
     """The stalls a request prints, in zone and code order; unknown or QR-less picked codes are an error."""
     if req.stall_codes:
-        items = printable_items(session, viewer, market_id, selection="picked", stall_codes=list(req.stall_codes))
+        items = printable_items(session, market, selection="picked", stall_codes=list(req.stall_codes))
         missing = sorted(set(req.stall_codes) - {i.stall.code for i in items})
         if missing:
-            raise InvalidField("stall_codes", f"Sạp không có trong chợ hoặc chưa có mã QR: {', '.join(missing)}.")
+            raise InvalidField(
+                "stall_codes", "Sạp không có trong chợ hoặc chưa có mã QR: %(codes)s.", codes=", ".join(missing)
+            )
     elif req.zone:
-        items = printable_items(session, viewer, market_id, selection="zone", zone=req.zone)
+        items = printable_items(session, market, selection="zone", zone=req.zone)
     else:
-        items = printable_items(session, viewer, market_id)
+        items = printable_items(session, market)
     if req.zone and req.stall_codes:
         items = [i for i in items if i.stall.zone == req.zone]
     if req.only_needed:
-        needed = {i.stall.id for i in printable_items(session, viewer, market_id, selection="needed")}
+        needed = {i.stall.id for i in printable_items(session, market, selection="needed")}
         items = [i for i in items if i.stall.id in needed]
     return items
 
 
-def hanging_placards(session: Session, viewer: Viewer, market_id: int, req: BatchRequest) -> int:
+def hanging_placards(session: Session, market: MarketInfo, req: BatchRequest) -> int:
     """How many of the selected stalls have a live placard that printing this batch would revoke (the page asks
     before a one-tap 'all stalls' reprint takes down every placard already hung)."""
-    stall_ids = [i.stall.id for i in select_items(session, viewer, market_id, req)]
+    stall_ids = [i.stall.id for i in select_items(session, market, req)]
     if not stall_ids:
         return 0
     return len(
@@ -120,22 +121,25 @@ def hanging_placards(session: Session, viewer: Viewer, market_id: int, req: Batc
     )
 
 
-def start_batch(
-    session: Session, actor: Viewer, market_id: int, req: BatchRequest, *, batch_dir: Path | str
-) -> BatchJob:
+def start_batch(session: Session, info: MarketInfo, req: BatchRequest, *, batch_dir: Path | str) -> BatchJob:
     """Check the request and queue a batch for exactly the stalls selected now; commits the batch row."""
     from printouts import LAYOUTS
 
+    actor, market, market_id = info.viewer, info.market, info.id
     if not actor.can("print"):
         raise Forbidden("Vai trò của bạn không được in bảng QR.")
-    market = get_market(session, actor, market_id).market
     if req.layout not in LAYOUTS:
-        raise InvalidField("layout", f"Khổ in '{req.layout}' không có. Chọn một trong: {', '.join(LAYOUTS)}.")
-    items = select_items(session, actor, market_id, req)
+        raise InvalidField(
+            "layout",
+            "Khổ in '%(layout)s' không có. Chọn một trong: %(layouts)s.",
+            layout=req.layout,
+            layouts=", ".join(LAYOUTS),
+        )
+    items = select_items(session, info, req)
     if not items:
         raise NothingToPrint()
     if _busy(session, market_id):
-        raise BatchBusy(f"Đang có một lô in khác của {market.name}. Hãy chờ lô đó xong rồi in tiếp.")
+        raise BatchBusy("Đang có một lô in khác của %(market)s. Hãy chờ lô đó xong rồi in tiếp.", market=market.name)
     codes = tuple(i.stall.code for i in items)
     batch = PrintBatch(
         market_id=market_id,

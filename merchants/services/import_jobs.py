@@ -24,7 +24,7 @@ from merchants.models import ImportJob, User, utcnow
 from merchants.scope import Viewer, viewer_for
 from merchants.services import importing
 from merchants.services.import_types import ImportReport, RowProblem, SkippedRow
-from merchants.services.registry_queries import get_market
+from merchants.services.registry_queries import MarketInfo
 from merchants.spreadsheet import read_table
 
 log = logging.getLogger(__name__)
@@ -80,11 +80,11 @@ def start(
     return Started(job_id=job.id)
 
 
-def get_job(session: Session, actor: Viewer, market_id: int, job_id: int) -> ImportJob:
+def get_job(session: Session, market: MarketInfo, job_id: int) -> ImportJob:
     """A job of this market that the actor may follow: their own, or any in the market for an administrator."""
-    get_market(session, actor, market_id)  # outside the actor's areas: the market's own NotFound
+    actor = market.viewer
     job = session.exec(
-        select(ImportJob).where(col(ImportJob.id) == job_id, col(ImportJob.market_id) == market_id)
+        select(ImportJob).where(col(ImportJob.id) == job_id, col(ImportJob.market_id) == market.id)
     ).first()
     if job is None or (job.created_by_id != actor.user_id and not actor.can("users")):
         raise NotFound("Không tìm thấy lượt nhập này.")

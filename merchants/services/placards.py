@@ -17,7 +17,7 @@ from merchants.models import BankAccount, Household, IssuedQR, Market, Placard, 
 from merchants.scope import Viewer
 from merchants.services.audit import move_status, record
 from merchants.services.households import get_household
-from merchants.services.registry_queries import get_market
+from merchants.services.registry_queries import MarketInfo, get_market
 from qr import get_bank
 
 if TYPE_CHECKING:
@@ -57,21 +57,19 @@ def needs_print() -> ColumnElement[bool]:
 
 def printable_items(
     session: Session,
-    viewer: Viewer,
-    market_id: int,
+    market: MarketInfo,
     *,
     selection: str = "all",
     zone: str = "",
     stall_codes: list[str] | None = None,
 ) -> list[PrintItem]:
     """Stalls of a market whose household holds a live QR, filtered by the print selection."""
-    get_market(session, viewer, market_id)
     stmt = (
         select(Stall, Household, BankAccount, IssuedQR)
         .join(Household, Household.id == Stall.household_id)
         .join(BankAccount, (BankAccount.household_id == Household.id) & BankAccount.active)
         .join(IssuedQR, (IssuedQR.household_id == Household.id) & IssuedQR.revoked_at.is_(None))
-        .where(Stall.market_id == market_id, Household.active)
+        .where(Stall.market_id == market.id, Household.active)
         .order_by(Stall.zone, Stall.code)
     )
     if selection == "zone":
@@ -160,8 +158,9 @@ def single_placard_pdf(session: Session, actor: Viewer, household_id: int, *, la
     if layout not in LAYOUTS:
         raise InvalidField("layout", "Khổ in '%(layout)s' không có.", layout=layout)
     h = get_household(session, actor, household_id)
-    market = get_market(session, actor, h.market_id).market
-    items = [i for i in printable_items(session, actor, h.market_id) if i.household.id == h.id]
+    info = get_market(session, actor, h.market_id)
+    market = info.market
+    items = [i for i in printable_items(session, info) if i.household.id == h.id]
     if not items:
         raise InvalidField("placard", "Hộ này chưa có mã QR hợp lệ để in.")
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from merchants import identity
@@ -22,7 +22,7 @@ from merchants.models import (
     StatusEvent,
     User,
 )
-from merchants.scope import Viewer, market_column_visible
+from merchants.scope import Viewer, market_column_visible, market_condition
 from qr import get_bank
 
 
@@ -42,28 +42,46 @@ class StallRow:
 
 @dataclass(frozen=True)
 class MarketInfo:
+    """A market checked to lie in ``viewer``'s areas, with its commune and province: the scope as an object.
+
+    Services that read or change one market's data take this, never a bare market id, so the check cannot be
+    forgotten and is made once per request; the only ways to get one are :func:`get_market` and its siblings."""
+
     market: Market
     commune: Commune
     province: Province
+    viewer: Viewer
+
+    @property
+    def id(self) -> int:
+        return self.market.id
 
 
-def get_market(session: Session, viewer: Viewer, market_id: int) -> MarketInfo:
+def _market_in_scope(session: Session, viewer: Viewer, which: ColumnElement[bool]) -> MarketInfo | None:
     row = session.exec(
         select(Market, Commune, Province)
         .join(Commune, Commune.id == Market.commune_id)
         .join(Province, Province.id == Commune.province_id)
-        .where(Market.id == market_id, market_column_visible(viewer, Market.id))
+        .where(which, market_condition(viewer))
     ).first()
-    if row is None:
+    return None if row is None else MarketInfo(*row, viewer)
+
+
+def get_market(session: Session, viewer: Viewer, market_id: int) -> MarketInfo:
+    """The market with this id if the viewer serves it; NotFound otherwise (never a hint it exists elsewhere)."""
+    found = _market_in_scope(session, viewer, col(Market.id) == market_id)
+    if found is None:
         raise NotFound("Không tìm thấy chợ.")
-    return MarketInfo(*row)
+    return found
 
 
 def get_market_by_code(session: Session, viewer: Viewer, code: str) -> MarketInfo:
-    market_id = session.exec(select(Market.id).where(Market.code == code)).first()
-    if market_id is None:
-        raise NotFound("Không có chợ mã '%(code)s'.", code=code)
-    return get_market(session, viewer, market_id)
+    """The market with this code if the viewer serves it: one query, and the same NotFound for a code that exists
+    in another area as for one that exists nowhere (the API and CLI name markets by code)."""
+    found = _market_in_scope(session, viewer, col(Market.code) == code)
+    if found is None:
+        raise NotFound("Không tìm thấy chợ '%(code)s'.", code=code)
+    return found
 
 
 def _like(q: str) -> str:
@@ -114,18 +132,16 @@ def _stall_row(stall: Stall, h: Household | None, acc: BankAccount | None, show_
 
 
 def stall_rows(
-    session: Session, viewer: Viewer, market_id: int, *, q: str = "", show_pii: bool = False, status: str = ""
+    session: Session, market: MarketInfo, *, q: str = "", show_pii: bool = False, status: str = ""
 ) -> list[StallRow]:
     """Every stall of a market with its household, bank and status; one query, masked unless allowed."""
-    get_market(session, viewer, market_id)
-    stmt = _stall_select(market_id, q, status, show_pii).order_by(Stall.zone, Stall.code)
+    stmt = _stall_select(market.id, q, status, show_pii).order_by(Stall.zone, Stall.code)
     return [_stall_row(stall, h, acc, show_pii) for stall, h, acc in session.exec(stmt)]
 
 
 def stall_page(
     session: Session,
-    viewer: Viewer,
-    market_id: int,
+    market: MarketInfo,
     *,
     q: str = "",
     show_pii: bool = False,
@@ -134,8 +150,7 @@ def stall_page(
     limit: int = 100,
 ) -> tuple[list[StallRow], int]:
     """One page of a market's stalls and how many match, both in SQL: the page costs the same at 2,000 stalls."""
-    get_market(session, viewer, market_id)
-    stmt = _stall_select(market_id, q, status, show_pii)
+    stmt = _stall_select(market.id, q, status, show_pii)
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     page = stmt.order_by(Stall.zone, Stall.code).offset(offset).limit(limit)
     return [_stall_row(stall, h, acc, show_pii) for stall, h, acc in session.exec(page)], total
@@ -168,24 +183,20 @@ def household_view(session: Session, viewer: Viewer, household_id: int) -> House
     return HouseholdView(h, get_market(session, viewer, h.market_id), stalls, acc, qr, placards)
 
 
-def stall_by_code(session: Session, viewer: Viewer, market_id: int, code: str) -> Stall:
-    get_market(session, viewer, market_id)
-    stall = session.exec(select(Stall).where(Stall.market_id == market_id, Stall.code == code)).first()
+def stall_by_code(session: Session, market: MarketInfo, code: str) -> Stall:
+    stall = session.exec(select(Stall).where(Stall.market_id == market.id, Stall.code == code)).first()
     if stall is None:
         raise NotFound("Không có sạp '%(code)s' trong chợ này.", code=code)
     return stall
 
 
-def free_stalls(
-    session: Session, viewer: Viewer, market_id: int, *, ids: list[int] | None = None
-) -> list[tuple[int, str, str]]:
+def free_stalls(session: Session, market: MarketInfo, *, ids: list[int] | None = None) -> list[tuple[int, str, str]]:
     """(id, code, zone) of the market's open stalls that hold nobody: what the register form offers; of ``ids``
     only, when given (a submitted form is checked against the stalls it names, not the market's thousand).
 
     Plain rows, not ORM objects: a 2,000-stall market has 1,000 of them on every form."""
-    get_market(session, viewer, market_id)
     stmt = select(col(Stall.id), Stall.code, Stall.zone).where(
-        Stall.market_id == market_id, col(Stall.household_id).is_(None), col(Stall.closed_at).is_(None)
+        Stall.market_id == market.id, col(Stall.household_id).is_(None), col(Stall.closed_at).is_(None)
     )
     if ids is not None:
         stmt = stmt.where(col(Stall.id).in_(ids[:100]))
@@ -200,11 +211,10 @@ class HistoryEntry:
     detail: str
 
 
-def household_history(
-    session: Session, viewer: Viewer, household_id: int
-) -> tuple[list[HistoryEntry], list[BankAccount]]:
-    """Audit rows, status moves and every account the household ever had (newest first)."""
-    household_view(session, viewer, household_id)  # scope check
+def household_history(session: Session, hv: HouseholdView) -> tuple[list[HistoryEntry], list[BankAccount]]:
+    """Audit rows, status moves and every account the household ever had (newest first), of a household the
+    viewer was shown (``hv`` comes from :func:`household_view`, the scope check)."""
+    household_id = hv.household.id
     audits = list(session.exec(select(AuditLog).where(AuditLog.household_id == household_id)))
     events = list(session.exec(select(StatusEvent).where(StatusEvent.household_id == household_id)))
     who = {r.user_id for r in audits + events if r.user_id}  # only the people in this history, not every user

@@ -25,7 +25,7 @@ from merchants.payment_models import PaymentMarketDay, PaymentMarketWeek
 from merchants.scope import Viewer, market_column_visible, market_condition
 from merchants.services import payment_stats as ps
 from merchants.services.coverage_queries import status_counts_by_area
-from merchants.services.registry_queries import get_market
+from merchants.services.registry_queries import MarketInfo, get_market
 
 CHILD = {"country": "province", "province": "commune", "commune": "market", "market": "zone"}
 _CHILD_KEY = {"province": Commune.province_id, "commune": Market.commune_id, "market": Market.id}
@@ -264,11 +264,9 @@ def _place(session: Session, viewer: Viewer, level: str, area_id: int | None) ->
     return (country, Crumb("province", p.id, p.name)), c.name, not whole
 
 
-def market_report(
-    session: Session, viewer: Viewer, market_id: int, *, today: date, now: datetime | None = None
-) -> Report:
+def market_report(session: Session, info: MarketInfo, *, today: date, now: datetime | None = None) -> Report:
     """One market's coverage and each of its zones (rows); a household counts in the first zone it trades in."""
-    info = get_market(session, viewer, market_id)
+    viewer, market_id = info.viewer, info.id
     visible = market_column_visible(viewer, Household.market_id)
     zone = (
         select(Stall.household_id, func.min(Stall.zone).label("zone"))
@@ -339,7 +337,7 @@ def missing_households(
     session: Session, viewer: Viewer, market_id: int, *, zone: str | None = None, show_pii: bool = False, today: date
 ) -> MissingList:
     """Active households of a market (or one zone) without an issued QR yet, by name, in stall order."""
-    report = market_report(session, viewer, market_id, today=today)
+    report = market_report(session, get_market(session, viewer, market_id), today=today)
     if zone is not None and zone not in {r.key for r in report.rows}:
         raise NotFound("Chợ này không có khu/dãy đó.")
     stmt = select(Household).where(

@@ -74,7 +74,7 @@ def get_managed_market(session: Session, actor: Viewer, market_id: int) -> Marke
     ).first()
     if row is None:
         raise NotFound("Không tìm thấy chợ.")
-    return MarketInfo(*row)
+    return MarketInfo(*row, actor)
 
 
 def managed_market_by_code(session: Session, actor: Viewer, code: str) -> MarketInfo:

@@ -18,7 +18,7 @@ from merchants.errors import Forbidden, InvalidField
 from merchants.models import Household, IssuedQR, Market, Placard, PlacardCheck, Stall, User
 from merchants.scope import Viewer, market_column_visible
 from merchants.services.audit import move_status, record
-from merchants.services.registry_queries import get_market, stall_by_code
+from merchants.services.registry_queries import MarketInfo, stall_by_code
 from qr import VietQRError, decode_image, get_bank, parse_payload, strip_edges
 
 MATCH, OLDER_PRINT, REVOKED, OTHER_STALL, FOREIGN = "match", "older_print", "revoked", "other_stall", "foreign"
@@ -94,9 +94,9 @@ def payload_from_photo(data: bytes) -> str:
     return texts[0]
 
 
-def stall_context(session: Session, viewer: Viewer, market_id: int, code: str) -> StallContext:
-    stall = stall_by_code(session, viewer, market_id, code)
-    market = get_market(session, viewer, market_id).market
+def stall_context(session: Session, info: MarketInfo, code: str) -> StallContext:
+    stall = stall_by_code(session, info, code)
+    market = info.market
     household = session.get(Household, stall.household_id) if stall.household_id else None
     live_qr = live_placard = None
     if household is not None:
@@ -150,7 +150,7 @@ def _placard_for(session: Session, qr_id: int, stall_id: int | None = None) -> P
 
 
 def verify_placard(
-    session: Session, actor: Viewer, market_id: int, stall_code: str, payload: str, *, serial: str = ""
+    session: Session, info: MarketInfo, stall_code: str, payload: str, *, serial: str = ""
 ) -> CheckResult:
     """Classify a scanned payload at a stall, record the check, and on a match mark the household verified.
 
@@ -158,12 +158,13 @@ def verify_placard(
     old placard from the new one: given ``serial``, the live payload on a replaced card reads as an older print
     that still pays this household (not as revoked: nothing is wrong with the money).
     """
+    actor = info.viewer
     if not actor.can("verify"):
         raise Forbidden("Vai trò của bạn không được kiểm tra bảng QR.")
     payload = strip_edges(payload)  # a BOM, NUL or newline from a scanner app is not part of the payload
     if not payload:
         raise InvalidField("payload", "Hãy chụp ảnh bảng QR hoặc dán nội dung mã đã quét.")
-    ctx = stall_context(session, actor, market_id, stall_code)
+    ctx = stall_context(session, info, stall_code)
     qr = session.exec(select(IssuedQR).where(IssuedQR.payload == payload).order_by(IssuedQR.id.desc())).first()
     outcome = classify(
         payload,
@@ -267,15 +268,14 @@ def _scanned_account(payload: str) -> tuple[str, str]:
 
 
 def recent_checks(
-    session: Session, viewer: Viewer, market_id: int, *, stall_id: int | None = None, limit: int = 30
+    session: Session, market: MarketInfo, *, stall_id: int | None = None, limit: int = 30
 ) -> list[CheckRow]:
     """The latest checks in a market (or at one stall), newest first, with who made them."""
-    get_market(session, viewer, market_id)
     stmt = (
         select(PlacardCheck, Stall.code, User.full_name)
         .join(Stall, Stall.id == PlacardCheck.stall_id)
         .join(User, User.id == PlacardCheck.checked_by_id, isouter=True)
-        .where(Stall.market_id == market_id)
+        .where(Stall.market_id == market.id)
     )
     if stall_id is not None:
         stmt = stmt.where(PlacardCheck.stall_id == stall_id)
@@ -283,7 +283,6 @@ def recent_checks(
     return [CheckRow(c, code, name or "hệ thống") for c, code, name in rows]
 
 
-def stall_codes(session: Session, viewer: Viewer, market_id: int) -> list[str]:
+def stall_codes(session: Session, market: MarketInfo) -> list[str]:
     """Every stall code of a market, for the stall picker."""
-    get_market(session, viewer, market_id)
-    return list(session.exec(select(Stall.code).where(Stall.market_id == market_id).order_by(Stall.code)))
+    return list(session.exec(select(Stall.code).where(Stall.market_id == market.id).order_by(Stall.code)))

@@ -20,8 +20,8 @@ from merchants.db import get_session
 from merchants.errors import DomainError, Forbidden, NotFound
 from merchants.scope import viewer_for
 from merchants.services import api_queries as aq
-from merchants.services.registry_queries import stall_rows
-from merchants.services.users import user_for_token
+from merchants.services.api_tokens import user_for_token
+from merchants.services.registry_queries import get_market_by_code, stall_rows
 from merchants.views.helpers import audit_denial, translated
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -177,8 +177,9 @@ def households() -> Response:
 @bp.get("/markets/<code>/stalls")
 def stalls(code: str) -> Response:
     session, v = get_session(), g.api_viewer
-    market = aq.visible_market(session, v, code)
-    rows = stall_rows(session, v, market.id, show_pii=v.can("pii"))
+    info = get_market_by_code(session, v, code)
+    market = info.market
+    rows = stall_rows(session, info, show_pii=v.can("pii"))
     return jsonify(
         market=market.code,
         items=[

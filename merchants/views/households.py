@@ -14,11 +14,11 @@ from merchants import identity, stallcodes
 from merchants.db import get_session
 from merchants.errors import DomainError, Duplicate, EditConflict, Forbidden, NotFound
 from merchants.forms import ChangeAccountForm, EditHouseholdForm, QRPhotoForm, RegisterForm
-from merchants.scope import Viewer
 from merchants.services import households as hs
 from merchants.services import payment_stats
 from merchants.services.placards import single_placard_pdf
 from merchants.services.registry_queries import (
+    MarketInfo,
     free_stalls,
     get_market,
     household_history,
@@ -90,7 +90,7 @@ def register(market_id: int):  # noqa: ANN201
     form.fill_banks()
     posted = request.method == "POST" and request.form.get("action") != "prefill"
     # A submitted form is checked against the stalls it names; the whole list is drawn only for a form shown.
-    stalls = _offer_stalls(form, session, v, market_id, request.form.getlist("stall_ids", type=int) if posted else None)
+    stalls = _offer_stalls(form, session, info, request.form.getlist("stall_ids", type=int) if posted else None)
     duplicate_url = stall_url = None
     if request.method == "GET" and request.args.get("stall"):
         form.stall_ids.data = [sid for sid, code, _ in stalls if code == request.args["stall"]]
@@ -140,7 +140,7 @@ def register(market_id: int):  # noqa: ANN201
             return redirect(url_for("households.show", household_id=h.id))
     status = 422 if request.method == "POST" else 200
     if posted:  # shown again with its errors: offer every free stall
-        _offer_stalls(form, session, v, market_id, None)
+        _offer_stalls(form, session, info, None)
     return render_template(
         "households/register.html",
         form=form,
@@ -152,10 +152,10 @@ def register(market_id: int):  # noqa: ANN201
 
 
 def _offer_stalls(
-    form: RegisterForm, session: Session, v: Viewer, market_id: int, ids: list[int] | None
+    form: RegisterForm, session: Session, info: MarketInfo, ids: list[int] | None
 ) -> list[tuple[int, str, str]]:
     """Put the market's free open stalls (or just ``ids`` of them) into the form's choices; returns them."""
-    stalls = free_stalls(session, v, market_id, ids=ids)
+    stalls = free_stalls(session, info, ids=ids)
     form.stall_ids.choices = [SelectChoice(sid, f"{code} – {zone}" if zone else code) for sid, code, zone in stalls]
     return stalls
 
@@ -323,7 +323,7 @@ def change_account(household_id: int):  # noqa: ANN201
 def history(household_id: int):  # noqa: ANN201
     session, v = get_session(), viewer()
     hv = household_view(session, v, household_id)
-    entries, accounts = household_history(session, v, household_id)
+    entries, accounts = household_history(session, hv)
     return render_template(
         "households/history.html",
         hv=hv,

@@ -76,7 +76,7 @@ def job(market_id: int, job_id: int):  # noqa: ANN201
     """A long list being imported by the job queue: its progress, then the same report as a short list gets."""
     session, v = get_session(), viewer()
     info = get_market(session, v, market_id)
-    found = import_jobs.get_job(session, v, market_id, job_id)
+    found = import_jobs.get_job(session, info, job_id)
     report = import_jobs.report_of(found)
     if report is not None:
         return render_template(
@@ -88,7 +88,8 @@ def job(market_id: int, job_id: int):  # noqa: ANN201
 @bp.get("/markets/<int:market_id>/import/jobs/<int:job_id>.json")
 @requires("register")
 def job_progress(market_id: int, job_id: int):  # noqa: ANN201
-    found = import_jobs.get_job(get_session(), viewer(), market_id, job_id)
+    session = get_session()
+    found = import_jobs.get_job(session, get_market(session, viewer(), market_id), job_id)
     return jsonify(_progress(found))
 
 

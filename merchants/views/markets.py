@@ -42,12 +42,10 @@ def show(market_id: int):  # noqa: ANN201
     cov = market_coverage(session, v, [market_id])[0]
     filters = {"q": search_terms(q), "status": status, "show_pii": v.can("pii")}
     page = max(1, min(request.args.get("page", 1, type=int), 1_000_000))
-    rows, total = stall_page(
-        session, v, market_id, offset=(page - 1) * STALLS_PER_PAGE, limit=STALLS_PER_PAGE, **filters
-    )
+    rows, total = stall_page(session, info, offset=(page - 1) * STALLS_PER_PAGE, limit=STALLS_PER_PAGE, **filters)
     pager = paginate(total, page, STALLS_PER_PAGE)
     if pager.start != (page - 1) * STALLS_PER_PAGE:  # asked past the last page: show the last one
-        rows, total = stall_page(session, v, market_id, offset=pager.start, limit=STALLS_PER_PAGE, **filters)
+        rows, total = stall_page(session, info, offset=pager.start, limit=STALLS_PER_PAGE, **filters)
     return render_template(
         "markets/show.html",
         info=info,
@@ -64,7 +62,8 @@ def show(market_id: int):  # noqa: ANN201
 @bp.get("/markets/<int:market_id>/stalls/<code>")
 @login_required
 def stall(market_id: int, code: str):  # noqa: ANN201
-    s = stall_by_code(get_session(), viewer(), market_id, code)
+    session = get_session()
+    s = stall_by_code(session, get_market(session, viewer(), market_id), code)
     if s.household_id:
         return redirect(url_for("households.show", household_id=s.household_id))
     return redirect(url_for("households.register", market_id=market_id, stall=s.code))

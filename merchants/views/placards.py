@@ -56,8 +56,8 @@ def batch(market_id: int):  # noqa: ANN201
                 zone=form.zone.data or "",
                 stall_codes=form.stall_codes.data or "",
             )
-            replacing = 0 if form.confirm_replace.data else bs.hanging_placards(session, v, market_id, req)
-            job = None if replacing else bs.start_batch(session, v, market_id, req, batch_dir=_batch_dir())
+            replacing = 0 if form.confirm_replace.data else bs.hanging_placards(session, info, req)
+            job = None if replacing else bs.start_batch(session, info, req, batch_dir=_batch_dir())
         except DomainError as exc:
             attach_error(form, exc)
         else:
@@ -67,8 +67,8 @@ def batch(market_id: int):  # noqa: ANN201
                     info=info,
                     form=form,
                     replacing=replacing,
-                    counts=bq.printable_counts(session, v, market_id),
-                    rows=bq.list_batches(session, v, market_id, batch_dir=_batch_dir()),
+                    counts=bq.printable_counts(session, info),
+                    rows=bq.list_batches(session, info, batch_dir=_batch_dir()),
                     label=bq.selection_label,
                 ), 409
             _enqueue(job.batch_id)
@@ -78,8 +78,8 @@ def batch(market_id: int):  # noqa: ANN201
         "placards/batch.html",
         info=info,
         form=form,
-        counts=bq.printable_counts(session, v, market_id),
-        rows=bq.list_batches(session, v, market_id, batch_dir=_batch_dir()),
+        counts=bq.printable_counts(session, info),
+        rows=bq.list_batches(session, info, batch_dir=_batch_dir()),
         label=bq.selection_label,
     ), status
 
@@ -97,7 +97,7 @@ def _enqueue(batch_id: int) -> None:
 def batch_status(market_id: int, batch_id: int):  # noqa: ANN201
     session, v = get_session(), viewer()
     info = get_market(session, v, market_id)
-    b = bq.get_batch(session, v, market_id, batch_id)
+    b = bq.get_batch(session, info, batch_id)
     state = bs.state_of(b)
     placards = bq.batch_placards(session, b.id) if state == bs.DONE else []
     return render_template(
@@ -117,7 +117,8 @@ def batch_status(market_id: int, batch_id: int):  # noqa: ANN201
 @bp.get("/markets/<int:market_id>/placards/batches/<int:batch_id>.json")
 @requires("print")
 def batch_progress(market_id: int, batch_id: int):  # noqa: ANN201
-    b = bq.get_batch(get_session(), viewer(), market_id, batch_id)
+    session = get_session()
+    b = bq.get_batch(session, get_market(session, viewer(), market_id), batch_id)
     state = bs.state_of(b)
     done = state == bs.DONE
     return jsonify(
@@ -135,8 +136,9 @@ def batch_progress(market_id: int, batch_id: int):  # noqa: ANN201
 @requires("print")
 def batch_pdf(market_id: int, batch_id: int):  # noqa: ANN201
     session, v = get_session(), viewer()
-    code = get_market(session, v, market_id).market.code
-    b = bq.get_batch(session, v, market_id, batch_id)
+    info = get_market(session, v, market_id)
+    code = info.market.code
+    b = bq.get_batch(session, info, batch_id)
     path = bs.pdf_path(_batch_dir(), b.id)
     if bs.state_of(b) != bs.DONE or not path.exists():
         abort(404)
@@ -151,7 +153,7 @@ def verify_market(market_id: int):  # noqa: ANN201
     code, error = request.args.get("stall", "").strip(), None
     if code:
         try:
-            stall = stall_by_code(session, v, market_id, code)
+            stall = stall_by_code(session, info, code)
         except DomainError as exc:
             error = translated(exc)
         else:
@@ -161,26 +163,27 @@ def verify_market(market_id: int):  # noqa: ANN201
         info=info,
         code=code,
         error=error,
-        stall_codes=vs.stall_codes(session, v, market_id),
-        checks=vs.recent_checks(session, v, market_id),
+        stall_codes=vs.stall_codes(session, info),
+        checks=vs.recent_checks(session, info),
     )
 
 
 @bp.route("/markets/<int:market_id>/stalls/<code>/verify", methods=["GET", "POST"])
 @requires("verify")
 def verify(market_id: int, code: str):  # noqa: ANN201
-    session, v = get_session(), viewer()
-    ctx = vs.stall_context(session, v, market_id, code)
+    session = get_session()
+    info = get_market(session, viewer(), market_id)
+    ctx = vs.stall_context(session, info, code)
     form, result = VerifyForm(), None
     if form.validate_on_submit():
         try:
             photo = form.photo.data.read() if form.photo.data else b""
             payload = vs.payload_from_photo(photo) if photo else (form.payload.data or "")
-            result = vs.verify_placard(session, v, market_id, code, payload, serial=request.form.get("serial", "")[:32])
+            result = vs.verify_placard(session, info, code, payload, serial=request.form.get("serial", "")[:32])
         except DomainError as exc:
             attach_error(form, exc)
         else:
-            ctx = vs.stall_context(session, v, market_id, code)
+            ctx = vs.stall_context(session, info, code)
             form.payload.data = ""  # ready for the next scan; the verdict shows what was checked
     status = 422 if request.method == "POST" and result is None else 200
     return render_template(
@@ -188,5 +191,5 @@ def verify(market_id: int, code: str):  # noqa: ANN201
         ctx=ctx,
         form=form,
         result=result,
-        checks=vs.recent_checks(session, v, market_id, stall_id=ctx.stall.id, limit=10),
+        checks=vs.recent_checks(session, info, stall_id=ctx.stall.id, limit=10),
     ), status

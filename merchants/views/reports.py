@@ -20,6 +20,7 @@ from merchants.clock import vn_today
 from merchants.coverage import Coverage
 from merchants.db import get_session
 from merchants.services import reports as rs
+from merchants.services.registry_queries import get_market
 from merchants.services.settings import target_for
 from merchants.views.downloads import download
 from merchants.views.helpers import requires, settings_defaults, viewer
@@ -198,7 +199,8 @@ def commune(commune_id: int, fmt: str = "html"):  # noqa: ANN201
 @bp.get("/markets/<int:market_id>/export.<any(csv, xlsx, pdf):fmt>")
 @requires("view")
 def market(market_id: int, fmt: str = "html"):  # noqa: ANN201
-    return _respond(rs.market_report(get_session(), viewer(), market_id, today=_today()), fmt)
+    session = get_session()
+    return _respond(rs.market_report(session, get_market(session, viewer(), market_id), today=_today()), fmt)
 
 
 @bp.get("/markets/<int:market_id>/missing")

@@ -22,6 +22,7 @@ from merchants.models import Household, Market, PrintBatch
 from merchants.scope import SYSTEM
 from merchants.services import backup as bk
 from merchants.services import batches as bs
+from merchants.services.registry_queries import get_market
 
 
 @pytest.fixture
@@ -57,7 +58,9 @@ def test_a_backup_taken_during_registrations_restores_every_household_acknowledg
     engine = app.extensions["choqr.engine"]
     printed = make_market(session, stalls=2)
     make_household(session, printed)
-    job = bs.start_batch(session, SYSTEM, printed.id, bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"])
+    job = bs.start_batch(
+        session, get_market(session, SYSTEM, printed.id), bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"]
+    )
     assert bs.run_batch(engine, job).status == "done"
     markets = [make_market(session, stalls=80).id for _ in range(3)]
     acked: list[tuple[float, int]] = []

@@ -21,6 +21,7 @@ from merchants.services import batch_queries as bq
 from merchants.services import batches as bs
 from merchants.services import households as hs
 from merchants.services.placards import single_placard_pdf
+from merchants.services.registry_queries import get_market
 
 
 def _market_with_households(session, n=4, **kw):
@@ -189,7 +190,9 @@ def test_a_failed_render_marks_the_batch_failed_and_records_no_serial(client, se
 
 def test_a_qr_revoked_while_rendering_fails_the_batch_instead_of_recording_a_stale_placard(session, app, monkeypatch):
     market, households = _market_with_households(session, 2)
-    job = bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"])
+    job = bs.start_batch(
+        session, get_market(session, SYSTEM, market.id), bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"]
+    )
     real = printouts.render_placards
 
     def render_then_change_account(placards, stream, **kw):
@@ -241,7 +244,9 @@ def test_the_web_request_only_queues_and_the_status_json_follows_the_worker(clie
 def test_the_progress_page_polls_with_script_and_refreshes_without_it(client, session, app):
     market, _ = _market_with_households(session, 2)
     user = make_user(session, "print_staff", provinces=["22"])
-    job = bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"])
+    job = bs.start_batch(
+        session, get_market(session, SYSTEM, market.id), bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"]
+    )
     login(client, user)
     page = client.get(f"/markets/{market.id}/placards/batches/{job.batch_id}").get_data(as_text=True)
     assert "Đang chuẩn bị 2 mã QR…" in page and "Đang tạo %(done)s" not in page
@@ -258,7 +263,9 @@ def test_the_progress_page_polls_with_script_and_refreshes_without_it(client, se
 
 def test_a_second_batch_waits_until_the_first_of_the_market_is_finished(client, session, app):
     market, _ = _market_with_households(session, 2)
-    bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"])
+    bs.start_batch(
+        session, get_market(session, SYSTEM, market.id), bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"]
+    )
     login(client, make_user(session, "print_staff", provinces=["22"]))
     resp = _print(client, market)
     assert resp.status_code == 422 and "Đang có một lô in khác" in resp.get_data(as_text=True)
@@ -268,7 +275,9 @@ def test_print_staff_of_another_province_gets_404_and_a_market_manager_403(clien
     market, _ = _market_with_households(session, 1)
     make_market(session, province_code="01")
     other = make_user(session, "print_staff", provinces=["01"])
-    job = bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a6"), batch_dir="/nonexistent")
+    job = bs.start_batch(
+        session, get_market(session, SYSTEM, market.id), bs.BatchRequest("a6"), batch_dir="/nonexistent"
+    )
     login(client, other)
     base = f"/markets/{market.id}/placards"
     for url in (
@@ -287,7 +296,9 @@ def test_print_staff_of_another_province_gets_404_and_a_market_manager_403(clien
 def test_a_batch_of_another_market_is_not_found_under_this_market(client, session, app):
     market, _ = _market_with_households(session, 1)
     other, _ = _market_with_households(session, 1)
-    job = bs.start_batch(session, SYSTEM, other.id, bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"])
+    job = bs.start_batch(
+        session, get_market(session, SYSTEM, other.id), bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"]
+    )
     login(client, make_user(session, "admin"))
     assert client.get(f"/markets/{market.id}/placards/batches/{job.batch_id}").status_code == 404
 
@@ -322,7 +333,9 @@ def test_a_batch_cut_off_by_a_restart_reads_as_failed_and_no_longer_blocks_the_m
     session.add(stuck)
     session.commit()
     assert bs.state_of(stuck) == "failed" and bs.state_of(stuck, stuck.created_at) == "running"
-    job = bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"])
+    job = bs.start_batch(
+        session, get_market(session, SYSTEM, market.id), bs.BatchRequest("a6"), batch_dir=app.config["BATCH_DIR"]
+    )
     assert bs.run_batch(app.extensions["choqr.engine"], job).status == "done"
 
 
@@ -335,10 +348,10 @@ def test_a_renamed_stall_needs_a_print_although_its_old_placard_still_hangs(clie
     stall = session.exec(select(Stall).where(Stall.household_id == households[0].id)).one()
     stall_service.edit_stall(session, SYSTEM, market.id, stall.id, code="A-101", zone=stall.zone)
     session.commit()
-    counts = bq.printable_counts(session, SYSTEM, market.id)
+    counts = bq.printable_counts(session, get_market(session, SYSTEM, market.id))
     assert counts.needed == 1  # the placard hanging there shows the old code
     login(client, make_user(session, "print_staff", provinces=["22"]))
     assert _print(client, market, selection="needed", confirm_replace="y").status_code == 302
     batch = session.exec(select(PrintBatch)).one()
     assert [session.get(Stall, p.stall_id).code for p in _placards(session) if p.batch_id == batch.id] == ["A-101"]
-    assert bq.printable_counts(session, SYSTEM, market.id).needed == 0
+    assert bq.printable_counts(session, get_market(session, SYSTEM, market.id)).needed == 0

@@ -27,6 +27,7 @@ from merchants.scope import SYSTEM
 from merchants.services import batch_files, batch_reaper, batch_runner
 from merchants.services import batches as bs
 from merchants.services import households as hs
+from merchants.services.registry_queries import get_market
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,7 +49,9 @@ def batch_dir(app) -> Path:
 def _queued(session, app, n=10, layout="a6"):
     market = make_market(session, stalls=n)
     households = [make_household(session, market) for _ in range(n)]
-    job = bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest(layout), batch_dir=app.config["BATCH_DIR"])
+    job = bs.start_batch(
+        session, get_market(session, SYSTEM, market.id), bs.BatchRequest(layout), batch_dir=app.config["BATCH_DIR"]
+    )
     return market, households, job
 
 
@@ -151,13 +154,13 @@ def test_a_batch_that_killed_its_worker_three_times_fails_with_the_reason_and_fr
     work.mkdir(parents=True)
     (work / "0000-abc.pdf").write_bytes(b"%PDF-")
     with pytest.raises(bs.BatchBusy):
-        bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a6"), batch_dir=batch_dir)
+        bs.start_batch(session, get_market(session, SYSTEM, market.id), bs.BatchRequest("a6"), batch_dir=batch_dir)
     reaped = _reap(engine, batch_dir, later=31)
     failed = _batch(session, job.batch_id)
     assert reaped.failed == (job.batch_id,) and failed.status == "failed"
     assert "dừng đột ngột 3 lần" in failed.error and "in-1:77" in failed.error
     assert not work.exists() and session.exec(select(Placard)).all() == []
-    again = bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a6"), batch_dir=batch_dir)
+    again = bs.start_batch(session, get_market(session, SYSTEM, market.id), bs.BatchRequest("a6"), batch_dir=batch_dir)
     assert bs.run_batch(engine, again).status == "done"
 
 
@@ -367,7 +370,9 @@ def test_a_worker_killed_mid_batch_is_replaced_and_the_batch_finishes_once(sessi
         "CHOQR_BATCH_CHUNK": "8",
     }
     log = tmp_path / "worker.log"
-    job = bs.start_batch(session, SYSTEM, market.id, bs.BatchRequest("a4-4up"), batch_dir=batch_dir)
+    job = bs.start_batch(
+        session, get_market(session, SYSTEM, market.id), bs.BatchRequest("a4-4up"), batch_dir=batch_dir
+    )
     jobs.enqueue_batch(app, job.batch_id)
     first = _worker(env, log)
     try:
@@ -391,7 +396,10 @@ def test_a_worker_killed_mid_batch_is_replaced_and_the_batch_finishes_once(sessi
         assert sorted(p.name for p in batch_dir.iterdir()) == [f"{job.batch_id}.pdf"]  # no .part, no chunks
 
         again = bs.start_batch(
-            session, SYSTEM, market.id, bs.BatchRequest("a4-8up", stall_codes=("A-001",)), batch_dir=batch_dir
+            session,
+            get_market(session, SYSTEM, market.id),
+            bs.BatchRequest("a4-8up", stall_codes=("A-001",)),
+            batch_dir=batch_dir,
         )
         jobs.enqueue_batch(app, again.batch_id)
         assert _wait(session, again.batch_id, lambda b: b.status in ("done", "failed"), 15).status == "done"

@@ -62,7 +62,7 @@ def test_only_needed_and_zone_narrow_the_batch(app, session, market, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--market", "KHONGCO"], "Lỗi: Không có chợ mã 'KHONGCO'."),
+        (["--market", "KHONGCO"], "Lỗi: Không tìm thấy chợ 'KHONGCO'."),
         (["--market", "CAIRONG", "--layout", "a3"], "Lỗi: Khổ in 'a3' không có. Chọn một trong: a6, a5, a4, a4-2up"),
         (["--market", "CAIRONG", "--zone", "Dãy Z"], "Lỗi: Không có sạp nào để in với lựa chọn này."),
         (["--market", "CAIRONG", "--stall", "Z-001"], "Lỗi: Sạp không có trong chợ hoặc chưa có mã QR: Z-001."),

@@ -8,6 +8,7 @@ from merchants.models import Household, MarketStatusCount
 from merchants.scope import SYSTEM
 from merchants.services import households as hs
 from merchants.services.placards import printable_items, record_prints
+from merchants.services.registry_queries import get_market
 
 
 def _tally(session) -> dict:
@@ -38,7 +39,7 @@ def test_the_tally_follows_registration_account_changes_printing_moves_and_delet
         == _recount(session)
         == {(a.id, "qr_issued"): 4, (a.id, "registered"): 1, (b.id, "qr_issued"): 1}
     )
-    record_prints(session, SYSTEM, a, printable_items(session, SYSTEM, a.id)[:3])
+    record_prints(session, SYSTEM, a, printable_items(session, get_market(session, SYSTEM, a.id))[:3])
     session.commit()
     hs.change_account(
         session,

@@ -16,6 +16,7 @@ from merchants.scope import SYSTEM, viewer_for
 from merchants.services import households as hs
 from merchants.services import verification as vs
 from merchants.services.placards import single_placard_pdf
+from merchants.services.registry_queries import get_market
 from qr import build_payload
 
 
@@ -203,7 +204,9 @@ def test_another_stall_outside_the_viewer_area_is_not_named(session):
     make_household(session, ours)
     stranger = make_household(session, theirs, owner_name="Trần Văn Khác")
     staff = make_user(session, "print_staff", provinces=["22"])
-    result = vs.verify_placard(session, viewer_for(session, staff), ours.id, "A-001", _payload(session, stranger))
+    result = vs.verify_placard(
+        session, get_market(session, viewer_for(session, staff), ours.id), "A-001", _payload(session, stranger)
+    )
     assert result.outcome == "other_stall" and result.elsewhere == vs.Elsewhere(visible=False)
 
 

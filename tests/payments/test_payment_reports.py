@@ -18,6 +18,7 @@ from merchants.payments_parse import Credit
 from merchants.scope import SYSTEM
 from merchants.services import payment_ingest, payment_stats
 from merchants.services import reports as rs
+from merchants.services.registry_queries import get_market
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -59,7 +60,7 @@ def test_active_figures_are_recomputed_from_the_events(session, market_with_paym
     market, hh, events = market_with_payments
     active = _expected_active(events, hh, set("abcdefg"))
     assert active == set("abcdg")
-    report = rs.market_report(session, SYSTEM, market.id, today=vn_date(NOW), now=NOW)
+    report = rs.market_report(session, get_market(session, SYSTEM, market.id), today=vn_date(NOW), now=NOW)
     assert (report.active.covered, report.active.total, report.active.percent) == (5, 7, 71)
     assert payment_stats.active_label(report.active) == "5/7 hộ đang dùng (71%)"
     zones = {r.name: (r.active.covered, r.active.total) for r in report.rows}
@@ -73,14 +74,16 @@ def test_active_figures_are_recomputed_from_the_events(session, market_with_paym
         later_now = NOW + timedelta(days=days_on)
         first_day = vn_date(later_now) - timedelta(days=29)
         expected = {k for k, d, _a in events if vn_date(NOW - timedelta(days=d)) >= first_day}
-        later = rs.market_report(session, SYSTEM, market.id, today=vn_date(later_now), now=later_now)
+        later = rs.market_report(
+            session, get_market(session, SYSTEM, market.id), today=vn_date(later_now), now=later_now
+        )
         assert later.active.covered == len(expected)
         assert bool(expected) is (days_on == 20) or days_on in (27, 28.5)
 
 
 def test_weekly_trend_counts_households_receiving_each_week(session, market_with_payments):
     market, _hh, events = market_with_payments
-    report = rs.market_report(session, SYSTEM, market.id, today=vn_date(NOW), now=NOW)
+    report = rs.market_report(session, get_market(session, SYSTEM, market.id), today=vn_date(NOW), now=NOW)
     expected: dict = {}
     for k, d, _a in events:
         day = vn_date(NOW - timedelta(days=d))
