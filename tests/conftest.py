@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
 from app import create_app
-from merchants import db
+from merchants import db, passwords
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -63,22 +63,49 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{target}"
 
 
+APP_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    "JOBS_IMMEDIATE": True,
+    **CHEAP_HASHING,
+}
+# What create_app derives from the database or the batch folder, built again for each test's own database.
+PER_DATABASE = ("choqr.engine", "choqr.jobs", "choqr.schema_ok")
+
+
+@pytest.fixture(scope="session")
+def worker_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """One app per test process: building one costs ~50 ms (its routes compile), paid once instead of per test.
+    Each test still gets its own database and batch folder (see ``app``)."""
+    unused = tmp_path_factory.mktemp("app")
+    return create_app({**APP_CONFIG, "DATABASE_URL": f"sqlite:///{unused / 'unused.db'}", "BATCH_DIR": str(unused)})
+
+
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "DATABASE_URL": database_url,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-            "BATCH_DIR": str(tmp_path / "batches"),
-            "JOBS_IMMEDIATE": True,
-            **CHEAP_HASHING,
-        }
+def app(worker_app: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on this test's fresh database; whatever a test changes in its config is put back afterwards."""
+    app = worker_app
+    config, extensions = dict(app.config), dict(app.extensions)
+    for name in PER_DATABASE:
+        app.extensions.pop(name, None)
+    app.config.update(DATABASE_URL=database_url, BATCH_DIR=str(tmp_path / "batches"))
+    app.extensions["choqr.engine"] = db.make_engine(database_url)
+    # The hasher is per process: a test that built an app at another cost must not leave it to the next test.
+    passwords.configure(
+        time_cost=CHEAP_HASHING["PASSWORD_HASH_TIME_COST"],
+        memory_cost=CHEAP_HASHING["PASSWORD_HASH_MEMORY_KIB"],
+        parallelism=CHEAP_HASHING["PASSWORD_HASH_PARALLELISM"],
     )
-    yield app
-    app.extensions["choqr.engine"].dispose()
+    try:
+        yield app
+    finally:
+        app.extensions["choqr.engine"].dispose()
+        app.config.clear()
+        app.config.update(config)
+        app.extensions.clear()
+        app.extensions.update(extensions)
 
 
 @pytest.fixture
