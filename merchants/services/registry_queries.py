@@ -95,10 +95,25 @@ def searches_personal_numbers(q: str, show_pii: bool) -> bool:
     return show_pii or not any(ch.isdigit() for ch in q)
 
 
+_STALL_COLUMNS = (
+    col(Stall.id),
+    Stall.code,
+    Stall.zone,
+    col(Household.id),
+    Household.owner_name,
+    Household.goods,
+    Household.status,
+    Household.needs_reprint,
+    BankAccount.bin,
+    BankAccount.account_number,
+)
+
+
 def _stall_select(market_id: int, q: str, status: str, show_pii: bool):  # noqa: ANN202 - a Select
+    """The stall list's columns, not ORM objects: a page of 50 stalls built 150 model instances (~5 ms)."""
     stmt = (
-        select(Stall, Household, BankAccount)
-        .join(Household, Household.id == Stall.household_id, isouter=True)
+        select(*_STALL_COLUMNS)
+        .join(Household, col(Household.id) == Stall.household_id, isouter=True)
         .join(BankAccount, (BankAccount.household_id == Household.id) & BankAccount.active, isouter=True)
         .where(Stall.market_id == market_id)
     )
@@ -114,20 +129,21 @@ def _stall_select(market_id: int, q: str, status: str, show_pii: bool):  # noqa:
     return stmt
 
 
-def _stall_row(stall: Stall, h: Household | None, acc: BankAccount | None, show_pii: bool) -> StallRow:
-    bank = get_bank(acc.bin) if acc else None
-    account = "" if acc is None else acc.account_number if show_pii else identity.mask_tail(acc.account_number)
+def _stall_row(row: tuple, show_pii: bool) -> StallRow:  # type: ignore[type-arg]
+    stall_id, code, zone, household_id, owner, goods, status, needs_reprint, bin_, account_number = row
+    bank = get_bank(bin_) if bin_ else None
+    account = "" if account_number is None else account_number if show_pii else identity.mask_tail(account_number)
     return StallRow(
-        stall.id,
-        stall.code,
-        stall.zone,
-        h.id if h else None,
-        h.owner_name if h else "",
-        h.goods if h else "",
+        stall_id,
+        code,
+        zone,
+        household_id,
+        owner or "",
+        goods or "",
         bank.short_name if bank else "",
         account,
-        h.status if h else "",
-        bool(h and h.needs_reprint),
+        status or "",
+        bool(needs_reprint),
     )
 
 
@@ -136,7 +152,7 @@ def stall_rows(
 ) -> list[StallRow]:
     """Every stall of a market with its household, bank and status; one query, masked unless allowed."""
     stmt = _stall_select(market.id, q, status, show_pii).order_by(Stall.zone, Stall.code)
-    return [_stall_row(stall, h, acc, show_pii) for stall, h, acc in session.exec(stmt)]
+    return [_stall_row(row, show_pii) for row in session.exec(stmt)]
 
 
 def stall_page(
@@ -153,7 +169,7 @@ def stall_page(
     stmt = _stall_select(market.id, q, status, show_pii)
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     page = stmt.order_by(Stall.zone, Stall.code).offset(offset).limit(limit)
-    return [_stall_row(stall, h, acc, show_pii) for stall, h, acc in session.exec(page)], total
+    return [_stall_row(row, show_pii) for row in session.exec(page)], total
 
 
 @dataclass(frozen=True)
