@@ -46,7 +46,7 @@ from merchants.services import payment_sources  # noqa: E402
 from merchants.services import reports as rs  # noqa: E402
 from merchants.services.payment_ingest import week_of  # noqa: E402
 from merchants.services.statement_import import STATEMENT, import_statement  # noqa: E402
-from merchants.services.users import Scope  # noqa: E402
+from merchants.services.user_scope import AreaGrant  # noqa: E402
 from merchants.spreadsheet import read_table  # noqa: E402
 
 WEBHOOK_P95_MS, STATEMENT_S, REPORT_MS = 20, 20, 300
@@ -182,8 +182,10 @@ def run(label: str, url: str, args: argparse.Namespace, data: dict, pay: dict) -
     engine = app.extensions["choqr.engine"]
     provinces = [p[1] for p in data["province"]]
     with Session(engine) as s:
-        sepay, key = payment_sources.add_source(s, name="bench sepay", kind="sepay", scope=Scope.of(provinces))
-        statement, _ = payment_sources.add_source(s, name="bench sao ke", kind="statement", scope=Scope.of(provinces))
+        sepay, key = payment_sources.add_source(s, name="bench sepay", kind="sepay", scope=AreaGrant.of(provinces))
+        statement, _ = payment_sources.add_source(
+            s, name="bench sao ke", kind="statement", scope=AreaGrant.of(provinces)
+        )
         assert sepay.id == 1
         statement_name = statement.name
     if url.startswith("sqlite"):

@@ -44,12 +44,12 @@ def sources_add(
 ) -> None:
     """Create a source scoped to areas; its key is printed once, as the last line."""
     from merchants.services import payment_sources
-    from merchants.services.users import Scope
+    from merchants.services.user_scope import AreaGrant
 
     with session() as s:
         try:
             source, key = payment_sources.add_source(
-                s, name=name, kind=kind, scope=Scope.of(provinces, communes, markets)
+                s, name=name, kind=kind, scope=AreaGrant.of(provinces, communes, markets)
             )
         except DomainError as exc:
             fail(exc)

@@ -30,7 +30,7 @@ def _when(value) -> str:  # noqa: ANN001 - a datetime or None
     return to_vn(value).strftime("%d/%m/%Y %H:%M") if value else "—"
 
 
-def _link_line(link, base_url: str | None) -> str:  # noqa: ANN001 - a users.IssuedLink
+def _link_line(link, base_url: str | None) -> str:  # noqa: ANN001 - a password_links.IssuedLink
     from merchants.views.account import set_password_url
 
     url = set_password_url(link.token, base_url)
@@ -64,11 +64,11 @@ def users_add(
     base_url: str | None,
 ) -> None:
     """Create a user scoped to provinces, communes or markets."""
-    from merchants.services import users
+    from merchants.services import password_links, user_scope, users
 
     if as_link and password is not None:
         raise click.UsageError("--password và --link không dùng cùng nhau.")
-    scope = users.Scope.of(provinces, communes, markets)
+    scope = user_scope.AreaGrant.of(provinces, communes, markets)
     with session() as s:
         try:
             if as_link:
@@ -76,7 +76,7 @@ def users_add(
                     s,
                     SYSTEM,
                     users.NewUser(username, full_name, role, scope),
-                    hours=users.link_hours(current_app.config),
+                    hours=password_links.link_hours(current_app.config),
                 )
             else:
                 users.create_user(
@@ -135,16 +135,18 @@ def users_enable(username: str) -> None:
 @with_appcontext
 def users_reset(username: str, password: str | None, as_link: bool, base_url: str | None) -> None:
     """Set a new password (the user's open sessions end), or hand out a new set-password link."""
-    from merchants.services import users
+    from merchants.services import password_links, user_passwords
 
     if as_link and password is not None:
         raise click.UsageError("--password và --link không dùng cùng nhau.")
     with session() as s:
         try:
             if as_link:
-                link = users.create_password_link(s, username, actor=SYSTEM, hours=users.link_hours(current_app.config))
+                link = password_links.create_password_link(
+                    s, username, actor=SYSTEM, hours=password_links.link_hours(current_app.config)
+                )
             else:
-                users.reset_password(s, username, _read_password(password), actor=SYSTEM)
+                user_passwords.reset_password(s, username, _read_password(password), actor=SYSTEM)
         except DomainError as exc:
             fail(exc)
     if as_link:
@@ -160,11 +162,11 @@ def users_reset(username: str, password: str | None, as_link: bool, base_url: st
 @with_appcontext
 def users_token(username: str, label: str, days: int | None) -> None:
     """Create an API token for /api/v1 (printed once)."""
-    from merchants.services import users
+    from merchants.services import api_tokens
 
     with session() as s:
         try:
-            click.echo(users.create_api_token(s, username, label, actor=SYSTEM, days=days))
+            click.echo(api_tokens.create_api_token(s, username, label, actor=SYSTEM, days=days))
         except DomainError as exc:
             fail(exc)
 
@@ -174,11 +176,11 @@ def users_token(username: str, label: str, days: int | None) -> None:
 @with_appcontext
 def users_tokens(username: str) -> None:
     """List a user's API tokens: id, label, created (by), last used, expires, revoked."""
-    from merchants.services import users
+    from merchants.services import api_tokens
 
     with session() as s:
         try:
-            rows = users.list_tokens(s, SYSTEM, username)
+            rows = api_tokens.list_tokens(s, SYSTEM, username)
         except DomainError as exc:
             fail(exc)
     if not rows:
@@ -197,11 +199,11 @@ def users_tokens(username: str) -> None:
 @with_appcontext
 def users_revoke_token(username: str, token_id: int) -> None:
     """Revoke one API token; calls with it are refused from then on."""
-    from merchants.services import users
+    from merchants.services import api_tokens
 
     with session() as s:
         try:
-            users.revoke_token(s, username, token_id, actor=SYSTEM)
+            api_tokens.revoke_token(s, username, token_id, actor=SYSTEM)
         except DomainError as exc:
             fail(exc)
     click.echo(f"Đã thu hồi mã truy cập số {token_id} của {username}.")
@@ -236,7 +238,7 @@ def import_lines(result, base_url: str | None) -> list[str]:  # noqa: ANN001 - a
 @with_appcontext
 def users_import(file: Path, dry_run: bool, base_url: str | None) -> None:
     """Create users from FILE (.xlsx or .csv); stored only when every row passes; exit 1 when rows were refused."""
-    from merchants.services import user_import, users
+    from merchants.services import password_links, user_import
 
     with session() as s:
         try:
@@ -246,7 +248,7 @@ def users_import(file: Path, dry_run: bool, base_url: str | None) -> None:
                 data=file.read_bytes(),
                 filename=file.name,
                 dry_run=dry_run,
-                hours=users.link_hours(current_app.config),
+                hours=password_links.link_hours(current_app.config),
             )
         except DomainError as exc:
             fail(exc)

@@ -1,7 +1,7 @@
-"""Forms of the Users pages and of a user's own account. Limits and the password rule come from the service.
+"""Forms of the Users pages and of a user's own account. Limits and the password rule come from the services.
 
 Labels and messages are Vietnamese msgids wrapped in ``lazy_gettext``; the password rule's refusals are said in
-the user's language from the rule's own code, so a form and the service can never disagree on what passes.
+the user's language from the refusal's own template, so a form and the service can never disagree on what passes.
 """
 
 from __future__ import annotations
@@ -21,39 +21,27 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, NumberRange, Optional, ValidationError
 
-from merchants import roles
+from merchants import passwords, roles
 from merchants.forms import REQUIRED, too_long
-from merchants.services import users
-from merchants.views.helpers import N_, role_text
-
-PASSWORD_MESSAGES = {
-    "too_short": N_("Mật khẩu phải có ít nhất %(count)s ký tự."),
-    "too_long": N_("Mật khẩu dài tối đa %(count)s ký tự."),
-    "common": N_("Mật khẩu này quá phổ biến nên rất dễ bị đoán. Hãy chọn mật khẩu khác."),
-    "username": N_("Mật khẩu không được trùng với tên đăng nhập."),
-    "same": N_("Mật khẩu mới phải khác mật khẩu hiện tại."),
-}
+from merchants.services import api_tokens, users
+from merchants.services.user_scope import AreaGrant, split_codes
+from merchants.views.helpers import role_text, translated
 
 
 def password_hint() -> str:
     """The rule as the form states it, from the service's limits."""
     return gettext(
         "Từ %(min)s đến %(max)s ký tự; không dùng mật khẩu phổ biến như 12345678 hay matkhau123.",
-        min=users.MIN_PASSWORD,
-        max=users.MAX_PASSWORD,
+        min=passwords.MIN_PASSWORD,
+        max=passwords.MAX_PASSWORD,
     )
-
-
-def refusal_text(exc: users.PasswordRefused) -> str:
-    """The password rule's refusal in the user's language."""
-    return gettext(PASSWORD_MESSAGES[exc.code], **exc.values)
 
 
 def _password_rule(form: PasswordFields, field: PasswordField) -> None:
     try:
-        users.check_password(field.data or "", username=form.rule_username)
-    except users.PasswordRefused as exc:
-        raise ValidationError(refusal_text(exc)) from exc
+        passwords.check_password(field.data or "", username=form.rule_username)
+    except passwords.PasswordRefused as exc:
+        raise ValidationError(translated(exc)) from exc
 
 
 class PasswordFields(FlaskForm):
@@ -73,7 +61,7 @@ class SetPasswordForm(PasswordFields):
 
 class ChangePasswordForm(PasswordFields):
     current_password = PasswordField(
-        _l("Mật khẩu hiện tại"), validators=[DataRequired(REQUIRED), too_long(users.MAX_PASSWORD)]
+        _l("Mật khẩu hiện tại"), validators=[DataRequired(REQUIRED), too_long(passwords.MAX_PASSWORD)]
     )
 
 
@@ -97,8 +85,8 @@ class UserFields(FlaskForm):
         self.role.choices = role_choices()
         self.provinces.choices = provinces
 
-    def scope_input(self) -> users.Scope:
-        return users.Scope.of(
+    def scope_input(self) -> AreaGrant:
+        return AreaGrant.of(
             self.provinces.data or [],
             [self.communes.data or "", *(self.picked_communes.data or [])],
             [self.markets.data or ""],
@@ -106,7 +94,7 @@ class UserFields(FlaskForm):
 
     def merge_picked(self) -> None:
         """Communes ticked in the search results join the typed codes, so a second search keeps them."""
-        codes = list(dict.fromkeys([*users.split_codes(self.communes.data or ""), *(self.picked_communes.data or [])]))
+        codes = list(dict.fromkeys([*split_codes(self.communes.data or ""), *(self.picked_communes.data or [])]))
         self.communes.data = ", ".join(codes)
         self.picked_communes.data = []
 
@@ -120,10 +108,10 @@ class EditUserForm(UserFields):
 
 
 class TokenForm(FlaskForm):
-    label = StringField(_l("Dùng cho việc gì"), validators=[DataRequired(REQUIRED), too_long(users.LABEL_MAX)])
+    label = StringField(_l("Dùng cho việc gì"), validators=[DataRequired(REQUIRED), too_long(api_tokens.LABEL_MAX)])
     days = IntegerField(
         _l("Hiệu lực (số ngày, để trống: không hết hạn)"),
-        validators=[Optional(), NumberRange(1, users.MAX_TOKEN_DAYS, _l("Số ngày phải từ %(min)s đến %(max)s."))],
+        validators=[Optional(), NumberRange(1, api_tokens.MAX_TOKEN_DAYS, _l("Số ngày phải từ %(min)s đến %(max)s."))],
     )
 
 

@@ -1,25 +1,74 @@
-"""Password hashes: argon2id at a cost set by configuration, and a verify that tells no one which accounts exist.
+"""Passwords: the one rule a new password must pass, and argon2id hashes at a cost set by configuration.
 
-Pure (no Flask, no database): ``app.create_app`` calls ``configure`` from its PASSWORD_HASH_* settings, so the
-web app, the ``choqr`` commands and the worker hash alike, and the tests choose a cheap cost the same way rather
-than by patching. The defaults are argon2-cffi's RFC 9106 low-memory profile (t=3, m=64 MiB, p=4): what an
-installation gets unless it says otherwise.
+Pure (no Flask, no database). The rule serves the forms, set-password links, the CLI and self-service alike;
+its refusals carry their own message template, so every edge says them in the user's language.
+``app.create_app`` calls ``configure`` from its PASSWORD_HASH_* settings, so the web app, the ``choqr`` commands
+and the worker hash alike, and the tests choose a cheap cost the same way rather than by patching. The defaults
+are argon2-cffi's RFC 9106 low-memory profile (t=3, m=64 MiB, p=4): what an installation gets unless it says
+otherwise.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Final
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
+from merchants.errors import N_, InvalidField
+
+MIN_PASSWORD: Final = 8
+MAX_PASSWORD: Final = 128  # argon2 takes any length; a cap keeps a huge form field from costing a worker
+COMMON_PASSWORDS: Final = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
+
 DEFAULT_TIME_COST: Final = RFC_9106_LOW_MEMORY.time_cost
 DEFAULT_MEMORY_KIB: Final = RFC_9106_LOW_MEMORY.memory_cost
 DEFAULT_PARALLELISM: Final = RFC_9106_LOW_MEMORY.parallelism
 UNUSABLE_PREFIX: Final = "!"  # never produced by argon2: no password can ever match such a hash
+
+
+class PasswordRefused(InvalidField):
+    """A password the rule refuses, under the ``password`` field; ``reason`` names the part of the rule."""
+
+    code = "password_refused"
+
+    def __init__(self, reason: str, message: str, **params: object) -> None:
+        super().__init__("password", message, **params)
+        self.reason = reason
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of the most common passwords, lowercase, read once per process."""
+    return frozenset(line.strip() for line in COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def check_password(password: str, *, username: str = "") -> None:
+    """The one password rule for forms, links, the CLI and self-service; raises ``PasswordRefused``."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
+        raise PasswordRefused("too_short", N_("Mật khẩu phải có ít nhất %(count)s ký tự."), count=MIN_PASSWORD)
+    if len(password) > MAX_PASSWORD:
+        raise PasswordRefused("too_long", N_("Mật khẩu dài tối đa %(count)s ký tự."), count=MAX_PASSWORD)
+    if password.lower() in common_passwords():
+        raise PasswordRefused("common", N_("Mật khẩu này quá phổ biến nên rất dễ bị đoán. Hãy chọn mật khẩu khác."))
+    if username and password.lower() == username.strip().lower():
+        raise PasswordRefused("username", N_("Mật khẩu không được trùng với tên đăng nhập."))
+
+
+def check_new_password(current: str, new: str, *, username: str) -> None:
+    """A change of one's own password: the rule, and a new password that differs from the current one."""
+    check_password(new, username=username)
+    if new == current:
+        raise PasswordRefused("same", N_("Mật khẩu mới phải khác mật khẩu hiện tại."))
+
+
+# --- hashes ----------------------------------------------------------------------------------------------------
 
 
 @dataclass

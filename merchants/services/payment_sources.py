@@ -1,7 +1,7 @@
 """Payment sources: who may send credits, for which areas, with which key; added, listed, rotated and revoked.
 
-Areas are given by official code and resolved exactly as a user's are (``users.resolve_scope``), and only an
-administrator of those areas manages a source (``users.manages``). A key is shown once, when made: a SePay key is
+Areas are given by official code and resolved exactly as a user's are (``user_scope.resolve_scope``), and only an
+administrator of those areas manages a source (``user_scope.manages``). A key is shown once, when made: a SePay key is
 then kept as its SHA-256 only; a Casso key is kept as itself, because checking an HMAC needs the key.
 """
 
@@ -26,7 +26,7 @@ from merchants.models import Commune, Market, Province, utcnow
 from merchants.payment_models import PaymentSource, PaymentSourceScope
 from merchants.scope import SYSTEM, Viewer
 from merchants.services import audit
-from merchants.services.users import Scope, ScopeItem, manages, require_manager, resolve_scope
+from merchants.services.user_scope import AreaGrant, ScopeItem, manages, require_manager, resolve_scope
 
 KINDS: Final = ("sepay", "casso", "statement")
 NAME_MAX: Final = 60  # as ``PaymentSource.name``
@@ -124,7 +124,7 @@ def add_source(
     *,
     name: str,
     kind: str,
-    scope: Scope,
+    scope: AreaGrant,
     actor: Viewer = SYSTEM,
     source_ip: str | None = None,
 ) -> tuple[PaymentSource, str | None]:

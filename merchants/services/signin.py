@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from merchants.errors import DomainError, InvalidField
 from merchants.models import LoginAttempt, User
 from merchants.scope import Viewer
-from merchants.services import audit, sessions, users
+from merchants.services import audit, sessions, user_passwords
 from merchants.services.sessions import aware, now_utc
 
 KEEP: Final = timedelta(days=1)  # attempts older than this are deleted as new ones come in
@@ -128,7 +128,7 @@ def sign_in(
     name = typed_name(username)
     if is_throttled(session, name, ip, limits, now=now):
         raise Throttled(THROTTLED_MESSAGE)
-    user = users.authenticate(session, name, password or "")
+    user = user_passwords.authenticate(session, name, password or "")
     record_attempt(session, name, ip, success=user is not None, now=now)
     if user is None:
         # The name as typed (an account or not) and never the password: who tried what, from where.
@@ -148,12 +148,12 @@ def sign_out(session: Session, user: User, token: str, *, ip: str | None) -> Non
 
 
 def change_password(session: Session, user: User, current: str, new: str, *, ip: str | None, limits: Limits) -> User:
-    """``users.change_password`` under the same throttle: a wrong current password counts as a failed sign-in,
+    """``user_passwords.change_password`` under the same throttle: a wrong current password counts as a failed sign-in,
     so a session left open on a tablet cannot be used to guess the password at leisure."""
     if is_throttled(session, user.username, ip, limits):
         raise Throttled(THROTTLED_MESSAGE, field="current_password")
     try:
-        return users.change_password(session, user.id, current, new, source_ip=ip)
+        return user_passwords.change_password(session, user.id, current, new, source_ip=ip)
     except InvalidField as exc:
         if exc.field == "current_password":
             record_attempt(session, user.username, ip, success=False)

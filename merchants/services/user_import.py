@@ -18,7 +18,7 @@ from merchants import roles
 from merchants.errors import DomainError, InvalidField
 from merchants.models import User
 from merchants.scope import Viewer
-from merchants.services import audit, users
+from merchants.services import audit, password_links, user_scope, users
 from merchants.services.import_types import RowProblem
 from merchants.spreadsheet import Row, SpreadsheetError, Table, TableSchema, header_key, read_table, template_book
 
@@ -74,7 +74,7 @@ class ImportResult:
     ignored_columns: tuple[str, ...]
     dry_run: bool
     stored: bool
-    links: tuple[users.IssuedLink, ...] = ()
+    links: tuple[password_links.IssuedLink, ...] = ()
 
     @property
     def refused_rows(self) -> int:
@@ -122,7 +122,7 @@ class _Check:
 
     def column(self, field: str) -> str:
         if field == "scope":
-            present = [self.table.columns[f] for f in users.LEVELS if f in self.table.columns]
+            present = [self.table.columns[f] for f in user_scope.LEVELS if f in self.table.columns]
             return " / ".join(present) or "Địa bàn"
         return self.table.columns.get(field, USERS.labels.get(field, field))
 
@@ -131,7 +131,7 @@ class _Check:
         self.problems.append(RowProblem(row.number, self.column(field), message))
 
 
-def _row_user(check: _Check, row: Row) -> tuple[users.NewUser, tuple[users.ScopeItem, ...]] | None:
+def _row_user(check: _Check, row: Row) -> tuple[users.NewUser, tuple[user_scope.ScopeItem, ...]] | None:
     """The user a row describes, or None after noting each refused cell."""
     values, before = row.values, len(check.problems)
     username = role = full_name = ""
@@ -147,23 +147,25 @@ def _row_user(check: _Check, row: Row) -> tuple[users.NewUser, tuple[users.Scope
         full_name = users.clean_full_name(values.get("full_name", ""), username)
     except DomainError as exc:
         check.refuse(row, "full_name", exc)
-    items: list[users.ScopeItem] = []
-    for level in users.LEVELS:
+    items: list[user_scope.ScopeItem] = []
+    for level in user_scope.LEVELS:
         try:
-            items += users.resolve_scope(check.session, users.Scope.of(**{level: [values.get(level, "")]}))
+            items += user_scope.resolve_scope(
+                check.session, user_scope.AreaGrant.of(**{level: [values.get(level, "")]})
+            )
         except DomainError as exc:
             check.refuse(row, level, exc)
     if len(check.problems) > before:
         return None
     try:
-        users.check_grant(check.actor, role, tuple(items))
+        user_scope.check_grant(check.actor, role, tuple(items))
     except DomainError as exc:
         check.refuse(row, exc.field or "role", exc)
         return None
-    return users.NewUser(username, full_name, role, users.scope_of(items)), tuple(items)
+    return users.NewUser(username, full_name, role, user_scope.scope_of(items)), tuple(items)
 
 
-def _check_row(check: _Check, row: Row, existing: dict[str, tuple[str, users.Scope]]) -> None:
+def _check_row(check: _Check, row: Row, existing: dict[str, tuple[str, user_scope.AreaGrant]]) -> None:
     found = _row_user(check, row)
     if found is None:
         return
@@ -186,12 +188,12 @@ def _check_row(check: _Check, row: Row, existing: dict[str, tuple[str, users.Sco
     check.plans.append(PlannedUser(row.number, new))
 
 
-def _existing(session: Session, table: Table) -> dict[str, tuple[str, users.Scope]]:
+def _existing(session: Session, table: Table) -> dict[str, tuple[str, user_scope.AreaGrant]]:
     """The users the file names who exist already, with their role and areas, to compare each row against."""
     names = {(r.values.get("username") or "").strip().lower() for r in table.rows}
     found = list(session.exec(select(User).where(User.username.in_(names))))
-    items = users.scope_items(session, [u.id for u in found])
-    return {u.username: (u.role, users.scope_of(items.get(u.id, []))) for u in found}
+    items = user_scope.scope_items(session, [u.id for u in found])
+    return {u.username: (u.role, user_scope.scope_of(items.get(u.id, []))) for u in found}
 
 
 def import_users(
@@ -201,12 +203,12 @@ def import_users(
     data: bytes,
     filename: str = "",
     dry_run: bool = False,
-    hours: int = users.DEFAULT_LINK_HOURS,
+    hours: int = password_links.DEFAULT_LINK_HOURS,
     now: datetime | None = None,
     source_ip: str | None = None,
 ) -> ImportResult:
     """Check every row; unless a dry run or any row is refused, create the new users with a link each."""
-    users.require_manager(actor)
+    user_scope.require_manager(actor)
     table = _read(data)
     check = _Check(session, actor, table)
     existing = _existing(session, table)
@@ -256,13 +258,13 @@ def _store(
     hours: int,
     now: datetime | None,
     source_ip: str | None,
-) -> tuple[users.IssuedLink, ...]:
+) -> tuple[password_links.IssuedLink, ...]:
     """Create every planned user and their link in one transaction, with one users.import row for the file."""
     links = []
     try:
         for plan in check.plans:
             user = users.insert_user(session, actor, plan.new, source_ip=source_ip)
-            links.append(users.issue_link(session, actor, user, hours=hours, now=now, source_ip=source_ip))
+            links.append(password_links.issue_link(session, actor, user, hours=hours, now=now, source_ip=source_ip))
         audit.record(
             session,
             actor,

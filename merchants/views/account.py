@@ -17,10 +17,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from merchants import passwords
 from merchants.db import get_session
 from merchants.errors import DomainError, NotFound
 from merchants.forms_users import ChangePasswordForm, SetPasswordForm, password_hint
-from merchants.services import signin, users
+from merchants.services import password_links, signin
 from merchants.views.auth import start_session
 from merchants.views.helpers import attach_error, client_ip
 
@@ -69,17 +70,17 @@ def set_password(token: str) -> Response:
     """Opening the link only shows the form (chat apps fetch links for previews); the POST uses it up."""
     session = get_session()
     try:
-        info = users.check_link(session, token)
+        info = password_links.check_link(session, token)
     except NotFound:
         return _link_refused(404, UNKNOWN_LINK)
-    except users.LinkGone as exc:
+    except password_links.LinkGone as exc:
         return _link_refused(410, LINK_GONE[exc.reason])
     form = SetPasswordForm()
     form.rule_username = info.username
     if form.validate_on_submit():
         try:
-            user = users.set_password_from_link(session, token, form.password.data, source_ip=client_ip())
-        except users.LinkGone as exc:
+            user = password_links.set_password_from_link(session, token, form.password.data, source_ip=client_ip())
+        except password_links.LinkGone as exc:
             return _link_refused(410, LINK_GONE[exc.reason])
         except DomainError as exc:
             attach_error(form, exc)
@@ -92,7 +93,7 @@ def set_password(token: str) -> Response:
         "account/set_password.html",
         form=form,
         info=info,
-        max_password=users.MAX_PASSWORD,
+        max_password=passwords.MAX_PASSWORD,
         password_hint=password_hint(),
     )
     return _private(make_response(page, status))
@@ -117,7 +118,7 @@ def password() -> Response | str | tuple[str, int]:
         except signin.Throttled as exc:
             attach_error(form, exc)
             return render_template(
-                "account/password.html", form=form, max_password=users.MAX_PASSWORD, password_hint=password_hint()
+                "account/password.html", form=form, max_password=passwords.MAX_PASSWORD, password_hint=password_hint()
             ), 429
         except DomainError as exc:
             attach_error(form, exc)
@@ -127,5 +128,5 @@ def password() -> Response | str | tuple[str, int]:
             return redirect(url_for("markets.index"))
     status = 422 if form.is_submitted() else 200
     return render_template(
-        "account/password.html", form=form, max_password=users.MAX_PASSWORD, password_hint=password_hint()
+        "account/password.html", form=form, max_password=passwords.MAX_PASSWORD, password_hint=password_hint()
     ), status

@@ -1,6 +1,6 @@
 """Users, their roles and areas, set-password links and API tokens (administrators).
 
-Which users an administrator sees and what they may grant is decided by ``services.users``; these views parse
+Which users an administrator sees and what they may grant is decided by ``services.user_scope``; these views parse
 the forms, call one service function and put its refusal under the field it names.
 """
 
@@ -16,7 +16,7 @@ from merchants.db import get_session
 from merchants.errors import DomainError, EditConflict, Forbidden, NotFound
 from merchants.forms_users import EditUserForm, NewUserForm, TokenForm, UserFields, UserImportForm
 from merchants.scope import Viewer
-from merchants.services import user_import, users
+from merchants.services import api_tokens, password_links, sessions, user_import, users
 from merchants.services.areas import list_provinces, search_communes
 from merchants.views.account import set_password_url
 from merchants.views.downloads import download
@@ -45,13 +45,13 @@ def _qr_src(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(qr.png_bytes(text, scale=5)).decode()
 
 
-def _handover(link: users.IssuedLink) -> dict[str, str | object]:
+def _handover(link: password_links.IssuedLink) -> dict[str, str | object]:
     url = set_password_url(link.token)
     return {"link": link, "url": url, "qr": _qr_src(url)}
 
 
 def _hours() -> int:
-    return users.link_hours(current_app.config)
+    return password_links.link_hours(current_app.config)
 
 
 def _province_choices(v: Viewer, row: users.UserRow | None = None) -> list[tuple[str, str]]:
@@ -169,13 +169,13 @@ def edit(user_id: int) -> Response | tuple[str, int]:
 
 
 def _show(row: users.UserRow, token_form: TokenForm, status: int = 200) -> tuple[str, int]:
-    tokens = users.list_tokens(get_session(), viewer(), row.username)
+    tokens = api_tokens.list_tokens(get_session(), viewer(), row.username)
     return render_template(
         "admin/users/show.html",
         row=row,
         tokens=tokens,
         token_form=token_form,
-        now=users.current_time(),
+        now=sessions.now_utc(),
         is_self=row.id == viewer().user_id,
     ), status
 
@@ -219,7 +219,9 @@ def new_link(user_id: int) -> Response:
     session, v = get_session(), viewer()
     row = users.get_user(session, v, user_id)
     try:
-        link = users.create_password_link(session, row.username, actor=v, hours=_hours(), source_ip=client_ip())
+        link = password_links.create_password_link(
+            session, row.username, actor=v, hours=_hours(), source_ip=client_ip()
+        )
     except DomainError as exc:
         if exc.field is None and isinstance(exc, NotFound | Forbidden):
             raise
@@ -237,7 +239,7 @@ def create_token(user_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _show(row, form, 422)
     try:
-        token = users.create_api_token(
+        token = api_tokens.create_api_token(
             session, row.username, form.label.data, actor=v, days=form.days.data, source_ip=client_ip()
         )
     except DomainError as exc:
@@ -251,7 +253,7 @@ def create_token(user_id: int) -> Response | tuple[str, int]:
 def revoke_token(user_id: int, token_id: int) -> Response:
     session, v = get_session(), viewer()
     row = users.get_user(session, v, user_id)
-    users.revoke_token(session, row.username, token_id, actor=v, source_ip=client_ip())
+    api_tokens.revoke_token(session, row.username, token_id, actor=v, source_ip=client_ip())
     flash(_("Đã thu hồi mã truy cập; các lệnh gọi dùng mã này bị từ chối từ bây giờ."), "success")
     return redirect(url_for("admin_users.show", user_id=user_id))
 

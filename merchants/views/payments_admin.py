@@ -22,7 +22,7 @@ from merchants.payment_models import PaymentSource
 from merchants.services import payment_sources, payment_stats
 from merchants.services.registry_queries import get_market
 from merchants.services.statement_import import import_statement
-from merchants.services.users import Scope
+from merchants.services.user_scope import AreaGrant
 from merchants.views.downloads import download
 from merchants.views.helpers import attach_error, client_ip, requires, translated, viewer
 
@@ -67,7 +67,7 @@ def sources():  # noqa: ANN201
                 get_session(),
                 name=form.name.data,
                 kind=form.kind.data,
-                scope=Scope.of([form.provinces.data or ""], [form.communes.data or ""], [form.markets.data or ""]),
+                scope=AreaGrant.of([form.provinces.data or ""], [form.communes.data or ""], [form.markets.data or ""]),
                 actor=viewer(),
                 source_ip=client_ip(),
             )

@@ -13,7 +13,7 @@ from werkzeug.routing import Rule
 from merchants.models import Commune, Market, Stall, User
 from merchants.scope import SYSTEM, viewer_for
 from merchants.services import batches as bs
-from merchants.services import import_jobs, users
+from merchants.services import import_jobs, password_links
 from qr import build_payload
 
 pytestmark = pytest.mark.browser
@@ -61,7 +61,7 @@ def _url_args(live, world) -> dict[str, object]:  # noqa: ANN001
         )
         stall_id = s.exec(select(Stall.id).where(Stall.market_id == market.id).order_by(Stall.id)).first()
         officer = s.exec(select(User).where(User.username == world.officer)).one()
-        token = users.create_password_link(s, world.officer).token
+        token = password_links.create_password_link(s, world.officer).token
         long_list = import_jobs.start(  # a long list waiting for the queue: its page shows the progress bar
             s, viewer_for(s, officer), market_id=market.id, data=IMPORT_CSV.encode(), filename="dai.csv", inline_rows=0
         )

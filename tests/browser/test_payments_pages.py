@@ -11,7 +11,7 @@ from conftest import TABLETS, assert_accessible, assert_fits_width, shot, sign_i
 from merchants.models import BankAccount
 from merchants.payments_parse import Credit
 from merchants.services import payment_ingest, payment_sources
-from merchants.services.users import Scope
+from merchants.services.user_scope import AreaGrant
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ def _credit_first_household(live, world) -> None:  # noqa: ANN001
         from sqlmodel import select
 
         source, _ = payment_sources.add_source(
-            s, name="Sao kê Vân Đồn", kind="statement", scope=Scope.of(communes=["VANDON"])
+            s, name="Sao kê Vân Đồn", kind="statement", scope=AreaGrant.of(communes=["VANDON"])
         )
         number = s.exec(select(BankAccount.account_number).where(BankAccount.household_id == world.household_id)).one()
         when = datetime.now(UTC) - timedelta(days=2)

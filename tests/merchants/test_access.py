@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from merchants import roles
 from merchants.models import Commune, Household, Market, PrintBatch, Stall, UserScope
-from merchants.services import users
+from merchants.services import api_tokens
 
 SCOPED_ROLES = [r for r in roles.ROLES if r != roles.ADMIN]
 
@@ -229,7 +229,7 @@ def test_a_user_without_any_scope_sees_no_market(client, session):
 def test_the_json_api_keeps_each_token_inside_its_users_area(client, session, role):
     world = _world(session)
     user = _user_in(session, role, "commune", world)
-    token = users.create_api_token(session, user.username, "thử")
+    token = api_tokens.create_api_token(session, user.username, "thử")
     auth = {"Authorization": f"Bearer {token}"}
     assert client.get(f"/api/v1/markets/{world.other_market_code}/stalls", headers=auth).status_code == 404
     assert (

@@ -7,12 +7,13 @@ import re
 import pytest
 from factories import PASSWORD, login, make_market, make_user
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from sqlmodel import select
 
+from merchants import passwords
 from merchants.errors import InvalidField
-from merchants.forms_users import PASSWORD_MESSAGES
 from merchants.models import AuditLog, User
-from merchants.services import users
+from merchants.views.helpers import translated
 
 NEW = "Cho-Cai-Rong-2026"
 
@@ -66,35 +67,46 @@ def _error_under(page: str, field: str) -> str:
     ],
 )
 def test_the_password_rule_refuses_short_long_common_and_username_passwords(password, code):
-    with pytest.raises(users.PasswordRefused) as refused:
-        users.check_password(password, username="canbo.thu")
-    assert refused.value.code == code and refused.value.field == "password"
+    with pytest.raises(passwords.PasswordRefused) as refused:
+        passwords.check_password(password, username="canbo.thu")
+    assert refused.value.reason == code and refused.value.field == "password"
     assert isinstance(refused.value, InvalidField)
 
 
 @pytest.mark.parametrize("password", ["Ab3$Ab3$", "b" * 128, "Cho-Ben-Thanh-1", "mat-khau-123", "choqr-demo"])
 def test_the_password_rule_accepts_8_to_128_uncommon_characters(password):
-    users.check_password(password, username="canbo.thu")
+    passwords.check_password(password, username="canbo.thu")
 
 
 def test_the_common_list_is_lowercase_one_per_line_without_repeats():
-    lines = users.COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    lines = passwords.COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
     assert len(lines) >= 3000 and len(set(lines)) == len(lines)
     assert all(line == line.lower() == line.strip() and line for line in lines)
 
 
-def test_every_refusal_has_a_message_the_forms_translate():
-    codes = set()
+def test_every_refusal_is_said_in_the_users_language_from_its_own_template(app):
+    refusals = []
     for bad, username in (("x", ""), ("x" * 200, ""), ("password", ""), ("canbo.thu", "canbo.thu")):
-        with pytest.raises(users.PasswordRefused) as refused:
-            users.check_password(bad, username=username)
-        codes.add(refused.value.code)
-        assert refused.value.message == PASSWORD_MESSAGES[refused.value.code] % refused.value.values
-    assert codes | {"same"} == set(PASSWORD_MESSAGES)
+        with pytest.raises(passwords.PasswordRefused) as refused:
+            passwords.check_password(bad, username=username)
+        refusals.append(refused.value)
+    with pytest.raises(passwords.PasswordRefused) as refused:
+        passwords.check_new_password(NEW, NEW, username="canbo.thu")
+    refusals.append(refused.value)
+    assert [r.reason for r in refusals] == ["too_short", "too_long", "common", "username", "same"]
+    assert refusals[0].message == "Mật khẩu phải có ít nhất 8 ký tự."
+    with app.test_request_context(), force_locale("en"):
+        assert [translated(r) for r in refusals] == [
+            "The password must have at least 8 characters.",
+            "The password may have at most 128 characters.",
+            "This password is too common and easy to guess. Choose another one.",
+            "The password must not be the same as the username.",
+            "The new password must differ from the current one.",
+        ]
 
 
 def test_the_forms_read_the_limit_from_the_service(client, session, officer, monkeypatch):
-    monkeypatch.setattr(users, "MAX_PASSWORD", 20)
+    monkeypatch.setattr(passwords, "MAX_PASSWORD", 20)
     login(client, officer)
     page = client.get("/account/password").get_data(as_text=True)
     assert 'maxlength="20"' in page and "đến 20 ký tự" in page

@@ -21,7 +21,7 @@ from merchants.errors import EditConflict, Forbidden, NotFound
 from merchants.identity import search_key
 from merchants.models import ApiToken, AuditLog, Commune, PasswordLink, Province, User, UserScope, utcnow
 from merchants.scope import SYSTEM, viewer_for
-from merchants.services import users
+from merchants.services import api_tokens, password_links, sessions, user_passwords, user_scope, users
 from qr import decode_image
 
 LINK = re.compile(r"/set-password/([A-Za-z0-9_-]{20,})")
@@ -121,7 +121,7 @@ def test_a_new_user_gets_a_link_and_qr_then_chooses_a_password_and_signs_in(clie
     user = _user(session, "dao.nguyen")
     assert (user.full_name, user.role, users.has_password(user)) == ("Nguyễn Thị Đào", "commune_officer", False)
     stored = session.exec(select(PasswordLink).where(PasswordLink.user_id == user.id)).one()
-    assert stored.token_hash == users.token_digest(token) and token not in stored.token_hash
+    assert stored.token_hash == sessions.digest(token) and token not in stored.token_hash
     client.post("/logout")
 
     assert client.get(f"/set-password/{token}").status_code == 200
@@ -136,7 +136,7 @@ def test_a_new_user_gets_a_link_and_qr_then_chooses_a_password_and_signs_in(clie
     assert again.status_code == 410
     assert "đã được dùng" in again.get_data(as_text=True)
     session.expire_all()
-    assert users.authenticate(session, "dao.nguyen", NEW_PASSWORD) is not None
+    assert user_passwords.authenticate(session, "dao.nguyen", NEW_PASSWORD) is not None
     assert _actions(session, "user:dao.nguyen") == ["user.create", "user.password_link", "user.password_set"]
     create = session.exec(select(AuditLog).where(AuditLog.action == "user.create")).one()
     assert create.source_ip == "10.1.2.3" and create.user_id == world.admin.id
@@ -145,16 +145,16 @@ def test_a_new_user_gets_a_link_and_qr_then_chooses_a_password_and_signs_in(clie
 
 
 def test_a_user_created_without_a_password_can_never_sign_in(session, world):
-    new = users.NewUser("moi", "Người Mới", "commune_officer", users.Scope.of(communes=["06994"]))
+    new = users.NewUser("moi", "Người Mới", "commune_officer", user_scope.AreaGrant.of(communes=["06994"]))
     users.invite_user(session, viewer_for(session, world.admin), new)
     user = _user(session, "moi")
     assert user.password_hash.startswith(passwords.UNUSABLE_PREFIX)
     for guess in ("", "choqr-no-such-user", user.password_hash, user.password_hash[1:]):
-        assert users.authenticate(session, "moi", guess) is None
+        assert user_passwords.authenticate(session, "moi", guess) is None
 
 
 def test_an_expired_link_is_refused_with_410_and_nothing_changes(client, session, world, monkeypatch):
-    link = users.create_password_link(session, world.qn_officer.username, hours=2)
+    link = password_links.create_password_link(session, world.qn_officer.username, hours=2)
     before = _user(session, world.qn_officer.username).password_hash
     later = utcnow() + timedelta(hours=2, seconds=1)
     monkeypatch.setattr(models, "utcnow", lambda: later)
@@ -169,8 +169,8 @@ def test_an_expired_link_is_refused_with_410_and_nothing_changes(client, session
 def test_an_unknown_link_is_404_and_a_newer_link_retires_the_older_one(client, session, world):
     assert client.get("/set-password/not-a-real-token").status_code == 404
     assert "không đúng" in client.get("/set-password/" + "x" * 400).get_data(as_text=True)
-    first = users.create_password_link(session, world.qn_officer.username)
-    second = users.create_password_link(session, world.qn_officer.username)
+    first = password_links.create_password_link(session, world.qn_officer.username)
+    second = password_links.create_password_link(session, world.qn_officer.username)
     assert client.get(f"/set-password/{first.token}").status_code == 410
     assert client.get(f"/set-password/{second.token}").status_code == 200
 
@@ -185,7 +185,7 @@ def test_the_link_lasts_as_long_as_the_setting_says(app, client, session, world)
 
 
 def test_a_disabled_users_link_does_not_work(client, session, world):
-    link = users.create_password_link(session, world.qn_officer.username)
+    link = password_links.create_password_link(session, world.qn_officer.username)
     users.disable_user(session, world.qn_officer.username)
     resp = client.post(f"/set-password/{link.token}", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert resp.status_code == 410 and "bị khóa" in resp.get_data(as_text=True)
@@ -205,7 +205,7 @@ def test_a_disabled_users_link_does_not_work(client, session, world):
 def test_a_weak_password_is_refused_under_its_field_and_the_link_stays_usable(
     client, session, world, password, message
 ):
-    link = users.create_password_link(session, world.qn_officer.username)
+    link = password_links.create_password_link(session, world.qn_officer.username)
     resp = client.post(f"/set-password/{link.token}", data={"password": password, "confirm": password})
     assert resp.status_code == 422
     assert message in _error_under(resp.get_data(as_text=True), "password")
@@ -213,7 +213,7 @@ def test_a_weak_password_is_refused_under_its_field_and_the_link_stays_usable(
 
 
 def test_two_different_passwords_are_refused_under_the_second(client, session, world):
-    link = users.create_password_link(session, world.qn_officer.username)
+    link = password_links.create_password_link(session, world.qn_officer.username)
     resp = client.post(f"/set-password/{link.token}", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"})
     assert resp.status_code == 422
     assert "không giống nhau" in _error_under(resp.get_data(as_text=True), "confirm")
@@ -275,7 +275,9 @@ def test_the_service_refuses_the_same_grants_whatever_the_page_sends(session, wo
     with pytest.raises(Forbidden):
         users.create_user(session, username="x1", full_name="X", role="admin", actor=qn)
     with pytest.raises(Forbidden):
-        users.invite_user(session, qn, users.NewUser("x2", "X", "bank_officer", users.Scope.of(markets=["DONGXUAN"])))
+        users.invite_user(
+            session, qn, users.NewUser("x2", "X", "bank_officer", user_scope.AreaGrant.of(markets=["DONGXUAN"]))
+        )
     with pytest.raises(NotFound):
         users.update_user(
             session,
@@ -283,7 +285,7 @@ def test_the_service_refuses_the_same_grants_whatever_the_page_sends(session, wo
             "canbo.badinh",
             full_name="X",
             role="commune_officer",
-            scope=users.Scope.of(communes=["06994"]),
+            scope=user_scope.AreaGrant.of(communes=["06994"]),
             expected_version=1,
         )
     with pytest.raises(Forbidden):
@@ -293,11 +295,11 @@ def test_the_service_refuses_the_same_grants_whatever_the_page_sends(session, wo
             "canbo.vandon",
             full_name="X",
             role="commune_officer",
-            scope=users.Scope.of(communes=["00004"]),
+            scope=user_scope.AreaGrant.of(communes=["00004"]),
             expected_version=1,
         )
     with pytest.raises(NotFound):
-        users.create_api_token(session, "admin", "lấy quyền", actor=qn)
+        api_tokens.create_api_token(session, "admin", "lấy quyền", actor=qn)
     assert session.exec(select(User.username).where(User.username.in_(["x1", "x2"]))).all() == []
     assert session.exec(select(ApiToken)).all() == []
 
@@ -372,7 +374,7 @@ def test_editing_role_and_scope_saves_and_audits_old_and_new_codes(client, sessi
     session.expire_all()
     row = users.get_user(session, SYSTEM, world.qn_officer.id)
     assert (row.role, row.full_name, row.version) == ("bank_officer", "Phạm Thu Trang", 2)
-    assert row.scope == users.Scope(("22",), (), ("CAIRONG",))
+    assert row.scope == user_scope.AreaGrant(("22",), (), ("CAIRONG",))
     entry = session.exec(select(AuditLog).where(AuditLog.action == "user.update")).one()
     assert json.loads(entry.detail)["changes"] == {
         "communes": [["06994"], []],
@@ -393,7 +395,7 @@ def test_a_stale_edit_is_a_visible_409_conflict_and_never_overwrites(client, ses
         "canbo.vandon",
         full_name="Người Khác Sửa",
         role="print_staff",
-        scope=users.Scope.of(markets=["CAIRONG"]),
+        scope=user_scope.AreaGrant.of(markets=["CAIRONG"]),
         expected_version=1,
     )
     resp = client.post(
@@ -413,7 +415,7 @@ def test_a_stale_edit_is_a_visible_409_conflict_and_never_overwrites(client, ses
             "canbo.vandon",
             full_name="X",
             role="print_staff",
-            scope=users.Scope.of(markets=["CAIRONG"]),
+            scope=user_scope.AreaGrant.of(markets=["CAIRONG"]),
             expected_version=1,
         )
 
@@ -465,7 +467,7 @@ def test_a_token_is_shown_once_listed_on_the_users_page_and_revoked(client, sess
     assert resp.status_code == 201 and resp.headers["Cache-Control"] == "no-store"
     token = re.search(r'value="(choqr_[^"]+)"', page).group(1)
     row = session.exec(select(ApiToken)).one()
-    assert row.token_hash == users.token_digest(token) and row.created_by_id == world.admin.id
+    assert row.token_hash == sessions.digest(token) and row.created_by_id == world.admin.id
     assert timedelta(days=29, hours=23) < row.expires_at - row.created_at <= timedelta(days=30)
     api = client.application.test_client()
     assert api.get("/api/v1/markets/CAIRONG/stalls", headers={"Authorization": f"Bearer {token}"}).status_code == 200
@@ -490,19 +492,19 @@ def test_a_bad_token_form_is_refused_under_its_field(client, session, world):
 
 
 def test_an_expired_token_is_refused_and_use_is_noted_at_most_once_a_minute(session, world):
-    token = users.create_api_token(session, "canbo.vandon", "thử", days=1)
+    token = api_tokens.create_api_token(session, "canbo.vandon", "thử", days=1)
     start = utcnow()
-    assert users.user_for_token(session, token, now=start).username == "canbo.vandon"
+    assert api_tokens.user_for_token(session, token, now=start).username == "canbo.vandon"
     first = session.exec(select(ApiToken.last_used_at)).one()
-    users.user_for_token(session, token, now=start + timedelta(seconds=30))
+    api_tokens.user_for_token(session, token, now=start + timedelta(seconds=30))
     assert session.exec(select(ApiToken.last_used_at)).one() == first
-    users.user_for_token(session, token, now=start + timedelta(seconds=61))
+    api_tokens.user_for_token(session, token, now=start + timedelta(seconds=61))
     assert session.exec(select(ApiToken.last_used_at)).one() > first
-    assert users.user_for_token(session, token, now=start + timedelta(days=1, seconds=1)) is None
+    assert api_tokens.user_for_token(session, token, now=start + timedelta(days=1, seconds=1)) is None
 
 
 def test_a_user_cannot_see_another_users_token_by_its_id(client, session, world):
-    users.create_api_token(session, "canbo.badinh", "hà nội")
+    api_tokens.create_api_token(session, "canbo.badinh", "hà nội")
     other = session.exec(select(ApiToken)).one()
     login(client, world.admin)
     assert client.post(f"/admin/users/{world.qn_officer.id}/tokens/{other.id}/revoke").status_code == 404
@@ -540,7 +542,7 @@ def test_cli_adds_a_user_with_a_link_under_the_base_url(app, client, session, wo
     url = re.search(r"https://choqr\.example\.vn/set-password/\S+", result.output).group(0)
     token = url.rsplit("/", 1)[1]
     assert client.get(f"/set-password/{token}").status_code == 200
-    assert users.get_user(session, SYSTEM, _user(session, "thu.ngan").id).scope == users.Scope(
+    assert users.get_user(session, SYSTEM, _user(session, "thu.ngan").id).scope == user_scope.AreaGrant(
         ("22",), (), ("CAIRONG",)
     )
     assert _actions(session, "user:thu.ngan") == ["user.create", "user.password_link"]
@@ -565,7 +567,7 @@ def test_cli_disable_enable_and_the_password_rule(app, session, world):
     for weak, message in (("password123", "quá phổ biến"), ("canbo.vandon", "trùng"), ("y" * 129, "tối đa 128")):
         result = _cli(app, "users", "reset-password", "canbo.vandon", "--password", weak)
         assert result.exit_code == 2 and message in result.output
-    assert users.authenticate(session, "canbo.vandon", PASSWORD) is not None
+    assert user_passwords.authenticate(session, "canbo.vandon", PASSWORD) is not None
 
 
 def test_cli_tokens_are_created_listed_and_revoked(app, session, world):
@@ -577,7 +579,7 @@ def test_cli_tokens_are_created_listed_and_revoked(app, session, world):
     assert f"{row.id}\tmáy chủ" in listing and "đang dùng được" in listing and token not in listing
     assert _cli(app, "users", "revoke-token", "canbo.vandon", "--id", str(row.id)).exit_code == 0
     assert "thu hồi" in _cli(app, "users", "tokens", "canbo.vandon").output
-    assert users.user_for_token(session, token) is None
+    assert api_tokens.user_for_token(session, token) is None
     missing = _cli(app, "users", "revoke-token", "canbo.vandon", "--id", "999")
     assert missing.exit_code == 2 and "999" in missing.output
 

@@ -7,7 +7,7 @@ from factories import make_household, make_market, make_user
 from sqlmodel import select
 
 from merchants.models import IssuedQR, Market, Stall
-from merchants.services import users
+from merchants.services import api_tokens, users
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def world(session):  # noqa: ANN001, ANN201
 
 def _token(session, role: str = "commune_officer", **scope) -> str:  # noqa: ANN001
     user = make_user(session, role, **scope)
-    return users.create_api_token(session, user.username, "test")
+    return api_tokens.create_api_token(session, user.username, "test")
 
 
 def _get(client, url: str, token: str | None):  # noqa: ANN001, ANN202
@@ -41,13 +41,13 @@ def test_calls_without_a_usable_token_get_401_json(client, session, world):
     assert client.get("/api/v1/households", headers={"Authorization": token}).status_code == 401  # no scheme
     assert _get(client, "/api/v1/households", "choqr_not-a-token").json["error"]["code"] == "invalid_token"
     assert _get(client, "/api/v1/households", token).status_code == 200
-    users.revoke_api_token(session, token)
+    api_tokens.revoke_api_token(session, token)
     assert _get(client, "/api/v1/households", token).status_code == 401
 
 
 def test_a_disabled_users_token_stops_working(client, session, world):
     user = make_user(session, communes=["XA-NHA"])
-    token = users.create_api_token(session, user.username, "test")
+    token = api_tokens.create_api_token(session, user.username, "test")
     users.disable_user(session, user.username)
     assert _get(client, "/api/v1/coverage/markets", token).status_code == 401
 
@@ -195,7 +195,7 @@ def test_the_api_and_the_reports_give_each_commune_the_same_figures(client, sess
     from merchants.services import reports
 
     user = make_user(session, "market_manager", provinces=["22"])
-    token = users.create_api_token(session, user.username, "test")
+    token = api_tokens.create_api_token(session, user.username, "test")
     api = {
         c["code"]: (c["covered"], c["total"]) for c in _get(client, "/api/v1/coverage/communes", token).json["items"]
     }

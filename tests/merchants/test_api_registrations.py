@@ -11,7 +11,7 @@ from factories import login, make_household, make_market, make_user
 from sqlmodel import func, select
 
 from merchants.models import AuditLog, Household, IssuedQR, RegistrationRequest, Stall
-from merchants.services import users
+from merchants.services import api_tokens
 from qr import parse_payload
 
 
@@ -23,7 +23,7 @@ def market(session):  # noqa: ANN001, ANN201
 @pytest.fixture
 def token(session, market):  # noqa: ANN001, ANN201
     officer = make_user(session, "bank_officer", markets=[market], username="canbo.api")
-    return users.create_api_token(session, officer.username, "tablet")
+    return api_tokens.create_api_token(session, officer.username, "tablet")
 
 
 def body(**overrides: object) -> dict:
@@ -166,7 +166,7 @@ def test_a_market_outside_the_callers_areas_is_refused_like_one_that_does_not_ex
 
 def test_a_role_that_does_not_register_gets_403(client, session, market):
     printer = make_user(session, "print_staff", markets=[market])
-    resp = post(client, users.create_api_token(session, printer.username, "x"), body())
+    resp = post(client, api_tokens.create_api_token(session, printer.username, "x"), body())
     assert resp.status_code == 403 and resp.json["error"]["code"] == "forbidden"
 
 

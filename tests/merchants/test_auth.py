@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from app import cli, create_app
 from merchants import db, passwords
 from merchants.models import PlacardCheck, PrintBatch, User, UserScope, UserSession
-from merchants.services import sessions, users
+from merchants.services import sessions, user_passwords, users
 
 
 def _cli(app: Flask, *args: str):  # noqa: ANN202
@@ -34,8 +34,8 @@ def test_passwords_are_stored_as_argon2id_hashes_at_the_rfc_9106_cost_unless_con
             user = make_user(s, markets=[make_market(s)])
             assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
             assert PASSWORD not in user.password_hash
-            assert users.authenticate(s, user.username, PASSWORD).id == user.id
-            assert users.authenticate(s, user.username, PASSWORD + "x") is None
+            assert user_passwords.authenticate(s, user.username, PASSWORD).id == user.id
+            assert user_passwords.authenticate(s, user.username, PASSWORD + "x") is None
     finally:
         app.extensions["choqr.engine"].dispose()
 
@@ -61,10 +61,10 @@ def test_a_hash_with_old_parameters_is_upgraded_at_the_next_sign_in(app, session
     stronger = create_app({**app.config, "PASSWORD_HASH_TIME_COST": 2, "PASSWORD_HASH_MEMORY_KIB": 16})
     try:
         with db.session_scope(stronger.extensions["choqr.engine"]) as s:
-            assert users.authenticate(s, user.username, PASSWORD) is not None
+            assert user_passwords.authenticate(s, user.username, PASSWORD) is not None
             upgraded = s.exec(select(User.password_hash).where(User.id == user.id)).one()
             assert upgraded != old_hash and "$m=16,t=2,p=1$" in upgraded
-            assert users.authenticate(s, user.username, PASSWORD) is not None
+            assert user_passwords.authenticate(s, user.username, PASSWORD) is not None
             assert s.exec(select(User.password_hash).where(User.id == user.id)).one() == upgraded  # once only
     finally:
         stronger.extensions["choqr.engine"].dispose()
@@ -82,7 +82,7 @@ def test_an_unknown_name_or_an_account_without_password_costs_as_long_as_a_wrong
 
         def cost(username: str) -> float:
             start = time.perf_counter()
-            assert users.authenticate(session, username, "sai-mat-khau") is None
+            assert user_passwords.authenticate(session, username, "sai-mat-khau") is None
             return time.perf_counter() - start
 
         wrong = min(cost(user.username) for _ in range(3))

@@ -18,7 +18,7 @@ from merchants.errors import DomainError
 from merchants.identity import search_key
 from merchants.models import AuditLog, Commune, PasswordLink, Province, User
 from merchants.scope import SYSTEM, viewer_for
-from merchants.services import user_import, users
+from merchants.services import password_links, user_import, users
 from merchants.spreadsheet import SpreadsheetError
 
 HEADER = ("Tên đăng nhập", "Họ tên", "Vai trò", "Tỉnh", "Xã/phường", "Chợ")
@@ -83,7 +83,7 @@ def test_a_valid_list_creates_every_user_with_their_areas_and_a_link_each(sessio
     assert rows["bql.cairong"].scope.markets == ("CAIRONG", "HONGGAI")
     assert not any(r.has_password for r in rows.values())
     for link in result.links:
-        assert users.check_link(session, link.token).username == link.username
+        assert password_links.check_link(session, link.token).username == link.username
     entry = session.exec(select(AuditLog).where(AuditLog.action == "users.import")).one()
     assert json.loads(entry.detail) == {
         "created": 3,

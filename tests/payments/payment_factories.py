@@ -15,7 +15,7 @@ from merchants.clock import VN_TZ
 from merchants.models import Household
 from merchants.payments_parse import casso_signature
 from merchants.services import payment_sources
-from merchants.services.users import Scope
+from merchants.services.user_scope import AreaGrant
 
 _seq = itertools.count(1)
 
@@ -34,7 +34,7 @@ def make_source(
         session,
         name=name or f"Nguồn {kind} {next(_seq)}",
         kind=kind,
-        scope=Scope.of(provinces=provinces, communes=communes, markets=markets),
+        scope=AreaGrant.of(provinces=provinces, communes=communes, markets=markets),
     )
 
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from merchants.models import AuditLog
 from merchants.scope import SYSTEM
-from merchants.services import users
+from merchants.services import api_tokens
 
 IP = {"REMOTE_ADDR": "14.161.0.9"}
 
@@ -67,7 +67,7 @@ def test_reaching_for_another_communes_record_is_audited(client, session):
 def test_api_refusals_are_audited_with_the_tokens_user(client, session):
     mine, theirs = make_market(session), make_market(session, province_code="23")
     officer = make_user(session, markets=[mine])
-    token = users.create_api_token(session, officer.username, "thử", actor=SYSTEM)
+    token = api_tokens.create_api_token(session, officer.username, "thử", actor=SYSTEM)
     resp = client.get(
         f"/api/v1/markets/{theirs.code}/stalls", headers={"Authorization": f"Bearer {token}"}, environ_base=IP
     )

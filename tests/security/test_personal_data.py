@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from merchants.models import AuditLog, IssuedQR, Placard
 from merchants.scope import SYSTEM
-from merchants.services import users
+from merchants.services import api_tokens
 from merchants.services.placards import single_placard_pdf
 
 CCCD, PHONE, ACCOUNT = "022185001234", "0912345678", "0011001932418"
@@ -67,7 +67,7 @@ def test_pages_exports_and_the_api_mask_the_phone_like_the_other_numbers(client,
     assert "•••• 5678" in page and "•••• 1234" in page and "•••• 2418" in page
     # The one place the full account number shows is the household's own VietQR (image and payload text): the
     # placard hanging at the stall shows the same to anyone who scans it. Lists never carry it (below).
-    token = users.create_api_token(session, manager.username, "thử", actor=SYSTEM)
+    token = api_tokens.create_api_token(session, manager.username, "thử", actor=SYSTEM)
     api = client.get("/api/v1/households", headers={"Authorization": f"Bearer {token}"}).get_json()
     item = api["items"][0]
     assert (item["phone"], item["citizen_id"], item["account"]["account_number"]) == (
@@ -80,7 +80,7 @@ def test_pages_exports_and_the_api_mask_the_phone_like_the_other_numbers(client,
 def test_api_lists_carry_no_payload_and_no_full_number(client, session, world):
     market, h, manager, _ = world
     payload = session.exec(select(IssuedQR.payload).where(IssuedQR.household_id == h.id)).one()
-    token = users.create_api_token(session, manager.username, "thử", actor=SYSTEM)
+    token = api_tokens.create_api_token(session, manager.username, "thử", actor=SYSTEM)
     auth = {"Authorization": f"Bearer {token}"}
     for path in ("/api/v1/households", f"/api/v1/markets/{market.code}/stalls"):
         body = client.get(path, headers=auth).get_data(as_text=True)

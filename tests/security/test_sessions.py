@@ -13,7 +13,7 @@ from app import create_app
 from merchants import models
 from merchants.models import UserSession
 from merchants.scope import SYSTEM
-from merchants.services import sessions, users
+from merchants.services import password_links, sessions, users
 
 NEW = "Cho-Cai-Rong-2026"
 REAL_UTCNOW = models.utcnow
@@ -79,7 +79,7 @@ def test_a_password_set_through_a_link_ends_the_sessions_opened_before(app, sess
     signed_in = app.test_client()
     login(signed_in, officer)
     copied = _cookie(signed_in)
-    link = users.create_password_link(session, officer.username, actor=SYSTEM)
+    link = password_links.create_password_link(session, officer.username, actor=SYSTEM)
     resp = app.test_client().post(f"/set-password/{link.token}", data={"password": NEW, "confirm": NEW})
     assert resp.status_code == 302
     assert _replay(signed_in, copied, _page(market)).startswith("/login")

@@ -99,12 +99,12 @@ def test_the_refusal_says_nothing_about_whether_the_account_exists(client, sessi
 
 
 def test_a_throttled_attempt_is_not_checked_and_not_counted(client, session, monkeypatch):
-    from merchants.services import users
+    from merchants.services import user_passwords
 
     user = make_user(session, markets=[make_market(session)])
     for _ in range(5):
         _try(client, user.username, "sai")
-    monkeypatch.setattr(users, "authenticate", lambda *a, **k: pytest.fail("password checked while throttled"))
+    monkeypatch.setattr(user_passwords, "authenticate", lambda *a, **k: pytest.fail("password checked while throttled"))
     assert _try(client, user.username, PASSWORD) == 429
     assert len(session.exec(select(LoginAttempt)).all()) == 5
 
