@@ -45,8 +45,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def seed(url: str, *, stalls: int, registered: int, officers: int) -> int:
-    """The schema, one market of ``stalls`` stalls (``registered`` with a household), and the officers."""
+SMALL_STALLS = 40  # the second market: a page's cost at 40 stalls is the baseline for "flat in market size"
+
+
+def seed(url: str, *, stalls: int, registered: int, officers: int) -> tuple[int, int]:
+    """The schema, one market of ``stalls`` stalls (``registered`` with a household), a small market of
+    ``SMALL_STALLS`` (half registered), and the officers, who serve both. Returns both markets' ids."""
     from sqlmodel import select
 
     from app import create_app
@@ -69,26 +73,29 @@ def seed(url: str, *, stalls: int, registered: int, officers: int) -> int:
         s.add(commune)
         s.flush()
         market = Market(code="BENCH", name="Chợ Bến Bench", commune_id=commune.id)
-        s.add(market)
+        small = Market(code="NHO", name="Chợ Nhỏ", commune_id=commune.id)
+        s.add_all([market, small])
         s.flush()
-        s.add_all(
-            [
-                Stall(market_id=market.id, code=f"{'ABCD'[i % 4]}-{i:04d}", zone=f"Dãy {'ABCD'[i % 4]}")
-                for i in range(1, stalls + 1)
-            ]
-        )
-        s.commit()
-        free = s.exec(select(Stall.id).where(Stall.market_id == market.id).order_by(Stall.id)).all()
-        start = time.perf_counter()
-        for n, stall_id in enumerate(free[:registered]):
-            hs.register_household(
-                s,
-                SYSTEM,
-                market_id=market.id,
-                stall_ids=[stall_id],
-                household=hs.HouseholdInput("Trần Thị Mai", f"0913{n:06d}", f"0221{n % 100:02d}{n:06d}", "Rau củ"),
-                account=hs.AccountInput("970436", f"00120{n:08d}", ""),
+        start, n = time.perf_counter(), 0
+        for m, size, filled in ((market, stalls, registered), (small, SMALL_STALLS, SMALL_STALLS // 2)):
+            s.add_all(
+                [
+                    Stall(market_id=m.id, code=f"{'ABCD'[i % 4]}-{i:04d}", zone=f"Dãy {'ABCD'[i % 4]}")
+                    for i in range(1, size + 1)
+                ]
             )
+            s.commit()
+            free = s.exec(select(Stall.id).where(Stall.market_id == m.id).order_by(Stall.id)).all()
+            for stall_id in free[:filled]:
+                hs.register_household(
+                    s,
+                    SYSTEM,
+                    market_id=m.id,
+                    stall_ids=[stall_id],
+                    household=hs.HouseholdInput("Trần Thị Mai", f"0913{n:06d}", f"0221{n % 100:02d}{n:06d}", "Rau"),
+                    account=hs.AccountInput("970436", f"00120{n:08d}", ""),
+                )
+                n += 1
         print(f"seeded {stalls} stalls, {registered} households in {time.perf_counter() - start:.1f} s", flush=True)
         for i in range(officers):
             users.create_user(
@@ -97,11 +104,11 @@ def seed(url: str, *, stalls: int, registered: int, officers: int) -> int:
                 full_name=f"Cán bộ {i}",
                 password=PASSWORD,
                 role="commune_officer",
-                market_codes=["BENCH"],
+                market_codes=["BENCH", "NHO"],
             )
-        market_id = market.id
+        ids = (market.id, small.id)
     app.extensions["choqr.engine"].dispose()
-    return market_id
+    return ids
 
 
 class Client:
@@ -197,6 +204,41 @@ def officer(index: int, officers: int, port: int, market_id: int, results: Resul
         n += 1
 
 
+def sign_in(client: Client, username: str) -> int:
+    _, _, page = client.request("GET", "/login")
+    status, _, _ = client.request(
+        "POST", "/login", [("csrf_token", _CSRF.search(page).group(1)), ("username", username), ("password", PASSWORD)]
+    )
+    return status
+
+
+def page_cpu(port: int, master: int, market_id: int, small_id: int, repeat: int) -> list[tuple[str, float]]:
+    """Server CPU per request of each page alone, one tablet asking ``repeat`` times in a row (no contention):
+    what each page costs, and whether it stays flat in market size (the same page at a 40-stall market)."""
+    signed_out, client = Client(port), Client(port)
+    sign_in(client, "canbo0")
+    household = urllib.parse.urlsplit(client.request("GET", f"/markets/{market_id}/stalls/A-0004")[1]).path
+    pages = [
+        ("sign-in page (baseline)", signed_out, "/login"),
+        ("market, 40 stalls", client, f"/markets/{small_id}"),
+        ("market, 2,000 stalls", client, f"/markets/{market_id}"),
+        ("register form, 40 stalls", client, f"/markets/{small_id}/register"),
+        ("register form, 2,000", client, f"/markets/{market_id}/register"),
+        ("household", client, household),
+    ]
+    out = []
+    for name, who, path in pages:
+        for _ in range(5):  # warm: templates compiled, connections open, in both workers
+            who.request("GET", path)
+        before = cpu_seconds(master)
+        for _ in range(repeat):
+            status, _, _ = who.request("GET", path)
+            if status != 200:
+                raise SystemExit(f"{path} answered {status}")
+        out.append((name, (cpu_seconds(master) - before) / repeat))
+    return out
+
+
 def cpu_seconds(master: int) -> float:
     """User + system CPU of the gunicorn master and its workers (from /proc)."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -269,6 +311,7 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="an EMPTY database (default: a temporary SQLite file)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=200, help="requests per page when measuring each page alone")
     args = parser.parse_args()
     if args.registered >= args.stalls:
         parser.error("--registered must leave free stalls")
@@ -276,7 +319,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="choqr-bench-http-") as tmp:
         work = Path(tmp)
         url = args.database_url or f"sqlite:///{work / 'choqr.db'}"
-        market_id = seed(url, stalls=args.stalls, registered=args.registered, officers=args.officers)
+        market_id, small_id = seed(url, stalls=args.stalls, registered=args.registered, officers=args.officers)
         port = free_port()
         server = start_gunicorn(url, port, work, args.workers, args.threads)
         try:
@@ -294,6 +337,7 @@ def main() -> None:
             for t in threads:
                 t.join(timeout=args.seconds + 120)
             elapsed, cpu = time.monotonic() - start, cpu_seconds(server.pid) - cpu_before
+            per_page = page_cpu(port, server.pid, market_id, small_id, args.repeat)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -320,6 +364,15 @@ def main() -> None:
     )
     for error in results.errors[:5]:
         print("  error:", error)
+    base = per_page[0][1]
+    print(f"server CPU per request, each page alone ({args.repeat} requests, one tablet):")
+    for name, seconds in per_page:
+        print(f"  {name:26} {seconds * 1000:6.1f} ms  {seconds / base:5.1f}x the sign-in page")
+    flat = dict(per_page)
+    print(
+        f"  flat in market size: market page at 2,000 stalls / at 40 = "
+        f"{flat['market, 2,000 stalls'] / flat['market, 40 stalls']:.2f}"
+    )
 
 
 if __name__ == "__main__":
