@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -16,7 +16,7 @@ from merchants import roles
 from merchants.clock import to_vn
 from merchants.errors import DomainError, Forbidden, NotFound
 from merchants.views.extensions import babel, compress, csrf
-from merchants.views.helpers import audit_denial, role_text, status_text, translated
+from merchants.views.helpers import api_error, audit_denial, role_text, status_text, translated
 from qr import strip_edges
 
 LOCALES = ("vi", "en")
@@ -117,7 +117,7 @@ def init_web(app: Flask) -> None:
     @app.errorhandler(404)
     def _http_404(_exc: Exception):  # noqa: ANN202
         if request.path.startswith("/api/"):
-            return jsonify(error="not_found", message="No such API path."), 404
+            return api_error(404, "not_found", "Không có đường dẫn API này.")
         return render_template("error.html", code=404, message="Không tìm thấy trang."), 404
 
     @app.errorhandler(DomainError)
@@ -164,7 +164,7 @@ def init_web(app: Flask) -> None:
         ):
             message = "Dữ liệu gửi lên có ký tự không hợp lệ (NUL). Hãy nhập lại."
             if request.path.startswith("/api/"):
-                return jsonify(error={"code": "invalid_characters", "message": message}), 400
+                return api_error(400, "invalid_characters", message)
             return render_template("error.html", code=400, message=message), 400
         return None
 

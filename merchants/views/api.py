@@ -17,12 +17,12 @@ from wtforms import ValidationError
 from merchants import status as st
 from merchants.coverage import Coverage, Funnel
 from merchants.db import get_session
-from merchants.errors import DomainError, Forbidden, NotFound
+from merchants.errors import N_, DomainError, Forbidden, NotFound
 from merchants.scope import viewer_for
 from merchants.services import api_queries as aq
 from merchants.services.api_tokens import user_for_token
 from merchants.services.registry_queries import get_market_by_code, stall_rows
-from merchants.views.helpers import audit_denial, translated
+from merchants.views.helpers import api_error, audit_denial
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
@@ -32,21 +32,10 @@ SESSION_OK = {"api.register"}
 MAX_PER_PAGE = 200
 
 
-class BadRequest(Exception):
+class BadRequest(DomainError):
     """A query parameter the API cannot use; answered 400 with the parameter named."""
 
-
-def _error(
-    http_status: int, code: str, message: str | DomainError, fields: dict[str, Any] | None = None, **extra: Any
-) -> Response:
-    """The API's one error shape: ``{"error": {"code", "message", "fields"}}``, messages in the user's language;
-    ``extra`` goes beside it (a 409 carries the stored record)."""
-    texts = {k: translated(v) for k, v in (fields or {}).items()}
-    resp = jsonify(error={"code": code, "message": translated(message), "fields": texts}, **extra)
-    resp.status_code = http_status
-    if http_status == 401:
-        resp.headers["WWW-Authenticate"] = f'Bearer realm="choqr", error="{code}"'
-    return resp
+    code = "bad_request"
 
 
 @bp.before_request
@@ -58,27 +47,27 @@ def _authenticate() -> Response | None:
         return _session_caller()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return _error(401, "missing_token", "Thiếu mã truy cập: hãy gửi 'Authorization: Bearer <token>'.")
+        return api_error(401, "missing_token", "Thiếu mã truy cập: hãy gửi 'Authorization: Bearer <token>'.")
     session = get_session()
     user = user_for_token(session, token.strip())
     if user is None:
-        return _error(401, "invalid_token", "Mã truy cập không hợp lệ, đã bị thu hồi, hoặc người dùng đã bị khóa.")
+        return api_error(401, "invalid_token", "Mã truy cập không hợp lệ, đã bị thu hồi, hoặc người dùng đã bị khóa.")
     g.api_viewer = viewer_for(session, user)
     if not g.api_viewer.can("view"):
         audit_denial(403, g.api_viewer)
-        return _error(403, "forbidden", "Vai trò của bạn không được xem dữ liệu này.")
+        return api_error(403, "forbidden", "Vai trò của bạn không được xem dữ liệu này.")
     return None
 
 
 def _session_caller() -> Response | None:
     """A signed-in browser: its session is the credential, and an X-CSRFToken header proves the page is ours."""
     if not current_user.is_authenticated:
-        return _error(401, "not_signed_in", "Phiên đăng nhập đã hết. Hãy đăng nhập lại.")
+        return api_error(401, "not_signed_in", "Phiên đăng nhập đã hết. Hãy đăng nhập lại.")
     try:
         if current_app.config.get("WTF_CSRF_ENABLED", True):  # off only in tests, as for every form
             validate_csrf(request.headers.get("X-CSRFToken", ""))
     except ValidationError:
-        return _error(400, "csrf", "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang.")
+        return api_error(400, "csrf", "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang.")
     g.api_viewer = viewer_for(get_session(), current_user._get_current_object())
     return None
 
@@ -86,18 +75,18 @@ def _session_caller() -> Response | None:
 @bp.errorhandler(NotFound)
 def _not_found(exc: NotFound) -> Response:
     audit_denial(404, g.get("api_viewer"))
-    return _error(404, "not_found", exc.message)
+    return api_error(404, "not_found", exc)
 
 
 @bp.errorhandler(Forbidden)
 def _forbidden(exc: Forbidden) -> Response:
     audit_denial(403, g.get("api_viewer"))
-    return _error(403, "forbidden", exc.message)
+    return api_error(403, "forbidden", exc)
 
 
 @bp.errorhandler(BadRequest)
 def _bad_request(exc: BadRequest) -> Response:
-    return _error(400, "bad_request", str(exc))
+    return api_error(400, "bad_request", exc)
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -105,7 +94,14 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     if not raw:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadRequest(f"Tham số '{name}' phải là số nguyên từ {low} đến {high} (nhận '{raw}').")
+        raise BadRequest(
+            N_("Tham số '%(name)s' phải là số nguyên từ %(low)s đến %(high)s (nhận '%(value)s')."),
+            field=name,
+            name=name,
+            low=low,
+            high=high,
+            value=raw,
+        )
     return int(raw)
 
 
@@ -137,7 +133,9 @@ def _openapi_text() -> str:
 @bp.get("/coverage/<level>")
 def coverage(level: str) -> Response:
     if level not in aq.LEVELS:
-        raise NotFound(f"Không có cấp '{level}'; dùng một trong: {', '.join(aq.LEVELS)}.")
+        raise NotFound(
+            "Không có cấp '%(level)s'; dùng một trong: %(levels)s.", level=level, levels=", ".join(aq.LEVELS)
+        )
     rows = aq.coverage_by_area(
         get_session(),
         g.api_viewer,
@@ -158,7 +156,13 @@ def households() -> Response:
     page, per_page = _int_arg("page", 1, 1, 1_000_000), _int_arg("per_page", 50, 1, MAX_PER_PAGE)
     status = request.args.get("status", "")
     if status and status not in st.ORDER:
-        raise BadRequest(f"Tham số 'status' phải là một trong: {', '.join(st.ORDER)} (nhận '{status}').")
+        raise BadRequest(
+            N_("Tham số '%(name)s' phải là một trong: %(choices)s (nhận '%(value)s')."),
+            field="status",
+            name="status",
+            choices=", ".join(st.ORDER),
+            value=status,
+        )
     v = g.api_viewer
     items, total = aq.households_page(
         get_session(),

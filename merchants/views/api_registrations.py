@@ -7,7 +7,8 @@ from flask import Response, g, jsonify, request, url_for
 from merchants.db import get_session
 from merchants.errors import DomainError
 from merchants.services import client_registrations as cr
-from merchants.views.api import _error, bp
+from merchants.views.api import bp
+from merchants.views.helpers import api_error
 
 
 def _answer(answer: cr.Answer) -> dict[str, object]:
@@ -24,7 +25,7 @@ def register() -> Response:
     """201 the first time, 200 on a replay, 409 for other content under a known id, 422 per field."""
     body = request.get_json(silent=True)
     if body is None:
-        return _error(400, "bad_request", "Nội dung gửi lên phải là JSON (Content-Type: application/json).")
+        return api_error(400, "bad_request", "Nội dung gửi lên phải là JSON (Content-Type: application/json).")
     answer = cr.register_from_client(get_session(), g.api_viewer, body)
     resp = jsonify(_answer(answer))
     resp.status_code = 201 if answer.created else 200
@@ -33,15 +34,15 @@ def register() -> Response:
 
 @bp.errorhandler(cr.FieldErrors)
 def _field_errors(exc: cr.FieldErrors) -> Response:
-    return _error(422, "invalid", exc.message, exc.fields)
+    return api_error(422, "invalid", exc.message, exc.fields)
 
 
 @bp.errorhandler(cr.ClientIdConflict)
 def _conflict(exc: cr.ClientIdConflict) -> Response:
-    return _error(409, "client_id_conflict", exc.message, **(_answer(exc.answer) if exc.answer else {}))
+    return api_error(409, "client_id_conflict", exc.message, **(_answer(exc.answer) if exc.answer else {}))
 
 
 @bp.errorhandler(DomainError)
 def _rule(exc: DomainError) -> Response:
     """Any other rule a registration broke (a QR that did not read back): 422, under its field when it has one."""
-    return _error(422, "invalid", exc.message, {exc.field: exc.message} if exc.field else None)
+    return api_error(422, "invalid", exc.message, {exc.field: exc.message} if exc.field else None)

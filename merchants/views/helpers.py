@@ -10,7 +10,7 @@ from datetime import date
 from functools import wraps
 from typing import Any
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, jsonify, request
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from merchants import roles
 from merchants import status as st
 from merchants.db import get_session
-from merchants.errors import N_, DomainError, Forbidden
+from merchants.errors import N_, DomainError, Forbidden, Phrase
 from merchants.scope import Viewer, viewer_for
 from merchants.services import audit
 from merchants.services.settings import Defaults
@@ -56,13 +56,15 @@ def translated(message: str | DomainError | Any, **params: Any) -> str:
     """A rule's Vietnamese message in the user's language; unchanged when the catalog lacks it.
 
     Takes a plain message, or anything that carries its template and parameters (a ``DomainError``, an import's
-    ``RowProblem``): the template is translated and the values put in, never parsed back out of the sentence.
+    ``RowProblem``, a ``Phrase``): the template is translated and the values put in, never parsed back out of the
+    sentence; a param that is a ``Phrase`` is translated first.
     """
     if not isinstance(message, str):
         params = {**dict(getattr(message, "params", ()) or ()), **params}
         message = getattr(message, "template", "") or getattr(message, "problem", "") or getattr(message, "message", "")
     if not message:
         return message
+    params = {k: translated(v) if isinstance(v, Phrase) else v for k, v in params.items()}
     return gettext(message, **params) if params else gettext(message)
 
 
@@ -185,3 +187,17 @@ def audit_denial(status: int, actor: Viewer | None = None) -> None:
     except SQLAlchemyError:
         session.rollback()
         log.exception("could not audit a refused request to %s", request.path)
+
+
+def api_error(
+    http_status: int, code: str, message: str | DomainError, fields: dict[str, Any] | None = None, **extra: Any
+) -> Response:
+    """The API's one error shape, ``{"error": {"code", "message", "fields"}}``, messages in the user's language,
+    for every JSON answer that refuses (the API, the webhooks, the tablet's sync, the app-wide 400/404);
+    ``extra`` goes beside it (a 409 carries the stored record)."""
+    texts = {k: translated(v) for k, v in (fields or {}).items()}
+    resp = jsonify(error={"code": code, "message": translated(message), "fields": texts}, **extra)
+    resp.status_code = http_status
+    if http_status == 401:
+        resp.headers["WWW-Authenticate"] = f'Bearer realm="choqr", error="{code}"'
+    return resp

@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from merchants.db import get_session
 from merchants.services import offline
-from merchants.views.helpers import requires, viewer
+from merchants.views.helpers import api_error, requires, viewer
 
 bp = Blueprint("offline", __name__)
 
@@ -79,10 +79,10 @@ def _offline_panel() -> dict[str, object]:
 SW_FILE = Path("offline") / "sw.js"
 
 
-def _not_signed_in() -> tuple[Response, int]:
+def _not_signed_in() -> Response:
     """The same answer as the API's: the tablet keeps its drafts and asks the officer to sign in again."""
     message = _("Phiên đăng nhập đã hết. Hãy đăng nhập lại để gửi các hồ sơ đã lưu.")
-    return jsonify(error={"code": "not_signed_in", "message": message, "fields": {}}), 401
+    return api_error(401, "not_signed_in", message)
 
 
 @bp.get("/sw.js")

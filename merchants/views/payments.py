@@ -25,17 +25,11 @@ from merchants.payments_parse import (
     signature_time,
 )
 from merchants.services import payment_ingest, payment_sources
+from merchants.views.helpers import api_error
 
 bp = Blueprint("payment_webhooks", __name__, url_prefix="/api/v1/payments")
 log = logging.getLogger(__name__)
 MAX_BODY: Final = 32 * 1024  # one transaction is under 1 KiB; anything this large is not a notification
-
-
-def _error(status: int, code: str, message: str) -> Response:
-    """The API's error shape (as ``merchants.views.api``): ``{"error": {"code", "message"}}``."""
-    resp = jsonify(error={"code": code, "message": message})
-    resp.status_code = status
-    return resp
 
 
 class _TooLarge(Exception):
@@ -62,13 +56,13 @@ def _json(data: bytes) -> Any:
 
 def _too_large() -> Response:
     limit = int(current_app.config.get("PAYMENT_WEBHOOK_MAX_BODY", MAX_BODY))
-    return _error(413, "body_too_large", f"Nội dung gửi lên vượt quá {limit // 1024} KiB.")
+    return api_error(413, "body_too_large", f"Nội dung gửi lên vượt quá {limit // 1024} KiB.")
 
 
 def _refused(source: PaymentSource, exc: PaymentRefused, status: int = 400) -> Response:
     payment_ingest.reject(get_session(), source)
     log.warning("payment webhook from source %s refused: %s", source.id, exc.code)
-    return _error(status, exc.code, exc.message)
+    return api_error(status, exc.code, exc.message)
 
 
 def _answer(result: payment_ingest.IngestResult) -> Response:
@@ -84,7 +78,7 @@ def sepay() -> Response:
     source = payment_sources.sepay_source(session, key.strip()) if scheme.lower() == "apikey" else None
     if source is None:
         log.warning("payment webhook refused: unknown or revoked SePay key")
-        return _error(
+        return api_error(
             401, "invalid_key", "Khóa API không hợp lệ hoặc đã bị thu hồi: gửi 'Authorization: Apikey <khóa>'."
         )
     try:
@@ -109,7 +103,7 @@ def casso() -> Response:
         body = _json(raw)
         signed_at = signature_time(header)[1]
     except PaymentRefused as exc:
-        return _error(401 if exc.code == "invalid_signature" else 400, exc.code, exc.message)
+        return api_error(401 if exc.code == "invalid_signature" else 400, exc.code, exc.message)
     session = get_session()
     source = None
     if isinstance(body, dict):
@@ -118,7 +112,7 @@ def casso() -> Response:
                 source = candidate
     if source is None:
         log.warning("payment webhook refused: Casso signature matches no source")
-        return _error(401, "invalid_signature", "Chữ ký X-Casso-Signature không khớp khóa của nguồn nào.")
+        return api_error(401, "invalid_signature", "Chữ ký X-Casso-Signature không khớp khóa của nguồn nào.")
     try:
         check_fresh(signed_at, datetime.now(UTC))
         credits = casso_credits(body)

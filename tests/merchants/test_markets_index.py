@@ -28,9 +28,23 @@ def test_an_officer_with_one_market_lands_on_it(client, session):
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/markets/{market.id}")
 
 
-def test_unknown_api_paths_answer_in_json(client):
-    resp = client.get("/api/v1/khong-co")
-    assert resp.status_code == 404 and resp.get_json()["error"] == "not_found"
+def test_every_json_refusal_has_the_one_error_shape(client, session):
+    """An unknown API path, a NUL in an API query, a call without a token, a webhook with a bad key and the
+    tablet's sync signed out: a client reads ``error.code``, ``error.message`` and ``error.fields`` from each."""
+    answers = {
+        "unknown path": client.get("/api/v1/khong-co"),
+        "NUL": client.get("/api/v1/households?q=a%00b", headers={"Authorization": "Bearer x"}),
+        "no token": client.get("/api/v1/households"),
+        "webhook key": client.post("/api/v1/payments/sepay", json={}, headers={"Authorization": "Apikey sai"}),
+        "sync signed out": client.post("/api/v1/registrations", json={}),
+    }
+    statuses = {name: resp.status_code for name, resp in answers.items()}
+    assert statuses == {"unknown path": 404, "NUL": 400, "no token": 401, "webhook key": 401, "sync signed out": 401}
+    for name, resp in answers.items():
+        error = resp.get_json()["error"]
+        assert set(error) == {"code", "message", "fields"}, name
+        assert error["code"] and error["message"], name
+    assert answers["unknown path"].get_json()["error"]["message"] == "Không có đường dẫn API này."
 
 
 def test_pages_are_gzipped_and_static_files_carry_a_version(client, session):
