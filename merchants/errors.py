@@ -8,12 +8,62 @@ language (``views.helpers.translated``) without parsing the sentence back. Templ
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention pybabel extracts by default
     """Mark a message template for the catalog without translating it here (rules run outside requests)."""
     return message
+
+
+class Phrase:
+    """A part of a message that is translated with it: a Vietnamese template and its params.
+
+    A rule passes one as a param when the part is words, not data: a column's label, one of several faults of a
+    file (``Phrase.joined``). ``str()`` gives the Vietnamese text (the filled ``message``); ``translated`` at the
+    web edge says each phrase in the user's language before putting it into the message that holds it.
+    """
+
+    __slots__ = ("params", "template")
+
+    def __init__(self, template: str, /, **params: Any) -> None:
+        self.template = template
+        self.params = params
+
+    @classmethod
+    def joined(cls, parts: list[Phrase | str], sep: str = ", ") -> Phrase:
+        """Several parts as one ('Tên chợ, Địa chỉ'): each phrase translated on its own, plain text kept."""
+        return cls(sep.join(f"%(p{i})s" for i in range(len(parts))), **{f"p{i}": p for i, p in enumerate(parts)})
+
+    def __str__(self) -> str:
+        return self.template % self.params if self.params else self.template
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Phrase) and (self.template, self.params) == (other.template, other.params)
+
+    __hash__ = None  # type: ignore[assignment] - params are a dict
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.template!r}, **{self.params!r})"
+
+
+def dump_params(params: dict[str, Any]) -> str:
+    """A message's params as JSON, for a reason stored now and said in the reader's language later."""
+    return json.dumps(params, ensure_ascii=False, default=_plain) if params else ""
+
+
+def load_params(text: str | None) -> dict[str, Any]:
+    """The params ``dump_params`` stored, with their phrases back."""
+    return json.loads(text, object_hook=_phrase) if text else {}
+
+
+def _plain(value: Any) -> Any:
+    return {"phrase": value.template, "params": value.params} if isinstance(value, Phrase) else str(value)
+
+
+def _phrase(data: dict[str, Any]) -> Any:
+    return Phrase(data["phrase"], **data["params"]) if data.keys() == {"phrase", "params"} else data
 
 
 class DomainError(Exception):
