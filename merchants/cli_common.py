@@ -15,7 +15,9 @@ def session():  # noqa: ANN201 - a context manager of a Session
     return db.session_scope(db.get_engine())
 
 
-def fail(exc: DomainError) -> NoReturn:
-    """A refused rule: its message on stderr and exit code 2 (1 is kept for 'done, but some rows were refused')."""
-    click.echo(f"Lỗi: {exc.message}", err=True)
-    raise SystemExit(2)
+def fail(problem: DomainError | str, *, exit_code: int = 2) -> NoReturn:
+    """The one way a command reports what stopped it: "Lỗi: <message>" on stderr and an exit code, 2 for a
+    refused rule or setting (1 is kept for 'done, but some rows were refused', or a job that failed)."""
+    message = problem.message if isinstance(problem, DomainError) else problem
+    click.echo(f"Lỗi: {message}", err=True)
+    raise SystemExit(exit_code)

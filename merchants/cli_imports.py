@@ -9,6 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from merchants import db
+from merchants.cli_common import fail
 from merchants.errors import DomainError
 from merchants.scope import SYSTEM
 
@@ -61,8 +62,7 @@ def import_file(file: Path, market_code: str, dry_run: bool, all_or_nothing: boo
                 sheet=sheet,
             )
         except DomainError as exc:
-            click.echo(f"Lỗi: {exc.message}", err=True)
-            sys.exit(2)
+            fail(exc)
     for line in summary_lines(report):
         click.echo(line)
     sys.exit(1 if report.refused else 0)

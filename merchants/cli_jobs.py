@@ -36,7 +36,7 @@ def worker(workers: int | None, worker_type: str) -> None:
     try:
         consumer = jobs.consumer(current_app._get_current_object(), workers=workers, worker_type=worker_type)
     except jobs.JobsConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
+        fail(str(exc))
     click.echo(
         f"Tiến trình nền ChoQR: {consumer.workers} luồng ({worker_type}), hàng đợi "
         f"{type(consumer.huey.storage).__name__}.",

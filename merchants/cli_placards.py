@@ -6,7 +6,6 @@ The command runs the batch itself, in this process, through the same runner the 
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import click
@@ -51,8 +50,7 @@ def placards(
     click.echo(f"Lô in #{job.batch_id}: {len(job.stall_codes)} bảng, khổ {layout}…", err=True)
     batch = bs.run_batch(engine, job)
     if batch is None or batch.status != bs.DONE:
-        click.echo(f"Lỗi: {batch.error if batch else 'lô in không hoàn tất.'}", err=True)
-        sys.exit(1)
+        fail(batch.error if batch and batch.error else "lô in không hoàn tất.", exit_code=1)
     shutil.copyfile(bs.pdf_path(job.batch_dir, job.batch_id), output)
     click.echo(
         f"Đã in {batch.total} bảng ({bq.sheets(layout, batch.total)} tờ, {layout}) vào {output} "

@@ -57,3 +57,24 @@ def test_demo_sets_up_the_database_and_really_serves(app, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:5099" in result.output
     assert served["app"] is app and served["port"] == 5099 and served["use_reloader"] is False
+
+
+def test_every_command_reports_what_stopped_it_the_same_way(app, session, tmp_path):
+    """A market outside reach (coverage, import) and a bad queue setting each end in one 'Lỗi: …' line and exit code 2."""
+    runner = app.test_cli_runner()
+    app.config.update(JOBS_IMMEDIATE=False, JOBS_URL="amqp://hang-doi")
+    answers = [
+        runner.invoke(args=["coverage", "--market", "KHONGCO"]),
+        runner.invoke(args=["worker"]),
+        runner.invoke(args=["import", str(_csv(tmp_path)), "--market", "KHONGCO"]),
+    ]
+    for result in answers:
+        assert result.exit_code == 2, result.output
+        assert result.output.strip().splitlines()[-1].startswith("Lỗi: "), result.output
+    assert "JOBS_URL 'amqp://hang-doi'" in answers[1].output
+
+
+def _csv(tmp_path):  # noqa: ANN001, ANN202
+    path = tmp_path / "ho.csv"
+    path.write_text("Họ và tên,Số sạp\nNguyễn Thị Đào,A-001\n", encoding="utf-8")
+    return path
