@@ -60,7 +60,7 @@ def test_demo_sets_up_the_database_and_really_serves(app, monkeypatch):
 
 
 def test_every_command_reports_what_stopped_it_the_same_way(app, session, tmp_path):
-    """A market outside reach (coverage, import) and a bad queue setting each end in one 'Lỗi: …' line and exit code 2."""
+    """A market out of reach (coverage, import) and a bad queue setting: one 'Lỗi: …' line each, exit code 2."""
     runner = app.test_cli_runner()
     app.config.update(JOBS_IMMEDIATE=False, JOBS_URL="amqp://hang-doi")
     answers = [
