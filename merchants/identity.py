@@ -124,8 +124,9 @@ def normalise_account_number(value: str, *, alias: bool = False) -> str:
     return compact.upper() if alias else compact
 
 
-def mask_tail(value: str | None, keep: int = 4) -> str:
-    """Hide all but the last ``keep`` characters: '0011001932418' → '•••• 2418'."""
+def mask_tail(value: str | None, keep: int = 4, *, sep: str = " ") -> str:
+    """Hide all but the last ``keep`` characters: '0011001932418' → '•••• 2418'. The one masking of personal
+    numbers (pages, exports, audit trail, logs); a log line takes ``sep=""`` so the request stays one field."""
     if not value:
         return ""
-    return "•••• " + value[-keep:]
+    return "••••" + sep + value[-keep:]

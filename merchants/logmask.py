@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 
+from merchants.identity import mask_tail
+
 # Query strings only (paths hold record ids, the rest of the line addresses, status and size).
 _QUERY = re.compile(r"\?[^\s\"]*")
 # 6+ digits, optionally grouped as typed and URL-encoded: "0912+345+678", "0912%20345", "0912.345.678".
@@ -19,7 +21,7 @@ _LONG_NUMBER = re.compile(r"\d(?:(?:%20|%2B|[.+\-])?\d){5,}")
 def _mask_param(param: str) -> str:
     if param.startswith("v="):  # our own static-file version (a file time), not a person's number
         return param
-    return _LONG_NUMBER.sub(lambda m: "•••" + re.sub(r"%20|%2B|\D", "", m.group())[-4:], param)
+    return _LONG_NUMBER.sub(lambda m: mask_tail(re.sub(r"%20|%2B|\D", "", m.group()), sep=""), param)
 
 
 def _mask_query(query: re.Match[str]) -> str:
@@ -31,7 +33,7 @@ _LINK_TOKEN = re.compile(r"(/set-password/)[^\s\"?/]+")
 
 
 def mask_numbers(text: str) -> str:
-    """'?q=022185001234' → '?q=•••1234': enough to follow a log, not enough to identify anyone."""
+    """'?q=022185001234' → '?q=••••1234': enough to follow a log, not enough to identify anyone."""
     return _LINK_TOKEN.sub(r"\1•••", _QUERY.sub(_mask_query, text))
 
 
