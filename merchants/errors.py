@@ -9,6 +9,7 @@ language (``views.helpers.translated``) without parsing the sentence back. Templ
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -32,7 +33,7 @@ class Phrase:
         self.params = params
 
     @classmethod
-    def joined(cls, parts: list[Phrase | str], sep: str = ", ") -> Phrase:
+    def joined(cls, parts: Sequence[Phrase | str], sep: str = ", ") -> Phrase:
         """Several parts as one ('Tên chợ, Địa chỉ'): each phrase translated on its own, plain text kept."""
         return cls(sep.join(f"%(p{i})s" for i in range(len(parts))), **{f"p{i}": p for i, p in enumerate(parts)})
 
@@ -42,20 +43,31 @@ class Phrase:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Phrase) and (self.template, self.params) == (other.template, other.params)
 
-    __hash__ = None  # type: ignore[assignment] - params are a dict
+    __hash__ = None  # type: ignore[assignment]  # params are a dict
 
     def __repr__(self) -> str:
         return f"Phrase({self.template!r}, **{self.params!r})"
 
+    @classmethod
+    def of(cls, exc: DomainError) -> Phrase:
+        """A rule's refusal as a phrase, to keep (a failed job's reason) and say later."""
+        return cls(exc.template, **exc.params)
 
-def dump_params(params: dict[str, Any]) -> str:
-    """A message's params as JSON, for a reason stored now and said in the reader's language later."""
-    return json.dumps(params, ensure_ascii=False, default=_plain) if params else ""
+    @classmethod
+    def loads(cls, text: str | None) -> Phrase | None:
+        """A phrase ``to_json`` stored; None for an empty column (a row written before reasons were data)."""
+        found = from_json(text) if text else None
+        return found if isinstance(found, Phrase) else None
 
 
-def load_params(text: str | None) -> dict[str, Any]:
-    """The params ``dump_params`` stored, with their phrases back."""
-    return json.loads(text, object_hook=_phrase) if text else {}
+def to_json(value: Any) -> str:
+    """JSON of a value that may hold phrases (a reason stored now and said in the reader's language later, an
+    import's report); ``from_json`` gives the phrases back."""
+    return json.dumps(value, ensure_ascii=False, default=_plain)
+
+
+def from_json(text: str) -> Any:
+    return json.loads(text, object_hook=_phrase)
 
 
 def _plain(value: Any) -> Any:

@@ -193,6 +193,8 @@ class PrintBatch(SQLModel, table=True):
     total: int = 0
     done: int = 0  # placards in the chunks rendered so far; a resumed batch continues after them
     error: str | None = Field(default=None, max_length=300)
+    # The same reason as data (JSON of its template and params, ``errors.Phrase``), said in the reader's language.
+    error_data: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = Field(default_factory=utcnow)
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     # The exact stalls chosen when the batch was queued (a JSON list of codes): a retry prints these, no others.
@@ -347,6 +349,7 @@ class ImportJob(SQLModel, table=True):
     done: int = 0
     total: int = 0
     error: str | None = Field(default=None, max_length=300)
+    error_data: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # as PrintBatch
     report: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # JSON, when done
     created_at: datetime = Field(default_factory=utcnow)
     heartbeat_at: datetime | None = None

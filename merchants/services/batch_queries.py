@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from merchants.errors import NotFound
+from merchants.errors import N_, NotFound, Phrase
 from merchants.models import Placard, PrintBatch, Stall, User, utcnow
 from merchants.services.batch_files import pdf_path
 from merchants.services.batches import state_of
@@ -72,20 +72,20 @@ def batch_placards(session: Session, batch_id: int) -> list[tuple[Placard, str]]
     )
 
 
-def selection_label(selection: str) -> str:
-    """A stored selection in words, e.g. 'needed|zone:Dãy A' → 'Chỉ sạp cần in · Dãy A'."""
-    words = []
+def selection_label(selection: str) -> Phrase:
+    """A stored selection in words, e.g. 'needed|zone:Dãy A' → 'Chỉ sạp cần in · Dãy A' (a page translates it)."""
+    words: list[Phrase | str] = []
     for part in selection.split("|"):
         kind, _, value = part.partition(":")
-        words.append(
-            {
-                "needed": "Chỉ sạp cần in",
-                "all": "Tất cả sạp có QR",
-                "zone": value,
-                "picked": f"Chọn tay: {value.replace(',', ', ')}",
-            }.get(kind, part)
-        )
-    return " · ".join(words)
+        if kind == "needed":
+            words.append(Phrase(N_("Chỉ sạp cần in")))
+        elif kind == "all":
+            words.append(Phrase(N_("Tất cả sạp có QR")))
+        elif kind == "picked":
+            words.append(Phrase(N_("Chọn tay: %(codes)s"), codes=value.replace(",", ", ")))
+        else:
+            words.append(value if kind == "zone" else part)
+    return Phrase.joined(words, " · ")
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,11 @@ def printable_counts(session: Session, market: MarketInfo) -> PrintableCounts:
         z[0] += 1
         z[1] += i.stall.id in needed
     return PrintableCounts(len(items), len(needed), tuple((z, a, n) for z, (a, n) in zones.items()))
+
+
+def failure(batch: PrintBatch) -> Phrase | str | None:
+    """Why the batch failed, for the page to say in the reader's language (the sentence alone for older rows)."""
+    return Phrase.loads(batch.error_data) or batch.error
 
 
 def creator_name(session: Session, batch: PrintBatch) -> str:

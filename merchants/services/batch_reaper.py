@@ -22,8 +22,10 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
 from merchants.db import session_scope
+from merchants.errors import N_, Phrase
 from merchants.models import PrintBatch, utcnow
 from merchants.services.batch_files import is_pdf, owner, remove, remove_batch_files
+from merchants.services.batch_runner import failure_columns
 from merchants.services.batches import DONE, FAILED, QUEUED, RUNNING, STALE_AFTER, last_sign_of_life
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,7 @@ def reap(
         for b in session.exec(select(PrintBatch).where(PrintBatch.status.in_((QUEUED, RUNNING)))).all():
             silent = now - last_sign_of_life(b)
             if silent > STALE_AFTER:
-                if _move(session, b, status=FAILED, error=_too_late(b)):
+                if _move(session, b, status=FAILED, **failure_columns(_too_late(b))):
                     failed.append(b.id)
             elif b.status == QUEUED:
                 if silent > stale_after and _move(session, b, status=QUEUED, heartbeat_at=now):
@@ -67,7 +69,7 @@ def reap(
             elif silent <= stale_after and not worker_gone(b.worker):
                 waits.append((stale_after - silent).total_seconds())
             elif b.attempts >= max_attempts:
-                if _move(session, b, status=FAILED, error=_gave_up(b)):
+                if _move(session, b, status=FAILED, **failure_columns(_gave_up(b))):
                     failed.append(b.id)
             elif _move(session, b, status=QUEUED, heartbeat_at=now):
                 requeued.append(b.id)
@@ -99,17 +101,26 @@ def _move(session: Session, batch: PrintBatch, **values: object) -> bool:
     )
 
 
-def _gave_up(batch: PrintBatch) -> str:
-    return (
-        f"Tiến trình in dừng đột ngột {batch.attempts} lần khi đang tạo lô in này (lần cuối: {batch.worker})."
-        " Chưa bảng nào được ghi nhận; hãy tạo lại lô in, có thể chia nhỏ theo dãy."
-    )[:300]
+def _gave_up(batch: PrintBatch) -> Phrase:
+    return Phrase(
+        N_(
+            "Tiến trình in dừng đột ngột %(attempts)s lần khi đang tạo lô in này (lần cuối: %(worker)s)."
+            " Chưa bảng nào được ghi nhận; hãy tạo lại lô in, có thể chia nhỏ theo dãy."
+        ),
+        attempts=batch.attempts,
+        worker=batch.worker,
+    )
 
 
-def _too_late(batch: PrintBatch) -> str:
+def _too_late(batch: PrintBatch) -> Phrase:
     if batch.status == QUEUED:
-        return "Không có tiến trình in nào nhận lô in này trong 30 phút (chưa chạy `choqr worker`?). Hãy tạo lại lô in."
-    return "Lô in bị gián đoạn quá 30 phút (máy chủ dừng?). Chưa bảng nào được ghi nhận; hãy tạo lại lô in."
+        return Phrase(
+            N_(
+                "Không có tiến trình in nào nhận lô in này trong 30 phút (chưa chạy `choqr worker`?). "
+                "Hãy tạo lại lô in."
+            )
+        )
+    return Phrase(N_("Lô in bị gián đoạn quá 30 phút (máy chủ dừng?). Chưa bảng nào được ghi nhận; hãy tạo lại lô in."))
 
 
 def worker_gone(worker: str | None) -> bool:

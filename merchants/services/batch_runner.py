@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, Engine, func, update
 from sqlmodel import Session, select
 
 from merchants.db import session_scope
-from merchants.errors import DomainError, Forbidden
+from merchants.errors import N_, DomainError, Forbidden, Phrase, to_json
 from merchants.models import Household, IssuedQR, Market, PrintBatch, Stall, User, utcnow
 from merchants.scope import SYSTEM, Viewer, viewer_for
 from merchants.services.batch_files import pdf_path, remove, remove_batch_files, temp_beside, work_dir
@@ -87,7 +87,7 @@ def run(
         return _reload(engine, batch_id)
     except Exception as exc:  # whatever broke, the batch must end as failed, not stuck
         log.exception("print batch %s failed", batch_id)
-        return _fail(engine, claim, folder, _message(exc))
+        return _fail(engine, claim, folder, _reason(exc))
 
 
 def claim_batch(engine: Engine, batch_id: int, worker: str) -> Claim | None:
@@ -120,7 +120,7 @@ def _render_and_record(session: Session, claim: Claim, folder: Path, chunk: int)
     codes = json.loads(batch.stall_codes or "[]")
     items = printable_items(session, get_market(session, actor, market.id), selection="picked", stall_codes=codes)
     if not items:
-        raise NothingToPrint("Các sạp đã chọn không còn mã QR để in.")
+        raise NothingToPrint(N_("Các sạp đã chọn không còn mã QR để in."))
     serials = [batch_serial(market.code, batch.id, n) for n in range(1, len(items) + 1)]
     data = [placard_data(item, market, serial) for item, serial in zip(items, serials, strict=True)]
     check_placards(data, layout=batch.layout)  # a QR too small at this layout fails before the first chunk
@@ -208,7 +208,7 @@ def _beat(session: Session, claim: Claim, *, done: int, total: int) -> None:
 def _finish(session: Session, claim: Claim) -> None:
     """Mark the batch done in the recording transaction, still only if it is ours."""
     moved = session.exec(
-        update(PrintBatch).where(_claimed(claim)).values(status=DONE, error=None, heartbeat_at=utcnow())
+        update(PrintBatch).where(_claimed(claim)).values(status=DONE, error=None, error_data="", heartbeat_at=utcnow())
     ).rowcount
     if moved != 1:
         raise LostClaim(claim.batch_id)
@@ -245,32 +245,50 @@ def _check_current(session: Session, items: list[PrintItem]) -> None:
     changed = [i.stall.code for i in items if i.qr.id not in live or holders.get(i.stall.id) != i.household.id]
     if changed:
         raise StaleBatch(
-            f"Trong lúc in, mã QR hoặc chủ sạp đã thay đổi ở: {', '.join(changed[:10])}"
-            f"{'…' if len(changed) > 10 else ''}. Hãy tạo lại lô in."
+            N_("Trong lúc in, mã QR hoặc chủ sạp đã thay đổi ở: %(codes)s. Hãy tạo lại lô in."),
+            codes=", ".join(changed[:10]) + ("…" if len(changed) > 10 else ""),
         )
 
 
-def _message(exc: Exception) -> str:
+def _reason(exc: Exception) -> Phrase:
+    """Why the batch failed, in words for the page (translated where it is shown)."""
     from printouts import ModuleTooSmall
 
     if isinstance(exc, DomainError):
-        text = exc.message
-    elif isinstance(exc, ModuleTooSmall):
-        text = f"Mã QR sẽ in quá nhỏ ở khổ {exc.layout} ({exc.module_mm:.2f} mm/ô). Hãy chọn khổ lớn hơn."
-    else:
-        # The exception's text is for the server log (logged where it was caught), never for the page: it can hold
-        # object reprs and paths. The page gets what happened and what to do.
-        why = f" ({exc.strerror})" if isinstance(exc, OSError) and exc.strerror else ""  # e.g. the disk is full
-        text = f"Lỗi khi tạo PDF{why}; chưa bảng nào được ghi nhận. Hãy thử lại; nếu vẫn lỗi, báo quản trị viên."
-    return text[:300]
+        return Phrase.of(exc)
+    if isinstance(exc, ModuleTooSmall):
+        return Phrase(
+            N_("Mã QR sẽ in quá nhỏ ở khổ %(layout)s (%(size)s mm/ô). Hãy chọn khổ lớn hơn."),
+            layout=exc.layout,
+            size=f"{exc.module_mm:.2f}",
+        )
+    # The exception's text is for the server log (logged where it was caught), never for the page: it can hold
+    # object reprs and paths. The page gets what happened and what to do; an OS error's own words (the disk is
+    # full) are kept.
+    if isinstance(exc, OSError) and exc.strerror:
+        return Phrase(
+            N_(
+                "Lỗi khi tạo PDF (%(reason)s); chưa bảng nào được ghi nhận. "
+                "Hãy thử lại; nếu vẫn lỗi, báo quản trị viên."
+            ),
+            reason=exc.strerror,
+        )
+    return Phrase(N_("Lỗi khi tạo PDF; chưa bảng nào được ghi nhận. Hãy thử lại; nếu vẫn lỗi, báo quản trị viên."))
 
 
-def _fail(engine: Engine, claim: Claim, folder: Path, message: str) -> PrintBatch | None:
-    """Mark our batch failed with ``message`` and delete its files; a batch no longer ours is left alone."""
+def failure_columns(reason: Phrase) -> dict[str, str]:
+    """The columns of a failed batch's reason: the Vietnamese sentence, and the same as data for the page."""
+    return {"error": str(reason)[:300], "error_data": to_json(reason)}
+
+
+def _fail(engine: Engine, claim: Claim, folder: Path, reason: Phrase) -> PrintBatch | None:
+    """Mark our batch failed with ``reason`` and delete its files; a batch no longer ours is left alone."""
     try:
         with session_scope(engine) as session:
             moved = session.exec(
-                update(PrintBatch).where(_claimed(claim)).values(status=FAILED, error=message, heartbeat_at=utcnow())
+                update(PrintBatch)
+                .where(_claimed(claim))
+                .values(status=FAILED, heartbeat_at=utcnow(), **failure_columns(reason))
             ).rowcount
             session.commit()
         if moved == 1:

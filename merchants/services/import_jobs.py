@@ -9,7 +9,6 @@ registered, so nothing doubles) until it was tried ``MAX_ATTEMPTS`` times, then 
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -19,7 +18,7 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
 from merchants.db import session_scope
-from merchants.errors import DomainError, NotFound
+from merchants.errors import N_, DomainError, NotFound, Phrase, from_json, to_json
 from merchants.models import ImportJob, User, utcnow
 from merchants.scope import Viewer, viewer_for
 from merchants.services import importing
@@ -58,7 +57,7 @@ def start(
     """Import a list of up to ``inline_rows`` rows now, or queue a longer one; the caller enqueues ``job_id``."""
     importing.open_market(session, actor, market_id)
     if actor.user_id is None:
-        raise DomainError("Chỉ người dùng đã đăng nhập mới nhập được tệp dài qua tiến trình nền.")
+        raise DomainError(N_("Chỉ người dùng đã đăng nhập mới nhập được tệp dài qua tiến trình nền."))
     table = read_table(data, sheet=sheet)
     if len(table.rows) <= inline_rows:
         report = importing.import_table(
@@ -95,14 +94,22 @@ def report_of(job: ImportJob) -> ImportReport | None:
     """The per-row report a finished job stored."""
     if not job.report:
         return None
-    data = json.loads(job.report)
-    data["skipped"] = tuple(SkippedRow(**r) for r in data["skipped"])
-    data["refused"] = tuple(
-        RowProblem(**{**r, "params": tuple((k, v) for k, v in r["params"])}) for r in data["refused"]
-    )
+    data = from_json(job.report)
+    data["skipped"] = tuple(SkippedRow(**{**r, "params": _pairs(r.get("params", ()))}) for r in data["skipped"])
+    data["refused"] = tuple(RowProblem(**{**r, "params": _pairs(r["params"])}) for r in data["refused"])
     data["ignored_columns"] = tuple(data["ignored_columns"])
     data["sheets"] = tuple(data["sheets"])
     return ImportReport(**data)
+
+
+def _pairs(params: list) -> tuple[tuple[str, Any], ...]:
+    """A row's params as stored in JSON (a list of [name, value]) back to the report's tuple of pairs."""
+    return tuple((k, v) for k, v in params)
+
+
+def failure(job: ImportJob) -> Phrase | str | None:
+    """Why the job failed, for the page to say in the reader's language (the sentence alone for older rows)."""
+    return Phrase.loads(job.error_data) or job.error
 
 
 def run(engine: Engine, job_id: int) -> None:
@@ -114,7 +121,7 @@ def run(engine: Engine, job_id: int) -> None:
             job = session.get_one(ImportJob, job_id)
             user = session.get(User, job.created_by_id)
             if user is None or not user.active:
-                raise DomainError("Người nhập tệp đã bị khóa; lượt nhập không chạy.")
+                raise DomainError(N_("Người nhập tệp đã bị khóa; lượt nhập không chạy."))
             actor = viewer_for(session, user)
             importing.open_market(session, actor, job.market_id)
             table = read_table(job.data, sheet=job.sheet)
@@ -128,12 +135,13 @@ def run(engine: Engine, job_id: int) -> None:
                 all_or_nothing=job.all_or_nothing,
                 progress=_progress(session, job_id),
             )
-            _finish(session, job_id, DONE, report=json.dumps(asdict(report), ensure_ascii=False))
+            _finish(session, job_id, DONE, report=to_json(asdict(report)))
     except DomainError as exc:
-        _fail(engine, job_id, exc.message)
+        _fail(engine, job_id, Phrase.of(exc))
     except Exception as exc:  # noqa: BLE001 - a job must end failed with a reason, never stay running
         log.exception("import job %s failed", job_id)
-        _fail(engine, job_id, f"Lỗi khi nhập tệp ({type(exc).__name__}); hãy báo quản trị hệ thống.")
+        reason = N_("Lỗi khi nhập tệp (%(kind)s); hãy báo quản trị hệ thống.")
+        _fail(engine, job_id, Phrase(reason, kind=type(exc).__name__))
 
 
 def _claim(engine: Engine, job_id: int) -> bool:
@@ -163,19 +171,29 @@ def _progress(session: Session, job_id: int) -> importing.Progress:
     return report
 
 
-def _finish(session: Session, job_id: int, status: str, *, report: str = "", error: str | None = None) -> None:
+def _finish(session: Session, job_id: int, status: str, *, report: str = "", reason: Phrase | None = None) -> None:
+    """End the job; a failed one keeps its reason as the Vietnamese sentence and as data for the page."""
+    error = str(reason)[:300] if reason else None
     session.exec(
         update(ImportJob)
         .where(col(ImportJob.id) == job_id)
-        .values(status=status, report=report, error=error, data=b"", finished_at=utcnow(), heartbeat_at=utcnow())
+        .values(
+            status=status,
+            report=report,
+            error=error,
+            error_data=to_json(reason) if reason else "",
+            data=b"",
+            finished_at=utcnow(),
+            heartbeat_at=utcnow(),
+        )
     )
     session.commit()
 
 
-def _fail(engine: Engine, job_id: int, reason: str) -> None:
+def _fail(engine: Engine, job_id: int, reason: Phrase) -> None:
     with session_scope(engine) as session:
         session.rollback()
-        _finish(session, job_id, FAILED, error=reason[:300])
+        _finish(session, job_id, FAILED, reason=reason)
 
 
 def job_id_of(job: ImportJob) -> int:
@@ -205,13 +223,11 @@ def reap(
         ).all()
         for job in silent:
             if job.status == RUNNING and job.attempts >= max_attempts:
-                _finish(
-                    session,
-                    job_id_of(job),
-                    FAILED,
-                    error=f"Tiến trình nền dừng giữa chừng {job.attempts} lần khi nhập tệp này; "
-                    "các dòng đã lưu vẫn còn. Hãy nhập lại tệp hoặc báo quản trị hệ thống.",
+                reason = N_(
+                    "Tiến trình nền dừng giữa chừng %(attempts)s lần khi nhập tệp này; "
+                    "các dòng đã lưu vẫn còn. Hãy nhập lại tệp hoặc báo quản trị hệ thống."
                 )
+                _finish(session, job_id_of(job), FAILED, reason=Phrase(reason, attempts=job.attempts))
                 continue
             session.exec(update(ImportJob).where(col(ImportJob.id) == job.id).values(status=QUEUED, heartbeat_at=now))
             session.commit()

@@ -50,9 +50,17 @@ def problems_of(row: int, column: Callable[[str], str], refusals: list[Refusal])
 
 @dataclass(frozen=True)
 class SkippedRow:
+    """A row already in the registry; ``message`` in Vietnamese, ``template`` and ``params`` for the page."""
+
     row: int
     household_id: int
     message: str
+    template: str = field(default="", compare=False)
+    params: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
+
+    @classmethod
+    def of(cls, row: int, household_id: int, template: str, **params: Any) -> SkippedRow:
+        return cls(row, household_id, template % params, template, tuple(params.items()))
 
 
 @dataclass(frozen=True)

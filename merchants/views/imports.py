@@ -108,7 +108,7 @@ def _progress(found: ImportJob) -> dict[str, object]:
         "total": found.total,
         "percent": bq.percent(found.done, found.total),
         "text": f"{STAGES.get(found.stage, '')}: {found.done}/{found.total}" if found.stage else str(STAGES[""]),
-        "error": translated(found.error) if found.error else None,
+        "error": translated(reason) if (reason := import_jobs.failure(found)) else None,
     }
 
 

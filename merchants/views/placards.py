@@ -111,6 +111,7 @@ def batch_status(market_id: int, batch_id: int):  # noqa: ANN201
         label=bq.selection_label,
         who=bq.creator_name(session, b),
         has_file=bs.pdf_path(_batch_dir(), b.id).exists(),
+        reason=bq.failure(b),
     )
 
 
@@ -127,7 +128,7 @@ def batch_progress(market_id: int, batch_id: int):  # noqa: ANN201
         done=b.done,
         total=b.total,
         percent=bq.percent(b.done, b.total),
-        error=b.error if state == bs.FAILED else None,
+        error=translated(reason) if state == bs.FAILED and (reason := bq.failure(b)) else None,
         download=url_for(".batch_pdf", market_id=market_id, batch_id=b.id) if done else None,
     )
 

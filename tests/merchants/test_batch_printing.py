@@ -215,6 +215,29 @@ def test_a_qr_revoked_while_rendering_fails_the_batch_instead_of_recording_a_sta
     assert not bs.pdf_path(app.config["BATCH_DIR"], job.batch_id).exists()
 
 
+def test_an_english_speaking_printer_reads_why_a_batch_failed_on_its_page_and_in_its_json(client, session, monkeypatch):
+    market, households = _market_with_households(session, 2)
+    login(client, make_user(session, "print_staff", provinces=["22"]))
+    client.post("/language/en")
+    real = printouts.render_placards
+
+    def render_then_change_account(placards, stream, **kw):
+        pages = real(placards, stream, **kw)
+        h = households[1]
+        account = hs.AccountInput("970415", "101234567891", "")
+        hs.change_account(session, SYSTEM, h.id, expected_version=h.version, account=account, reason="Đổi tài khoản")
+        return pages
+
+    monkeypatch.setattr(printouts, "render_placards", render_then_change_account)
+    status_url = _print(client, market, layout="a6").headers["Location"]
+    reason = "While printing, the QR code or the stall holder changed at: A-002. Create the batch again."
+    page = client.get(status_url).get_data(as_text=True)
+    assert reason in page and "Trong lúc in" not in page
+    assert client.get(status_url + ".json").get_json()["error"] == reason
+    client.post("/language/vi")
+    assert "Trong lúc in, mã QR hoặc chủ sạp đã thay đổi ở: A-002." in client.get(status_url).get_data(as_text=True)
+
+
 def test_the_web_request_only_queues_and_the_status_json_follows_the_worker(client, session, app, tmp_path):
     app.config.update(JOBS_IMMEDIATE=False, JOBS_URL=f"sqlite:///{tmp_path / 'jobs.db'}")
     market, _ = _market_with_households(session, 6)
@@ -304,8 +327,8 @@ def test_a_batch_of_another_market_is_not_found_under_this_market(client, sessio
 
 
 def test_stored_selections_read_as_words():
-    assert bq.selection_label("needed|zone:Dãy A") == "Chỉ sạp cần in · Dãy A"
-    assert bq.selection_label("picked:A-001,A-002") == "Chọn tay: A-001, A-002"
+    assert str(bq.selection_label("needed|zone:Dãy A")) == "Chỉ sạp cần in · Dãy A"
+    assert str(bq.selection_label("picked:A-001,A-002")) == "Chọn tay: A-001, A-002"
     assert bs.BatchRequest(stall_codes=tuple(f"A-{i:03d}" for i in range(100))).describe().endswith("…")
     assert (bq.percent(0, 0), bq.percent(1, 3), bq.percent(3, 3)) == (0, 33, 100)
     assert (bq.sheets("a4-8up", 17), bq.sheets("a6", 3)) == (3, 3)
