@@ -24,7 +24,7 @@ from xml.etree import ElementTree
 import openpyxl
 
 from merchants import xlsx_guard
-from merchants.errors import DomainError, InvalidField
+from merchants.errors import N_, DomainError, InvalidField, Phrase
 from merchants.identity import search_key
 from qr import Bank, all_banks, bank_aliases, get_bank, search_banks
 
@@ -111,17 +111,17 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "zone_row": ("day", "day sap", "day ki ot", "day quay"),
 }
 FIELD_LABELS: Final = {
-    "owner_name": "Họ và tên",
-    "citizen_id": "Số CCCD",
-    "phone": "Số điện thoại",
-    "stalls": "Số sạp",
-    "bank": "Ngân hàng",
-    "account_number": "Số tài khoản",
-    "account_alias": "Tài khoản định danh",
-    "holder_name": "Tên chủ tài khoản",
-    "goods": "Mặt hàng",
-    "zone_area": "Khu",
-    "zone_row": "Dãy",
+    "owner_name": N_("Họ và tên"),
+    "citizen_id": N_("Số CCCD"),
+    "phone": N_("Số điện thoại"),
+    "stalls": N_("Số sạp"),
+    "bank": N_("Ngân hàng"),
+    "account_number": N_("Số tài khoản"),
+    "account_alias": N_("Tài khoản định danh"),
+    "holder_name": N_("Tên chủ tài khoản"),
+    "goods": N_("Mặt hàng"),
+    "zone_area": N_("Khu"),
+    "zone_row": N_("Dãy"),
 }
 
 
@@ -130,11 +130,11 @@ class TableSchema:
     """What one kind of list holds: header aliases (folded by ``header_key``) per field, labels, required fields.
 
     ``pairs`` are fields that only make sense together (a bank without an account number); ``noun`` names a row
-    in messages ("hộ", "chợ", "sạp", "người dùng").
+    in messages ("hộ", "chợ", "sạp", "người dùng"; a catalog msgid, like the labels).
     """
 
     aliases: dict[str, tuple[str, ...]]
-    labels: dict[str, str]
+    labels: dict[str, str]  # catalog msgids: a message translates the label when it names a field in words
     required: tuple[str, ...]
     noun: str
     pairs: tuple[tuple[str, str], ...] = ()
@@ -151,7 +151,7 @@ class TableSchema:
 _INDEXES: dict[int, dict[str, str]] = {}  # schemas are module constants: indexed once per process
 
 
-HOUSEHOLDS: Final = TableSchema(ALIASES, FIELD_LABELS, REQUIRED, "hộ", (("bank", "account_number"),))
+HOUSEHOLDS: Final = TableSchema(ALIASES, FIELD_LABELS, REQUIRED, N_("hộ"), (("bank", "account_number"),))
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _BRACKETS = re.compile(r"\(.*?\)|\[.*?\]")
 _MERGE_REF = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Z0-9:$]+)\"")
@@ -240,7 +240,10 @@ def _map_header(cells: tuple[Any, ...], schema: TableSchema) -> tuple[dict[str, 
             ignored.append(text)
         elif field in columns:
             raise SpreadsheetError(
-                f"Hai cột '{columns[field]}' và '{text}' cùng là {schema.labels[field].lower()}; hãy giữ lại một cột."
+                N_("Hai cột '%(first)s' và '%(second)s' cùng là cột %(label)s; hãy giữ lại một cột."),
+                first=columns[field],
+                second=text,
+                label=Phrase(schema.labels[field]),
             )
         else:
             columns[field], order[field] = text, pos
@@ -248,19 +251,33 @@ def _map_header(cells: tuple[Any, ...], schema: TableSchema) -> tuple[dict[str, 
 
 
 def _check_columns(columns: dict[str, str], ignored: list[str], schema: TableSchema) -> None:
+    # A missing column is named by the header to write (Vietnamese, as the file's headers are), not translated.
     missing = [schema.labels[f] for f in schema.required if f not in columns]
-    if missing:
-        seen = f" Dòng 1 có: {', '.join(repr(h) for h in ignored[:8])}." if ignored else ""
+    if missing and ignored:
         raise SpreadsheetError(
-            "Không tìm thấy cột " + " và ".join(f"'{m}'" for m in missing) + " ở dòng 1 (tiêu đề)." + seen
+            N_("Không tìm thấy cột %(columns)s ở dòng 1 (tiêu đề). Dòng 1 có: %(seen)s."),
+            columns=_and(missing),
+            seen=", ".join(repr(h) for h in ignored[:8]),
         )
+    if missing:
+        raise SpreadsheetError(N_("Không tìm thấy cột %(columns)s ở dòng 1 (tiêu đề)."), columns=_and(missing))
     for a, b in schema.pairs:
         if (a in columns) != (b in columns):
             have, need = (a, b) if a in columns else (b, a)
             raise SpreadsheetError(
-                f"Có cột '{columns[have]}' nhưng thiếu cột '{schema.labels[need]}'; "
-                f"cần cả {schema.labels[a].lower()} và {schema.labels[b].lower()}."
+                N_("Có cột '%(have)s' nhưng thiếu cột '%(need)s'; cần cả hai cột."),
+                have=columns[have],
+                need=schema.labels[need],
             )
+
+
+def _and(headers: list[str]) -> Phrase | str:
+    """'A' và 'B': quoted headers, the word between them in the reader's language."""
+    quoted = [f"'{h}'" for h in headers]
+    out: Phrase | str = quoted[-1]
+    for first in reversed(quoted[:-1]):
+        out = Phrase(N_("%(first)s và %(second)s"), first=first, second=out)
+    return out
 
 
 def _scan_below(it: Iterator[tuple[Any, ...]], schema: TableSchema) -> tuple[int | None, bool]:
@@ -285,10 +302,11 @@ def build_table(records: Iterable[tuple[Any, ...]], schema: TableSchema = HOUSEH
         later, content = _scan_below(it, schema)
         if later:
             raise SpreadsheetError(
-                f"Tiêu đề cột phải nằm ở dòng 1 (tìm thấy ở dòng {later}); hãy xoá các dòng phía trên tiêu đề."
+                N_("Tiêu đề cột phải nằm ở dòng 1 (tìm thấy ở dòng %(row)s); hãy xoá các dòng phía trên tiêu đề."),
+                row=later,
             )
         if not ignored and not content:
-            raise SpreadsheetError("Tệp không có dữ liệu: trang tính đầu tiên trống.")
+            raise SpreadsheetError(N_("Tệp không có dữ liệu: trang tính đầu tiên trống."))
     _check_columns(columns, ignored, schema)
     rows: list[Row] = []
     for number, cells in enumerate(it, start=2):
@@ -296,9 +314,11 @@ def build_table(records: Iterable[tuple[Any, ...]], schema: TableSchema = HOUSEH
         if any(values.values()):
             rows.append(Row(number, values, numeric, dates))
             if len(rows) > schema.max_rows:
-                raise SpreadsheetError(f"Tệp có hơn {schema.max_rows} dòng; hãy chia thành nhiều tệp nhỏ hơn.")
+                raise SpreadsheetError(
+                    N_("Tệp có hơn %(limit)s dòng; hãy chia thành nhiều tệp nhỏ hơn."), limit=schema.max_rows
+                )
     if not rows:
-        raise SpreadsheetError(f"Tệp chỉ có dòng tiêu đề, không có {schema.noun} nào để nhập.")
+        raise SpreadsheetError(N_("Tệp chỉ có dòng tiêu đề, không có %(noun)s nào để nhập."), noun=Phrase(schema.noun))
     return Table(columns, order, rows, ignored)
 
 
@@ -308,14 +328,16 @@ def read_table(data: bytes, schema: TableSchema = HOUSEHOLDS, *, sheet: str | No
     Of a workbook only a visible sheet is read: ``sheet`` by name, else the first visible one.
     """
     if not data:
-        raise SpreadsheetError("Tệp trống (0 byte).")
+        raise SpreadsheetError(N_("Tệp trống (0 byte)."))
     if data.startswith(XLSX_MAGIC):
         check_package(data)
         names = tuple(sheet_names(data))
         table = build_table(_xlsx_records(data, sheet), schema)
         return replace(table, sheet=sheet or (names[0] if names else ""), sheets=names)
     if data.startswith(OLE_MAGIC):
-        raise SpreadsheetError("Tệp Excel 97–2003 (.xls) không được hỗ trợ; hãy mở bằng Excel và lưu lại dạng .xlsx.")
+        raise SpreadsheetError(
+            N_("Tệp Excel 97–2003 (.xls) không được hỗ trợ; hãy mở bằng Excel và lưu lại dạng .xlsx.")
+        )
     return build_table(_csv_records(data), schema)
 
 
@@ -332,7 +354,7 @@ def check_package(data: bytes) -> None:
 
 def _broken_xlsx() -> SpreadsheetError:
     return SpreadsheetError(
-        "Tệp .xlsx bị hỏng hoặc không phải bảng tính Excel. Hãy mở bằng Excel, kiểm tra rồi lưu lại dạng .xlsx."
+        N_("Tệp .xlsx bị hỏng hoặc không phải bảng tính Excel. Hãy mở bằng Excel, kiểm tra rồi lưu lại dạng .xlsx.")
     )
 
 
@@ -358,16 +380,23 @@ def _check_merged(archive: zipfile.ZipFile, path: str | None) -> None:
     if path is None or path not in archive.namelist():
         return
     if archive.getinfo(path).file_size > MAX_SHEET_BYTES:
-        raise SpreadsheetError("Trang tính quá lớn; hãy chia thành nhiều tệp nhỏ hơn.")
+        raise SpreadsheetError(N_("Trang tính quá lớn; hãy chia thành nhiều tệp nhỏ hơn."))
     refs = [m.decode() for m in _MERGE_REF.findall(archive.read(path))]
     if not refs:
         return
     header = [r for r in refs if re.fullmatch(r"\$?[A-Z]+\$?1(:\$?[A-Z]+\$?\d+)?", r)]
     shown = ", ".join((header or refs)[:5]) + ("…" if len(header or refs) > 5 else "")
-    where = "Dòng tiêu đề có ô gộp" if header else "Bảng tính có ô gộp"
     raise SpreadsheetError(
-        f"{where} ({shown}). Hãy bỏ gộp ô (Unmerge Cells), để tiêu đề cột ở dòng 1 "
-        "và mỗi hộ trên một dòng, điền đủ giá trị từng ô."
+        N_(
+            "Dòng tiêu đề có ô gộp (%(cells)s). Hãy bỏ gộp ô (Unmerge Cells), để tiêu đề cột ở dòng 1 "
+            "và mỗi hộ trên một dòng, điền đủ giá trị từng ô."
+        )
+        if header
+        else N_(
+            "Bảng tính có ô gộp (%(cells)s). Hãy bỏ gộp ô (Unmerge Cells), để tiêu đề cột ở dòng 1 "
+            "và mỗi hộ trên một dòng, điền đủ giá trị từng ô."
+        ),
+        cells=shown,
     )
 
 
@@ -394,17 +423,19 @@ def sheet_names(data: bytes) -> list[str]:
 def _pick_sheet(book: Any, name: str | None) -> Any:
     shown = visible_sheets(book)
     if not shown:
-        raise SpreadsheetError("Tệp .xlsx không có trang tính nào đang hiện.")
+        raise SpreadsheetError(N_("Tệp .xlsx không có trang tính nào đang hiện."))
     if not name:
         return shown[0]
     for ws in shown:
         if ws.title == name:
             return ws
-    hidden = " (trang này đang bị ẩn)" if any(ws.title == name for ws in book.worksheets) else ""
+    hidden = any(ws.title == name for ws in book.worksheets)
     raise SpreadsheetError(
-        f"Không có trang tính '{name}'{hidden}; các trang đang hiện: "
-        + ", ".join(f"'{ws.title}'" for ws in shown)
-        + "."
+        N_("Không có trang tính '%(name)s' (trang này đang bị ẩn); các trang đang hiện: %(shown)s.")
+        if hidden
+        else N_("Không có trang tính '%(name)s'; các trang đang hiện: %(shown)s."),
+        name=name,
+        shown=", ".join(f"'{ws.title}'" for ws in shown),
     )
 
 
@@ -412,7 +443,7 @@ def _xlsx_records(data: bytes, sheet_name: str | None = None) -> Iterator[tuple[
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype"):
-            raise SpreadsheetError("Tệp OpenDocument (.ods) không được hỗ trợ; hãy lưu lại dạng .xlsx hoặc .csv.")
+            raise SpreadsheetError(N_("Tệp OpenDocument (.ods) không được hỗ trợ; hãy lưu lại dạng .xlsx hoặc .csv."))
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = _pick_sheet(book, sheet_name)
         _check_merged(archive, _sheet_path(archive, sheet.title))
@@ -439,17 +470,22 @@ def _decode_csv(data: bytes) -> str:
         try:
             return data.decode("utf-16")  # Excel's "Unicode Text" export
         except UnicodeDecodeError as exc:
-            raise SpreadsheetError("Tệp không phải bảng tính XLSX hoặc CSV.") from exc
+            raise SpreadsheetError(N_("Tệp không phải bảng tính XLSX hoặc CSV.")) from exc
     if _looks_binary(data):
-        raise SpreadsheetError("Tệp không phải bảng tính XLSX hoặc CSV (có vẻ là tệp nhị phân: ảnh, PDF, tệp nén…).")
+        raise SpreadsheetError(
+            N_("Tệp không phải bảng tính XLSX hoặc CSV (có vẻ là tệp nhị phân: ảnh, PDF, tệp nén…).")
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise SpreadsheetError(
-            f"Tệp CSV không dùng bảng mã UTF-8 (ký tự lạ ở dòng {line}); có thể tệp đang ở mã Windows-1258, "
-            "TCVN3 hoặc Latin-1 nên chữ có dấu sẽ bị sai. Hãy mở bằng Excel và lưu lại dạng "
-            "'CSV UTF-8 (Comma delimited)' hoặc .xlsx."
+            N_(
+                "Tệp CSV không dùng bảng mã UTF-8 (ký tự lạ ở dòng %(line)s); có thể tệp đang ở mã Windows-1258, "
+                "TCVN3 hoặc Latin-1 nên chữ có dấu sẽ bị sai. Hãy mở bằng Excel và lưu lại dạng "
+                "'CSV UTF-8 (Comma delimited)' hoặc .xlsx."
+            ),
+            line=line,
         ) from exc
 
 
@@ -462,7 +498,9 @@ def _csv_records(data: bytes) -> Iterator[tuple[Any, ...]]:
         for record in reader:
             yield tuple(record)
     except csv.Error as exc:
-        raise SpreadsheetError(f"Tệp CSV không đọc được ở dòng {reader.line_num}: {exc}.") from exc
+        raise SpreadsheetError(
+            N_("Tệp CSV không đọc được ở dòng %(line)s: %(error)s."), line=reader.line_num, error=str(exc)
+        ) from exc
 
 
 @cache

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlmodel import Session, select
 
 from merchants import identity, stallcodes
-from merchants.errors import DomainError, InvalidField
+from merchants.errors import N_, DomainError, InvalidField
 from merchants.models import BankAccount, Household, Market, Stall
 from merchants.scope import Viewer
 from merchants.services import households as hs
@@ -214,8 +214,12 @@ def _clean_row(row: Row) -> tuple[Plan | None, list[Refusal]]:
         return None, [
             (
                 f,
-                f"Excel đã đổi ô này thành ngày ({v.get(f, '')}); hãy định dạng cột là Văn bản (Text) "
-                "rồi gõ lại đúng như trên giấy tờ.",
+                InvalidField(
+                    f,
+                    "Excel đã đổi ô này thành ngày (%(date)s); hãy định dạng cột là Văn bản (Text) "
+                    "rồi gõ lại đúng như trên giấy tờ.",
+                    date=v.get(f, ""),
+                ),
             )
             for f in sorted(row.dates)
         ]
@@ -225,8 +229,12 @@ def _clean_row(row: Row) -> tuple[Plan | None, list[Refusal]]:
         return None, [
             (
                 "stalls",
-                f"Excel đã lưu mã sạp '{stalls}' dạng số nên có thể mất số 0 ở đầu (001 thành 1); "
-                "hãy định dạng cột là Văn bản (Text) rồi gõ lại mã như trên sạp.",
+                InvalidField(
+                    "stalls",
+                    "Excel đã lưu mã sạp '%(stalls)s' dạng số nên có thể mất số 0 ở đầu (001 thành 1); "
+                    "hãy định dạng cột là Văn bản (Text) rồi gõ lại mã như trên sạp.",
+                    stalls=stalls,
+                ),
             )
         ]
     owner = _attempt(
@@ -266,7 +274,7 @@ def _stall_codes(text: str, errors: list[Refusal]) -> list[str]:
         errors.append((exc.field or "stalls", exc))
         return []
     if not codes:
-        errors.append(("stalls", "Số sạp không được để trống."))
+        errors.append(("stalls", N_("Số sạp không được để trống.")))
     return codes
 
 
@@ -299,15 +307,17 @@ def _account_parts(row: Row, owner: object, errors: list[Refusal]) -> AccountInp
         return None
     bank = _attempt(errors, "bin", lambda: resolve_bank(bank_text)) if bank_text else None
     if not bank_text:
-        errors.append(("bin", "Hãy ghi ngân hàng của tài khoản."))
+        errors.append(("bin", N_("Hãy ghi ngân hàng của tài khoản.")))
     if not number:
-        errors.append(("account_number", "Hãy ghi số tài khoản của ngân hàng đã ghi."))
+        errors.append(("account_number", N_("Hãy ghi số tài khoản của ngân hàng đã ghi.")))
     elif "account_number" in row.numeric:
         errors.append(
             (
                 "account_number",
-                "Số tài khoản đang ở dạng số trong Excel nên có thể đã mất số 0 ở đầu; "
-                "hãy định dạng cột là Văn bản (Text) rồi nhập lại số.",
+                N_(
+                    "Số tài khoản đang ở dạng số trong Excel nên có thể đã mất số 0 ở đầu; "
+                    "hãy định dạng cột là Văn bản (Text) rồi nhập lại số."
+                ),
             )
         )
     else:
@@ -336,22 +346,28 @@ def _check_row(check: Check, row: Row) -> None:
 def _duplicates_in_file(check: Check, row: Row, plan: Plan | None) -> list[Refusal]:
     """Compare with earlier rows of the same file; the first row that named a stall, CCCD or account keeps it."""
     v = row.values
-    keys: list[tuple[str, tuple[str, str], str]] = []
+    keys: list[tuple[str, tuple[str, str], str]] = []  # (field, what must be unique, the stall code or "")
     citizen_id = plan.household["citizen_id"] if plan else v.get("citizen_id", "").replace(" ", "")
     if citizen_id:
-        keys.append(("citizen_id", ("cccd", citizen_id), "Số CCCD"))
+        keys.append(("citizen_id", ("cccd", citizen_id), ""))
     if plan and plan.account:
-        keys.append(("account_number", ("account", plan.account[0] + plan.account[1]), "Tài khoản ngân hàng"))
+        keys.append(("account_number", ("account", plan.account[0] + plan.account[1]), ""))
     codes = plan.stall_codes if plan else _codes_as_far_as_valid(v.get("stalls", ""))
-    keys += [("stalls", ("stall", c.upper()), f"Sạp {c}") for c in codes if c]
-    errors = []
-    for name, key, label in keys:
+    keys += [("stalls", ("stall", c.upper()), c) for c in codes if c]
+    errors: list[Refusal] = []
+    for name, key, code in keys:
         first = check.first_seen.setdefault(key, row.number)
         if first != row.number:
-            errors.append(
-                (name, InvalidField(name, "%(label)s trùng với dòng %(first)s của tệp.", label=label, first=first))
-            )
+            errors.append((name, InvalidField(name, _SAME_AS_ROW[name], first=first, code=code)))
     return errors
+
+
+# One wording per thing a row repeats, so each says what it is in the reader's language.
+_SAME_AS_ROW = {
+    "citizen_id": N_("Số CCCD trùng với dòng %(first)s của tệp."),
+    "account_number": N_("Tài khoản ngân hàng trùng với dòng %(first)s của tệp."),
+    "stalls": N_("Sạp %(code)s trùng với dòng %(first)s của tệp."),
+}
 
 
 def _already_registered(known: Known, plan: Plan) -> SkippedRow | None:
@@ -369,7 +385,13 @@ def _already_registered(known: Known, plan: Plan) -> SkippedRow | None:
         own_id and citizen_id and own_id != citizen_id
     ):
         return None
-    return SkippedRow(plan.row, hid, f"Đã đăng ký: {owner}, sạp {', '.join(known.stalls[c][1] for c in codes)}.")
+    return SkippedRow.of(
+        plan.row,
+        hid,
+        N_("Đã đăng ký: %(owner)s, sạp %(codes)s."),
+        owner=owner,
+        codes=", ".join(known.stalls[c][1] for c in codes),
+    )
 
 
 def _taken(known: Known, plan: Plan) -> list[Refusal]:

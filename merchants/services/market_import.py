@@ -15,13 +15,13 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from merchants.errors import DomainError, InvalidField, NotFound
+from merchants.errors import N_, DomainError, InvalidField, NotFound, Phrase
 from merchants.models import Commune, Market, Stall
 from merchants.scope import Viewer
 from merchants.services import audit
 from merchants.services import setup_markets as sm
 from merchants.services import stalls as stall_service
-from merchants.services.import_types import RowProblem, chunks, problems_of
+from merchants.services.import_types import Refusal, RowProblem, chunks, problems_of
 from merchants.services.registry_queries import MarketInfo
 from merchants.spreadsheet import Row, SpreadsheetError, Table, TableSchema, read_table
 
@@ -45,16 +45,16 @@ MARKETS: Final = TableSchema(
         "is_demo": ("mau", "cho mau", "demo"),
     },
     labels={
-        "code": "Mã chợ",
-        "name": "Tên chợ",
-        "commune_code": "Mã xã",
-        "address": "Địa chỉ",
-        "target_percent": "Mục tiêu",
-        "target_date": "Hạn",
-        "is_demo": "Mẫu",
+        "code": N_("Mã chợ"),
+        "name": N_("Tên chợ"),
+        "commune_code": N_("Mã xã"),
+        "address": N_("Địa chỉ"),
+        "target_percent": N_("Mục tiêu"),
+        "target_date": N_("Hạn"),
+        "is_demo": N_("Mẫu"),
     },
     required=("code", "name", "commune_code"),
-    noun="chợ",
+    noun=N_("chợ"),
 )
 STALLS: Final = TableSchema(
     aliases={
@@ -75,17 +75,26 @@ STALLS: Final = TableSchema(
         ),
         "zone": ("khu", "khu vuc", "day", "zone"),
     },
-    labels={"market_code": "Mã chợ", "codes": "Mã sạp", "zone": "Khu"},
+    labels={"market_code": N_("Mã chợ"), "codes": N_("Mã sạp"), "zone": N_("Khu")},
     required=("codes",),
-    noun="sạp",
+    noun=N_("sạp"),
 )
 MAX_NEW_STALLS: Final = 50_000
+SAME_STALL: Final = N_("Sạp %(code)s trùng với dòng %(first)s của tệp.")  # the household import's wording
 
 
 @dataclass(frozen=True)
 class RowNote:
+    """A row already there or differing: ``message`` in Vietnamese, ``template`` and ``params`` for the page."""
+
     row: int
     message: str
+    template: str = field(default="", compare=False)
+    params: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
+
+    @classmethod
+    def of(cls, row: int, template: str, **params: Any) -> RowNote:
+        return cls(row, template % params, template, tuple(params.items()))
 
 
 @dataclass
@@ -146,7 +155,14 @@ def import_markets(
         errors, fields, commune = _check_market_row(row, actor, known)
         code = fields["code"] if fields else row.values.get("code", "").strip().upper()
         if code and first_seen.setdefault(code, row.number) != row.number:
-            errors.append(("code", f"Mã chợ '{code}' trùng với dòng {first_seen[code]} của tệp."))
+            errors.append(
+                (
+                    "code",
+                    InvalidField(
+                        "code", "Mã chợ '%(code)s' trùng với dòng %(first)s của tệp.", code=code, first=first_seen[code]
+                    ),
+                )
+            )
         if errors:
             report.refused += problems_of(row.number, lambda f: _column(table, f), errors)
             continue
@@ -155,14 +171,20 @@ def import_markets(
         if market is None or (changes and update_existing):
             plans.append((row, fields, commune, market))
         elif not changes:
-            report.already.append(RowNote(row.number, f"Đã có chợ {market.code} ({market.name})."))
+            report.already.append(
+                RowNote.of(row.number, N_("Đã có chợ %(code)s (%(name)s)."), code=market.code, name=market.name)
+            )
         else:
-            named = ", ".join(MARKETS.labels[_FIELD_OF.get(k, k)] for k in changes)
+            named = Phrase.joined([Phrase(MARKETS.labels[_FIELD_OF.get(k, k)]) for k in changes])
             report.differs.append(
-                RowNote(
+                RowNote.of(
                     row.number,
-                    f"Chợ {market.code} đã có nhưng khác ở: {named}; chưa thay "
-                    "đổi (chọn 'cập nhật chợ đã có' để áp dụng).",
+                    N_(
+                        "Chợ %(code)s đã có nhưng khác ở: %(fields)s; chưa thay "
+                        "đổi (chọn 'cập nhật chợ đã có' để áp dụng)."
+                    ),
+                    code=market.code,
+                    fields=named,
                 )
             )
     report.created = sum(1 for p in plans if p[3] is None)
@@ -214,7 +236,7 @@ def import_markets(
     except IntegrityError as exc:
         session.rollback()
         raise DomainError(
-            "Trong lúc lưu, có người vừa tạo chợ trùng mã với tệp; không có gì được lưu. Hãy nhập lại tệp.",
+            N_("Trong lúc lưu, có người vừa tạo chợ trùng mã với tệp; không có gì được lưu. Hãy nhập lại tệp."),
             field="file",
         ) from exc
     report.stored = True
@@ -251,7 +273,7 @@ def _known_markets(session: Session, table: Table) -> _Known:
     return _Known(communes, markets, own)
 
 
-def _attempt(errors: list[tuple[str, str]], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def _attempt(errors: list[Refusal], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run one field rule; on refusal remember (field, message) and carry on, so a row lists all its problems."""
     try:
         return fn(*args, **kwargs)
@@ -260,17 +282,20 @@ def _attempt(errors: list[tuple[str, str]], fn: Callable[..., Any], *args: Any, 
         return None
 
 
-def _check_market_row(
-    row: Row, actor: Viewer, known: _Known
-) -> tuple[list[tuple[str, str]], dict | None, Commune | None]:
+def _check_market_row(row: Row, actor: Viewer, known: _Known) -> tuple[list[Refusal], dict | None, Commune | None]:
     """Every problem of a row as (field, message), or its cleaned fields and commune."""
-    v, errors = row.values, []
+    v = row.values
+    errors: list[Refusal] = []
     code = _attempt(errors, sm.clean_market_code, v.get("code", ""))
     market = known.markets.get(code)
     if market is not None and not actor.serves_province(known.market_communes[market.commune_id].province_id):
-        return [("code", f"Mã chợ '{code}' đã được dùng cho một chợ khác.")], None, None
+        return (
+            [("code", InvalidField("code", "Mã chợ '%(code)s' đã được dùng cho một chợ khác.", code=code))],
+            None,
+            None,
+        )
     name = _attempt(
-        errors, sm.clean_text, v.get("name", ""), field="name", label="Tên chợ", limit=sm.NAME_MAX, required=True
+        errors, sm.clean_text, v.get("name", ""), field="name", label=N_("Tên chợ"), limit=sm.NAME_MAX, required=True
     )
     ccode = _commune_code(row)
     commune = _attempt(
@@ -286,7 +311,7 @@ def _check_market_row(
         sm.clean_text,
         v.get("address", ""),
         field="address",
-        label="Địa chỉ",
+        label=N_("Địa chỉ"),
         limit=sm.ADDRESS_MAX,
         required=False,
     )
@@ -294,7 +319,7 @@ def _check_market_row(
     by = _attempt(errors, sm.parse_target_date, v.get("target_date", ""))
     demo = _attempt(errors, sm.parse_flag, v.get("is_demo", ""))
     if by and target is None and not any(f == "target_percent" for f, _ in errors):
-        errors.append(("target_date", "Có hạn thì cần ghi mục tiêu (%); để trống cả hai để theo mục tiêu chung."))
+        errors.append(("target_date", N_("Có hạn thì cần ghi mục tiêu (%); để trống cả hai để theo mục tiêu chung.")))
     if errors:
         return errors, None, None
     return (
@@ -328,14 +353,14 @@ def import_stalls(
     target = sm.get_managed_market(session, actor, market_id) if market_id else None
     table = read_table(data, STALLS)
     if target is None and "market_code" not in table.columns:
-        raise SpreadsheetError("Không tìm thấy cột 'Mã chợ' ở dòng 1; hãy thêm cột này hoặc nhập vào một chợ.")
+        raise SpreadsheetError(N_("Không tìm thấy cột 'Mã chợ' ở dòng 1; hãy thêm cột này hoặc nhập vào một chợ."))
     report = _report("stalls", table, filename, dry_run, all_or_nothing)
-    markets: dict[str, MarketInfo | str] = {}
+    markets: dict[str, MarketInfo | DomainError] = {}
     have: dict[int, dict[str, tuple[int, str]]] = {}
     seen: dict[tuple[int, str], int] = {}
     plans: list[tuple[Row, Market, list[str], str]] = []
     for row in table.rows:
-        errors: list[tuple[str, str]] = []
+        errors: list[Refusal] = []
         info = _row_market(session, actor, row, target, markets, errors)
         codes, zone, known = None, "", {}
         try:
@@ -349,7 +374,7 @@ def import_stalls(
         if info is not None and codes:
             known = have.setdefault(info.market.id, stall_service.existing_codes(session, info.market.id))
             errors += [
-                ("codes", f"Sạp {c} trùng với dòng {seen[(info.market.id, c)]} của tệp.")
+                ("codes", InvalidField("codes", SAME_STALL, code=c, first=seen[(info.market.id, c)]))
                 for c in codes
                 if (info.market.id, c) in seen
             ][:5]
@@ -362,11 +387,18 @@ def import_stalls(
             plans.append((row, info.market, new, zone))
         if len(new) < len(codes):
             report.already.append(
-                RowNote(row.number, f"{len(codes) - len(new)} sạp đã có ở chợ {info.market.code}, bỏ qua.")
+                RowNote.of(
+                    row.number,
+                    N_("%(count)s sạp đã có ở chợ %(code)s, bỏ qua."),
+                    count=len(codes) - len(new),
+                    code=info.market.code,
+                )
             )
     report.created = sum(len(p[2]) for p in plans)
     if report.created > MAX_NEW_STALLS:
-        raise SpreadsheetError(f"Tệp tạo {report.created} sạp; tối đa {MAX_NEW_STALLS} sạp một lần.")
+        raise SpreadsheetError(
+            N_("Tệp tạo %(count)s sạp; tối đa %(limit)s sạp một lần."), count=report.created, limit=MAX_NEW_STALLS
+        )
     if dry_run or not plans or (all_or_nothing and report.refused):
         return report
     try:
@@ -393,7 +425,7 @@ def import_stalls(
     except IntegrityError as exc:
         session.rollback()
         raise DomainError(
-            "Trong lúc lưu, có người vừa thêm sạp trùng mã với tệp; không có gì được lưu. Hãy nhập lại tệp.",
+            N_("Trong lúc lưu, có người vừa thêm sạp trùng mã với tệp; không có gì được lưu. Hãy nhập lại tệp."),
             field="file",
         ) from exc
     report.stored = True
@@ -405,27 +437,44 @@ def _row_market(
     actor: Viewer,
     row: Row,
     target: MarketInfo | None,
-    markets: dict[str, MarketInfo | str],
-    errors: list[tuple[str, str]],
+    markets: dict[str, MarketInfo | DomainError],
+    errors: list[Refusal],
 ) -> MarketInfo | None:
     """The market a stall row belongs to: its own code column, else the market being imported into."""
     code = row.values.get("market_code", "").strip().upper()
     if target is not None and code and code != target.market.code:
-        errors.append(("market_code", f"Dòng này ghi chợ '{code}', không phải chợ {target.market.code} đang nhập."))
+        errors.append(
+            (
+                "market_code",
+                InvalidField(
+                    "market_code",
+                    "Dòng này ghi chợ '%(code)s', không phải chợ %(target)s đang nhập.",
+                    code=code,
+                    target=target.market.code,
+                ),
+            )
+        )
         return None
     if target is None and not code:
-        errors.append(("market_code", "Mã chợ không được để trống."))
+        errors.append(("market_code", N_("Mã chợ không được để trống.")))
         return None
     if code and code not in markets:
         try:
             markets[code] = sm.managed_market_by_code(session, actor, code)
         except NotFound as exc:
-            markets[code] = exc.message
+            markets[code] = exc
     info = markets[code] if code else target
-    if isinstance(info, str):
+    if isinstance(info, DomainError):
         errors.append(("market_code", info))
         return None
+    if info is None:
+        return None
     if info.market.closed_at is not None:
-        errors.append(("market_code", f"Chợ {info.market.code} đã đóng; không thêm sạp mới."))
+        errors.append(
+            (
+                "market_code",
+                InvalidField("market_code", "Chợ %(code)s đã đóng; không thêm sạp mới.", code=info.market.code),
+            )
+        )
         return None
     return info

@@ -15,7 +15,7 @@ from typing import Final
 from sqlmodel import Session, select
 
 from merchants import roles
-from merchants.errors import DomainError, InvalidField
+from merchants.errors import N_, DomainError, InvalidField
 from merchants.models import User
 from merchants.scope import Viewer
 from merchants.services import audit, password_links, user_scope, users
@@ -32,15 +32,15 @@ USERS: Final = TableSchema(
         "markets": ("cho", "ma cho", "market", "markets", "market code"),
     },
     labels={
-        "username": "Tên đăng nhập",
-        "full_name": "Họ tên",
-        "role": "Vai trò",
-        "provinces": "Tỉnh",
-        "communes": "Xã/phường",
-        "markets": "Chợ",
+        "username": N_("Tên đăng nhập"),
+        "full_name": N_("Họ tên"),
+        "role": N_("Vai trò"),
+        "provinces": N_("Tỉnh"),
+        "communes": N_("Xã/phường"),
+        "markets": N_("Chợ"),
     },
     required=("username", "role"),
-    noun="người dùng",
+    noun=N_("người dùng"),
 )
 _ANY_COLUMNS: Final = TableSchema(USERS.aliases, USERS.labels, (), USERS.noun)
 # Folded header words that mean a password: such a column is refused, passwords are chosen through links.
@@ -105,8 +105,11 @@ def refuse_password_columns(table: Table) -> None:
     for header in [*table.columns.values(), *table.ignored]:
         if _PASSWORD_HEADER.search(header_key(header)):
             raise SpreadsheetError(
-                f"Tệp có cột '{header}' giống cột mật khẩu nên không được nhập. Hãy xoá cột đó: "
-                "mỗi người tự đặt mật khẩu qua liên kết riêng sau khi được tạo."
+                N_(
+                    "Tệp có cột '%(header)s' giống cột mật khẩu nên không được nhập. Hãy xoá cột đó: "
+                    "mỗi người tự đặt mật khẩu qua liên kết riêng sau khi được tạo."
+                ),
+                header=header,
             )
 
 
@@ -127,8 +130,7 @@ class _Check:
         return self.table.columns.get(field, USERS.labels.get(field, field))
 
     def refuse(self, row: Row, field: str, exc: DomainError | str) -> None:
-        message = exc if isinstance(exc, str) else exc.message
-        self.problems.append(RowProblem(row.number, self.column(field), message))
+        self.problems.append(RowProblem.of(row.number, self.column(field), exc))
 
 
 def _row_user(check: _Check, row: Row) -> tuple[users.NewUser, tuple[user_scope.ScopeItem, ...]] | None:
@@ -171,7 +173,16 @@ def _check_row(check: _Check, row: Row, existing: dict[str, tuple[str, user_scop
         return
     new, _items = found
     if new.username in check.seen:
-        check.refuse(row, "username", f"Tên đăng nhập '{new.username}' đã có ở dòng {check.seen[new.username]}.")
+        check.refuse(
+            row,
+            "username",
+            InvalidField(
+                "username",
+                "Tên đăng nhập '%(username)s' đã có ở dòng %(first)s.",
+                username=new.username,
+                first=check.seen[new.username],
+            ),
+        )
         return
     check.seen[new.username] = row.number
     if new.username in existing:
@@ -181,8 +192,12 @@ def _check_row(check: _Check, row: Row, existing: dict[str, tuple[str, user_scop
             check.refuse(
                 row,
                 "username",
-                f"Tên đăng nhập '{new.username}' đã có với vai trò hoặc địa bàn khác; "
-                "không thay đổi gì. Hãy sửa người dùng này trên trang Người dùng.",
+                InvalidField(
+                    "username",
+                    "Tên đăng nhập '%(username)s' đã có với vai trò hoặc địa bàn khác; "
+                    "không thay đổi gì. Hãy sửa người dùng này trên trang Người dùng.",
+                    username=new.username,
+                ),
             )
         return
     check.plans.append(PlannedUser(row.number, new))

@@ -171,11 +171,11 @@ MALFORMED = {
     ),
     "account without bank": (
         _csv("Họ và tên,Số sạp,STK\nNguyễn Thị Đào,A-009,0011001932418\n"),
-        "Có cột 'STK' nhưng thiếu cột 'Ngân hàng'; cần cả ngân hàng và số tài khoản.",
+        "Có cột 'STK' nhưng thiếu cột 'Ngân hàng'; cần cả hai cột.",
     ),
     "two phone columns": (
         _csv("Họ và tên,Số sạp,SĐT,Điện thoại\nĐào,A-9,0912345678,\n"),
-        "Hai cột 'SĐT' và 'Điện thoại' cùng là số điện thoại; hãy giữ lại một cột.",
+        "Hai cột 'SĐT' và 'Điện thoại' cùng là cột Số điện thoại; hãy giữ lại một cột.",
     ),
 }
 

@@ -143,6 +143,45 @@ def test_a_job_that_keeps_losing_its_worker_fails_with_the_reason(app, session, 
     assert job.status == "failed" and "dừng giữa chừng 3 lần" in job.error and job.data == b""
 
 
+def test_an_english_speaking_officer_reads_a_failed_jobs_reason_in_english(app, client, session, officer):
+    user, market = officer
+    job_id = _queued_job(session, user, market, 3)
+    _as_if_its_worker_died(session, job_id, attempts=import_jobs.MAX_ATTEMPTS)
+    import_jobs.reap(app.extensions["choqr.engine"], enqueue=lambda _: None)
+    login(client, user)
+    client.post("/language/en")
+    job_url = f"/markets/{market.id}/import/jobs/{job_id}"
+    reason = "The background worker stopped halfway 3 times while importing this file"
+    assert reason in client.get(job_url).get_data(as_text=True)
+    assert client.get(job_url + ".json").json["error"].startswith(reason)
+
+
+def test_a_jobs_report_keeps_each_refusal_as_data_and_shows_it_in_english(app, client, session, officer):
+    app.config["IMPORT_INLINE_ROWS"] = 2
+    user, market = officer
+    book = openpyxl.load_workbook(io.BytesIO(listing(3)))
+    book.active.append(["Trần Thị Mai", "K 9", "", ""])  # a space in a stall code
+    book.active.append(["Lê Văn Tám", "K-001", "", ""])  # the stall of row 2 again
+    data = io.BytesIO()
+    book.save(data)
+    login(client, user)
+    client.post("/language/en")
+    resp = client.post(
+        f"/markets/{market.id}/import",
+        data={"file": (io.BytesIO(data.getvalue()), "dai.xlsx")},
+        content_type="multipart/form-data",
+    )
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Stall code &#39;K 9&#39; has characters that cannot be used (space)" in page
+    assert "Stall K-001 is the same as in row 2 of the file." in page
+    again = client.post(
+        f"/markets/{market.id}/import",
+        data={"file": (io.BytesIO(data.getvalue()), "dai.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert "Already registered: Nguyễn Văn" in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
 def test_a_job_run_twice_stores_once(app, session, officer):
     user, market = officer
     engine = app.extensions["choqr.engine"]

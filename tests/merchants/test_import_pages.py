@@ -1,5 +1,6 @@
 """The import pages: an officer uploads a list and reads the per-row report; others cannot."""
 
+import html
 import io
 
 from factories import login, make_household, make_market, make_user
@@ -55,6 +56,21 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused_under_the_file_field(client
     assert resp.status_code == 422
     assert "Tệp không phải bảng tính XLSX hoặc CSV" in resp.get_data(as_text=True)
     assert session.exec(select(func.count()).select_from(Household)).one() == 0
+
+
+def test_an_english_speaking_officer_reads_why_a_file_or_a_row_was_refused_in_english(client, session):
+    market = make_market(session, stalls=4)
+    login(client, make_user(session, markets=[market]))
+    client.post("/language/en")
+    no_columns = "Ghi chú,Điện thoại\nx,0912345678\n".encode()
+    page = html.unescape(_upload(client, market.id, no_columns, name="ds.csv").get_data(as_text=True))
+    assert "Row 1 (the header) lacks the column(s) 'Họ và tên' and 'Số sạp'. Row 1 has: 'Ghi chú'." in page
+    two_phones = "Họ và tên,Số sạp,SĐT,Điện thoại\nĐào,A-9,0912345678,\n".encode()
+    page = html.unescape(_upload(client, market.id, two_phones, name="ds.csv").get_data(as_text=True))
+    assert "The columns 'SĐT' and 'Điện thoại' are both the Phone number column; keep only one of them." in page
+    rows = "Họ và tên,Số sạp,Số CCCD\nĐào Thị Mai,A-9,022185000001\nLê Văn Tám,A-10,022185000001\n".encode()
+    page = html.unescape(_upload(client, market.id, rows, name="ds.csv").get_data(as_text=True))
+    assert "The citizen ID (CCCD) number is the same as in row 2 of the file." in page
 
 
 def test_the_template_file_downloads_and_imports_cleanly(client, session):

@@ -201,6 +201,21 @@ def test_the_upload_pages_show_the_per_row_report(client, session, units):
     assert broken.status_code == 422
 
 
+def test_an_english_speaking_admin_reads_the_market_reports_notes_in_english(client, session, units):
+    import_markets(session, SYSTEM, data=xlsx(MARKET_HEADER, MARKET_ROWS[:1]))
+    login(client, make_user(session, "admin"))
+    client.post("/language/en")
+    rows = [["CAIRONG2", "Chợ Cái Rồng Mới", "06994", "Cái Rồng", 90, "31/12/2026", ""], MARKET_ROWS[1], MARKET_ROWS[1]]
+    resp = client.post("/admin/markets/import", data={"file": (io.BytesIO(xlsx(MARKET_HEADER, rows)), "cho.xlsx")})
+    text = html.unescape(resp.get_data(as_text=True))
+    assert "Market CAIRONG2 exists but differs in: Market, Target; not changed" in text
+    assert "Market code 'HONGGAI' is the same as in row 3 of the file." in text
+    again = client.post(
+        "/admin/markets/import", data={"file": (io.BytesIO(xlsx(MARKET_HEADER, MARKET_ROWS[1:2])), "cho.xlsx")}
+    )
+    assert "Market HONGGAI (Chợ Hồng Gai) exists already." in html.unescape(again.get_data(as_text=True))
+
+
 def test_the_cli_imports_markets_and_stalls_and_exits_1_when_rows_were_refused(app, session, units, tmp_path):
     runner = app.test_cli_runner()
     good, mixed = tmp_path / "cho.xlsx", tmp_path / "sap.csv"
