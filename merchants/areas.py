@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from merchants.errors import DomainError
+from merchants.errors import N_, DomainError, Phrase
 
 SHIPPED: Final = Path(__file__).resolve().parent / "data" / "admin_units_2025.csv"
 COLUMNS: Final = ("province_code", "province_name", "commune_code", "commune_name", "commune_type")
@@ -89,57 +89,78 @@ def parse_units(data: bytes) -> list[Unit]:
     Every row is checked; the first faults are named by row number so the file can be fixed and loaded again.
     """
     if not data:
-        raise AreaListError("Tệp danh sách địa bàn trống (0 byte).")
+        raise AreaListError(N_("Tệp danh sách địa bàn trống (0 byte)."))
     if len(data) > MAX_BYTES:
-        raise AreaListError(f"Tệp danh sách địa bàn lớn quá {MAX_BYTES // (1024 * 1024)} MB.")
+        raise AreaListError(N_("Tệp danh sách địa bàn lớn quá %(mb)s MB."), mb=MAX_BYTES // (1024 * 1024))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise AreaListError("Tệp danh sách địa bàn phải là CSV mã hoá UTF-8.") from exc
+        raise AreaListError(N_("Tệp danh sách địa bàn phải là CSV mã hoá UTF-8.")) from exc
     reader = csv.reader(io.StringIO(text))
     header = [h.strip().lower() for h in next(reader, [])]
     if tuple(header) != COLUMNS:
-        raise AreaListError("Dòng 1 phải có đúng các cột: " + ", ".join(COLUMNS) + f" (tệp có: {', '.join(header)}).")
+        raise AreaListError(
+            N_("Dòng 1 phải có đúng các cột: %(columns)s (tệp có: %(header)s)."),
+            columns=", ".join(COLUMNS),
+            header=", ".join(header),
+        )
     provinces: dict[str, Unit] = {}
     communes: dict[str, Unit] = {}
-    errors: list[str] = []
+    errors: list[Phrase] = []
     for number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(COLUMNS):
-            errors.append(f"dòng {number}: cần {len(COLUMNS)} cột, có {len(cells)}")
+            errors.append(
+                Phrase(
+                    N_("dòng %(row)s: cần %(count)s cột, có %(have)s"), row=number, count=len(COLUMNS), have=len(cells)
+                )
+            )
             continue
         pcode, pname, ccode, cname, ctype = (_text(c) for c in cells)
         problem = _row_problem(pcode, pname, ccode, cname, ctype)
         if problem:
-            errors.append(f"dòng {number}: {problem}")
+            errors.append(Phrase(N_("dòng %(row)s: %(problem)s"), row=number, problem=problem))
         elif pcode in provinces and provinces[pcode].name != pname:
-            errors.append(f"dòng {number}: tỉnh {pcode} mang tên '{pname}', các dòng trên là '{provinces[pcode].name}'")
+            errors.append(
+                Phrase(
+                    N_("dòng %(row)s: tỉnh %(code)s mang tên '%(name)s', các dòng trên là '%(earlier)s'"),
+                    row=number,
+                    code=pcode,
+                    name=pname,
+                    earlier=provinces[pcode].name,
+                )
+            )
         elif ccode in communes:
-            errors.append(f"dòng {number}: mã xã/phường {ccode} đã có ở một dòng trên")
+            errors.append(
+                Phrase(N_("dòng %(row)s: mã xã/phường %(code)s đã có ở một dòng trên"), row=number, code=ccode)
+            )
         else:
             provinces.setdefault(pcode, Unit("province", pcode, pname, province_type(pname)))
             communes[ccode] = Unit("commune", ccode, cname, ctype, pcode)
         if len(errors) >= 20:
             break
     if errors:
-        raise AreaListError("Danh sách địa bàn có lỗi, chưa nạp gì: " + "; ".join(errors) + ".")
+        raise AreaListError(
+            N_("Danh sách địa bàn có lỗi, chưa nạp gì: %(faults)s."), faults=Phrase.joined(errors, "; ")
+        )
     if not communes:
-        raise AreaListError("Tệp danh sách địa bàn chỉ có dòng tiêu đề.")
+        raise AreaListError(N_("Tệp danh sách địa bàn chỉ có dòng tiêu đề."))
     return [*provinces.values(), *communes.values()]
 
 
-def _row_problem(pcode: str, pname: str, ccode: str, cname: str, ctype: str) -> str | None:
+def _row_problem(pcode: str, pname: str, ccode: str, cname: str, ctype: str) -> Phrase | None:
     if not (pcode.isdigit() and len(pcode) == 2):
-        return f"mã tỉnh '{pcode}' phải gồm 2 chữ số"
+        return Phrase(N_("mã tỉnh '%(code)s' phải gồm 2 chữ số"), code=pcode)
     if not (ccode.isdigit() and len(ccode) == 5):
-        return f"mã xã/phường '{ccode}' phải gồm 5 chữ số"
+        return Phrase(N_("mã xã/phường '%(code)s' phải gồm 5 chữ số"), code=ccode)
     if not pname or not cname:
-        return "thiếu tên tỉnh hoặc tên xã/phường"
+        return Phrase(N_("thiếu tên tỉnh hoặc tên xã/phường"))
     if len(pname) > NAME_MAX or len(cname) > NAME_MAX:
-        return f"tên dài quá {NAME_MAX} ký tự"
+        return Phrase(N_("tên dài quá %(limit)s ký tự"), limit=NAME_MAX)
     if ctype not in COMMUNE_TYPES:
-        return f"loại '{ctype}' phải là một trong: {', '.join(COMMUNE_TYPES)}"
+        # The types are the values the file must hold (Vietnamese in the official list), not words to translate.
+        return Phrase(N_("loại '%(type)s' phải là một trong: %(types)s"), type=ctype, types=", ".join(COMMUNE_TYPES))
     return None
 
 

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from typing import Final
 
-from merchants.errors import InvalidField
+from merchants.errors import N_, InvalidField, Phrase
 from merchants.models import Stall
 
 MAX_RANGE: Final = 2000  # one range is a market's row of stalls, not a typo of an extra digit
@@ -37,7 +37,7 @@ def clean_stall_code(text: str, *, field: str = "stall_code") -> str:
         raise InvalidField(field, "Mã sạp '%(code)s' dài quá %(limit)s ký tự.", code=code, limit=limit)
     bad = sorted({ch for ch in code if not (ch.isalnum() or ch in SEPARATORS)})
     if bad:
-        shown = " ".join("dấu cách" if ch.isspace() else repr(ch) for ch in bad)
+        shown = Phrase.joined([Phrase(N_("dấu cách")) if ch.isspace() else repr(ch) for ch in bad], " ")
         raise InvalidField(
             field,
             "Mã sạp '%(code)s' có ký tự không dùng được (%(shown)s); chỉ dùng chữ, số và các dấu - . /",
@@ -79,13 +79,25 @@ def expand_range(text: str, *, field: str = "range") -> list[str]:
         )
     if a["prefix"] != b["prefix"]:
         raise InvalidField(
-            field, f"Dãy '{first}..{last}': hai đầu phải cùng phần đầu ('{a['prefix']}' khác '{b['prefix']}')."
+            field,
+            "Dãy '%(first)s..%(last)s': hai đầu phải cùng phần đầu ('%(a)s' khác '%(b)s').",
+            first=first,
+            last=last,
+            a=a["prefix"],
+            b=b["prefix"],
         )
     start, end = int(a["number"]), int(b["number"])
     if end < start:
         raise InvalidField(field, "Dãy '%(first)s..%(last)s': số cuối nhỏ hơn số đầu.", first=first, last=last)
     if end - start + 1 > MAX_RANGE:
-        raise InvalidField(field, f"Dãy '{first}..{last}' có {end - start + 1} sạp; tối đa {MAX_RANGE} sạp một lần.")
+        raise InvalidField(
+            field,
+            "Dãy '%(first)s..%(last)s' có %(count)s sạp; tối đa %(limit)s sạp một lần.",
+            first=first,
+            last=last,
+            count=end - start + 1,
+            limit=MAX_RANGE,
+        )
     width = len(a["number"]) if a["number"].startswith("0") else 0
     codes = [f"{a['prefix']}{n:0{width}d}" for n in range(start, end + 1)]
     return [clean_stall_code(c, field=field) for c in codes]

@@ -20,12 +20,13 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
 
 from merchants.db import make_engine, schema_is_current
-from merchants.errors import DomainError
+from merchants.errors import N_, DomainError
 from merchants.models import utcnow
 from merchants.services.batch_files import is_pdf, pdf_path
 
@@ -38,8 +39,8 @@ _BATCH_MEMBER = re.compile(r"^batches/(\d+)\.pdf$")
 class BackupError(DomainError):
     """A backup or restore that cannot be done; ``field`` names what is wrong, the message says how to fix it."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message, field=field)
+    def __init__(self, field: str, message: str, **params: Any) -> None:
+        super().__init__(message, field=field, **params)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,10 @@ def restore(database_url: str, batch_dir: Path | str, src: Path | str) -> Backup
         manifest = _manifest(tar)
         if manifest["dialect"] != dialect:
             raise BackupError(
-                "DATABASE_URL", f"Bản sao lưu là của {manifest['dialect']}, không nạp được vào {dialect}."
+                "DATABASE_URL",
+                N_("Bản sao lưu là của %(source)s, không nạp được vào %(target)s."),
+                source=manifest["dialect"],
+                target=dialect,
             )
         _require_empty(database_url)
         with tempfile.TemporaryDirectory(prefix="choqr-restore-") as work:
@@ -135,14 +139,16 @@ def restore(database_url: str, batch_dir: Path | str, src: Path | str) -> Backup
 def _dialect(url: str) -> str:
     name = make_url(url).get_backend_name()
     if name not in DUMPS:
-        raise BackupError("DATABASE_URL", f"Không sao lưu được cơ sở dữ liệu loại '{name}' (chỉ SQLite, PostgreSQL).")
+        raise BackupError(
+            "DATABASE_URL", N_("Không sao lưu được cơ sở dữ liệu loại '%(kind)s' (chỉ SQLite, PostgreSQL)."), kind=name
+        )
     return name
 
 
 def _sqlite_path(url: str, field: str) -> Path:
     database = make_url(url).database
     if not database or database == ":memory:":
-        raise BackupError(field, f"'{url}' không phải một tệp SQLite.")
+        raise BackupError(field, N_("'%(url)s' không phải một tệp SQLite."), url=url)
     return Path(database)
 
 
@@ -153,7 +159,7 @@ def _sqlite_url(path: Path) -> str:
 def _sqlite_copy(source: Path, target: Path) -> None:
     """Copy a SQLite database page by page in one step of the online backup API (one consistent snapshot)."""
     if not source.exists():
-        raise BackupError("DATABASE_URL", f"Không có tệp cơ sở dữ liệu {source}.")
+        raise BackupError("DATABASE_URL", N_("Không có tệp cơ sở dữ liệu %(path)s."), path=str(source))
     target.parent.mkdir(parents=True, exist_ok=True)
     src = sqlite3.connect(source, timeout=30)
     dst = sqlite3.connect(target, timeout=30)
@@ -174,10 +180,11 @@ def _require_empty(url: str) -> None:
     finally:
         engine.dispose()
     if tables:
-        shown = ", ".join(sorted(tables)[:3])
         raise BackupError(
             "DATABASE_URL",
-            f"Cơ sở dữ liệu đích đã có {len(tables)} bảng ({shown}…). Chỉ khôi phục vào một cơ sở dữ liệu trống.",
+            N_("Cơ sở dữ liệu đích đã có %(count)s bảng (%(shown)s…). Chỉ khôi phục vào một cơ sở dữ liệu trống."),
+            count=len(tables),
+            shown=", ".join(sorted(tables)[:3]),
         )
 
 
@@ -192,9 +199,11 @@ def _manifest(tar: tarfile.TarFile) -> dict:
     try:
         data = json.loads(tar.extractfile(MANIFEST).read())
     except (KeyError, AttributeError, ValueError) as exc:
-        raise BackupError("PATH", f"Tệp không phải bản sao lưu ChoQR (thiếu {MANIFEST}).") from exc
+        raise BackupError("PATH", N_("Tệp không phải bản sao lưu ChoQR (thiếu %(name)s)."), name=MANIFEST) from exc
     if data.get("format") != FORMAT or data.get("dialect") not in DUMPS:
-        raise BackupError("PATH", f"Bản sao lưu định dạng {data.get('format')!r} không đọc được.")
+        raise BackupError(
+            "PATH", N_("Bản sao lưu định dạng %(format)s không đọc được."), format=repr(data.get("format"))
+        )
     return data
 
 
@@ -202,7 +211,7 @@ def _extract(tar: tarfile.TarFile, name: str, target: Path) -> None:
     """Copy one member to ``target`` (by name, never by the member's own path)."""
     stream = tar.extractfile(name)
     if stream is None:
-        raise BackupError("PATH", f"Bản sao lưu thiếu {name}.")
+        raise BackupError("PATH", N_("Bản sao lưu thiếu %(name)s."), name=name)
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("wb") as out:
         shutil.copyfileobj(stream, out)
@@ -219,8 +228,11 @@ def _tool(name: str) -> str:
     if found is None:
         raise BackupError(
             name,
-            f"Không tìm thấy {name} trên PATH. Hãy cài gói postgresql-client cùng phiên bản "
-            "máy chủ PostgreSQL (ví dụ: apt-get install postgresql-client).",
+            N_(
+                "Không tìm thấy %(tool)s trên PATH. Hãy cài gói postgresql-client cùng phiên bản "
+                "máy chủ PostgreSQL (ví dụ: apt-get install postgresql-client)."
+            ),
+            tool=name,
         )
     return found
 
@@ -246,4 +258,10 @@ def _run(*args: str, env: dict[str, str]) -> None:
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tool = Path(args[0]).name
-        raise BackupError(tool, f"{tool} lỗi (mã {done.returncode}): {done.stderr.strip()[-500:]}")
+        raise BackupError(
+            tool,
+            N_("%(tool)s lỗi (mã %(code)s): %(stderr)s"),
+            tool=tool,
+            code=done.returncode,
+            stderr=done.stderr.strip()[-500:],
+        )

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from merchants import identity, stallcodes
-from merchants.errors import DomainError, InvalidField
+from merchants.errors import N_, DomainError, InvalidField, NotFound
 from merchants.models import Household, IssuedQR, Market, RegistrationRequest, Stall
 from merchants.scope import Viewer, market_column_visible
 from merchants.services import households as hs
@@ -39,7 +39,7 @@ class FieldErrors(DomainError):
     """The body broke rules of several fields; ``fields`` maps each API field to its (Vietnamese) message."""
 
     def __init__(self, fields: dict[str, str | DomainError]) -> None:
-        super().__init__("Dữ liệu đăng ký chưa hợp lệ; xem từng trường.")
+        super().__init__(N_("Dữ liệu đăng ký chưa hợp lệ; xem từng trường."))
         self.fields = fields
 
 
@@ -47,7 +47,7 @@ class ClientIdConflict(DomainError):
     """The client id is known with other content: nothing changed; ``answer`` is the stored record, if visible."""
 
     def __init__(self, answer: Answer | None) -> None:
-        super().__init__("Mã hồ sơ (client_id) này đã được gửi với nội dung khác; không có gì thay đổi.")
+        super().__init__(N_("Mã hồ sơ (client_id) này đã được gửi với nội dung khác; không có gì thay đổi."))
         self.answer = answer
 
 
@@ -65,7 +65,7 @@ def register_from_client(session: Session, actor: Viewer, body: Any) -> Answer:
     """Register the body's household once per ``client_id``; see the module docstring for replays and conflicts."""
     hs.require(actor, "register")
     if actor.user_id is None:
-        raise DomainError("Chỉ người dùng đã đăng nhập mới gửi được hồ sơ đăng ký.")
+        raise DomainError(N_("Chỉ người dùng đã đăng nhập mới gửi được hồ sơ đăng ký."))
     user_id = actor.user_id
     client_id, fields = _read_body(body)
     digest = content_hash(body)
@@ -141,10 +141,10 @@ def _text(body: dict[str, Any], name: str, errors: dict[str, str | DomainError])
     if value is None:
         return ""
     if not isinstance(value, str):
-        errors[name] = "Giá trị phải là chuỗi ký tự."
+        errors[name] = N_("Giá trị phải là chuỗi ký tự.")
         return ""
     if len(value) > MAX_TEXT:
-        errors[name] = f"Giá trị dài quá {MAX_TEXT} ký tự."
+        errors[name] = InvalidField(name, "Giá trị dài quá %(limit)s ký tự.", limit=MAX_TEXT)
         return ""
     return value
 
@@ -152,7 +152,7 @@ def _text(body: dict[str, Any], name: str, errors: dict[str, str | DomainError])
 def _read_body(body: Any) -> tuple[str, dict[str, Any]]:
     """The body's shape: a JSON object with a UUID client id, text fields and a list of stall codes."""
     if not isinstance(body, dict):
-        raise FieldErrors({"body": "Nội dung gửi lên phải là một đối tượng JSON."})
+        raise FieldErrors({"body": N_("Nội dung gửi lên phải là một đối tượng JSON.")})
     errors: dict[str, str | DomainError] = {}
     raw_id = body.get("client_id")
     client_id = ""
@@ -161,20 +161,22 @@ def _read_body(body: Any) -> tuple[str, dict[str, Any]]:
     except ValueError:
         pass
     if not client_id:
-        errors["client_id"] = "Mã hồ sơ (client_id) phải là một UUID do máy tính bảng tạo."
+        errors["client_id"] = N_("Mã hồ sơ (client_id) phải là một UUID do máy tính bảng tạo.")
     fields: dict[str, Any] = {name: _text(body, name, errors) for name in TEXT_FIELDS + OPTIONAL_TEXT}
     stalls = body.get("stalls", [])
     if not isinstance(stalls, list) or not all(isinstance(s, str) for s in stalls) or len(stalls) > MAX_STALLS:
-        errors["stalls"] = f"Danh sách sạp phải là tối đa {MAX_STALLS} mã sạp (chuỗi ký tự)."
+        errors["stalls"] = InvalidField(
+            "stalls", "Danh sách sạp phải là tối đa %(limit)s mã sạp (chuỗi ký tự).", limit=MAX_STALLS
+        )
         stalls = []
     fields["stalls"] = stalls
     alias = body.get("account_alias", False)
     if not isinstance(alias, bool):
-        errors["account_alias"] = "Giá trị phải là true hoặc false."
+        errors["account_alias"] = N_("Giá trị phải là true hoặc false.")
     fields["account_alias"] = alias is True
     fields["captured_at"] = _captured_at(fields["captured_at"], errors)
     if not fields["market"].strip():
-        errors["market"] = "Hãy ghi mã chợ."
+        errors["market"] = N_("Hãy ghi mã chợ.")
     if errors:
         raise FieldErrors(errors)
     return client_id, fields
@@ -189,7 +191,7 @@ def _captured_at(text: str, errors: dict[str, str | DomainError]) -> datetime | 
     except ValueError:
         at = None
     if at is None or at.tzinfo is None:
-        errors["captured_at"] = "Thời điểm lưu phải theo ISO 8601 kèm múi giờ, ví dụ 2026-12-01T08:30:00+07:00."
+        errors["captured_at"] = N_("Thời điểm lưu phải theo ISO 8601 kèm múi giờ, ví dụ 2026-12-01T08:30:00+07:00.")
         return None
     return at.astimezone(UTC)
 
@@ -201,7 +203,15 @@ def _plan(session: Session, actor: Viewer, fields: dict[str, Any]) -> hs.Planned
         select(Market).where(Market.code == fields["market"].strip().upper(), market_column_visible(actor, Market.id))
     ).first()
     if market is None:
-        raise FieldErrors({"market": f"Không tìm thấy chợ '{fields['market'].strip()}' trong địa bàn của bạn."})
+        raise FieldErrors(
+            {
+                "market": NotFound(
+                    "Không tìm thấy chợ '%(code)s' trong địa bàn của bạn.",
+                    field="market",
+                    code=fields["market"].strip(),
+                )
+            }
+        )
     household = HouseholdInput(fields["owner_name"], fields["phone"], fields["citizen_id"], fields["goods"])
     for name, check in (
         ("owner_name", lambda: hs.clean_household(HouseholdInput(household.owner_name, goods=household.goods))),
@@ -256,7 +266,12 @@ def _stalls(session: Session, market: Market, codes: list[str], errors: dict[str
     }
     missing = [c for c in cleaned if c.upper() not in rows]
     if missing:
-        errors["stalls"] = f"Chợ {market.name} không có sạp {', '.join(missing)}; hãy chọn sạp trong danh sách."
+        errors["stalls"] = InvalidField(
+            "stalls",
+            "Chợ %(market)s không có sạp %(codes)s; hãy chọn sạp trong danh sách.",
+            market=market.name,
+            codes=", ".join(missing),
+        )
     return [rows[c.upper()] for c in dict.fromkeys(cleaned) if c.upper() in rows]
 
 
@@ -274,7 +289,7 @@ def _lost_race(session: Session, planned: hs.Planned) -> dict[str, str | DomainE
     except DomainError as exc:
         return {_api_field(exc.field): exc}
     taken = [code for sid, code, _ in planned.stalls.values() if _holder(session, sid) is not None]
-    return {"stalls": f"Sạp {', '.join(taken or plan.stall_codes)} đã có hộ kinh doanh."}
+    return {"stalls": InvalidField("stalls", hs.STALL_TAKEN, code=", ".join(taken or plan.stall_codes))}
 
 
 def market_id_of(market: Market) -> int:

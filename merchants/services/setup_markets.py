@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from merchants import identity, roles
-from merchants.errors import Duplicate, EditConflict, Forbidden, InvalidField, NotFound
+from merchants.errors import N_, Duplicate, EditConflict, Forbidden, InvalidField, NotFound, Phrase
 from merchants.models import Commune, Market, Province, Stall, utcnow
 from merchants.scope import Viewer
 from merchants.services import audit
@@ -96,11 +96,12 @@ def clean_market_code(text: str, *, field: str = "code") -> str:
 
 
 def clean_text(text: str, *, field: str, label: str, limit: int, required: bool) -> str:
+    """A market's name or address as stored; ``label`` (a catalog msgid) names it in the user's language."""
     value = identity.clean_name(text)
     if required and not value:
-        raise InvalidField(field, "%(label)s không được để trống.", label=label)
+        raise InvalidField(field, "%(label)s không được để trống.", label=Phrase(label))
     if len(value) > limit:
-        raise InvalidField(field, "%(label)s dài quá %(limit)s ký tự.", label=label, limit=limit)
+        raise InvalidField(field, "%(label)s dài quá %(limit)s ký tự.", label=Phrase(label), limit=limit)
     return value
 
 
@@ -186,11 +187,11 @@ def clean_market(
 ) -> tuple[dict[str, Any], Commune]:
     """The market's columns as stored, by the one rule set; the first broken rule (in the form's order) is raised."""
     code = clean_market_code(data.code)
-    name = clean_text(data.name, field="name", label="Tên chợ", limit=NAME_MAX, required=True)
+    name = clean_text(data.name, field="name", label=N_("Tên chợ"), limit=NAME_MAX, required=True)
     commune = check_commune(
         _commune(session, data.commune_code), (data.commune_code or "").strip(), actor, current_id=current_commune_id
     )
-    address = clean_text(data.address, field="address", label="Địa chỉ", limit=ADDRESS_MAX, required=False)
+    address = clean_text(data.address, field="address", label=N_("Địa chỉ"), limit=ADDRESS_MAX, required=False)
     target = parse_target_percent(data.target_percent)
     by = parse_target_date(data.target_date)
     if by and target is None:
@@ -318,7 +319,8 @@ def set_closed(
     """Close a market (it keeps its households, stalls and history, and takes no new registration) or reopen it."""
     market = get_managed_market(session, actor, market_id).market
     if (market.closed_at is not None) == closed:
-        raise InvalidField("market", f"Chợ {market.name} đã đóng." if closed else f"Chợ {market.name} đang mở.")
+        message = N_("Chợ %(name)s đã đóng.") if closed else N_("Chợ %(name)s đang mở.")
+        raise InvalidField("market", message, name=market.name)
     market.closed_at = utcnow() if closed else None
     session.add(market)
     audit.record(

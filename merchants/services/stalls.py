@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, case, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from merchants import identity, stallcodes
-from merchants.errors import DomainError, Duplicate, InvalidField, NotFound
+from merchants.errors import N_, DomainError, Duplicate, InvalidField, NotFound
 from merchants.models import Household, Market, Placard, PlacardCheck, Stall, utcnow
 from merchants.scope import Viewer
 from merchants.services import audit
@@ -30,8 +31,8 @@ class StallInUse(DomainError):
 
     field = "stall"
 
-    def __init__(self, message: str, *, household_id: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, household_id: int | None = None, **params: Any) -> None:
+        super().__init__(message, **params)
         self.household_id = household_id
 
 
@@ -265,12 +266,15 @@ def set_stall_closed(
     market = get_managed_market(session, actor, market_id).market
     stall = get_stall(session, actor, market_id, stall_id)
     if (stall.closed_at is not None) == closed:
-        raise InvalidField("stall", f"Sạp {stall.code} đã đóng." if closed else f"Sạp {stall.code} đang mở.")
+        message = N_("Sạp %(code)s đã đóng.") if closed else N_("Sạp %(code)s đang mở.")
+        raise InvalidField("stall", message, code=stall.code)
     holder = session.get(Household, stall.household_id) if stall.household_id else None
     if closed and holder is not None and holder.active:
         raise StallInUse(
-            f"Sạp {stall.code} đang có hộ {holder.owner_name} kinh doanh; không đóng được sạp khi hộ còn hoạt động.",
+            N_("Sạp %(code)s đang có hộ %(owner)s kinh doanh; không đóng được sạp khi hộ còn hoạt động."),
             household_id=holder.id,
+            code=stall.code,
+            owner=holder.owner_name,
         )
     stall.closed_at = utcnow() if closed else None
     session.add(stall)
@@ -294,8 +298,9 @@ def delete_stall(
     stall = get_stall(session, actor, market_id, stall_id)
     if ever_held(session, stall):
         raise StallInUse(
-            f"Sạp {stall.code} có hoặc đã từng có hộ kinh doanh, bảng QR nên không xoá được; chỉ có thể đóng sạp.",
+            N_("Sạp %(code)s có hoặc đã từng có hộ kinh doanh, bảng QR nên không xoá được; chỉ có thể đóng sạp."),
             household_id=stall.household_id,
+            code=stall.code,
         )
     code, zone = stall.code, stall.zone
     session.delete(stall)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from merchants import status as st
-from merchants.errors import Forbidden, InvalidField
+from merchants.errors import N_, Forbidden, InvalidField, Phrase
 from merchants.models import Household, IssuedQR, Market, Placard, PlacardCheck, Stall, User
 from merchants.scope import Viewer, market_column_visible
 from merchants.services.audit import move_status, record
@@ -60,7 +60,7 @@ class CheckResult:
     scanned_account: str = ""
     status_change: str = ""  # VERIFIED, UNVERIFIED, NOT_PRINTED, NO_HOUSEHOLD or ""
     replaced_by: str = ""  # for older_print: the serial of the stall's current placard
-    warnings: tuple[str, ...] = ()  # what in the scanned payload did not follow the standard (shown, not used)
+    warnings: tuple[Phrase, ...] = ()  # what in the scanned payload did not follow the standard (shown, not used)
 
 
 @dataclass(frozen=True)
@@ -246,13 +246,21 @@ def _move_status(session: Session, actor: Viewer, household: Household | None, o
     return ""
 
 
-def _warnings(payload: str) -> tuple[str, ...]:
-    """The reader's warnings for a scanned payload, with their positions, for the page to show."""
+def _warnings(payload: str) -> tuple[Phrase, ...]:
+    """The reader's warnings for a scanned payload, with their positions, for the page to show.
+
+    The ``qr`` library words each warning itself (in Vietnamese); the position and field around it are ours.
+    """
     try:
         parsed = parse_payload(payload)
     except VietQRError as exc:
-        return (str(exc),)
-    return tuple(f"{w.message} (vị trí {w.position}, trường {w.tag})" for w in parsed.warnings)
+        return (Phrase(str(exc)),)
+    return tuple(
+        Phrase(
+            N_("%(warning)s (vị trí %(position)s, trường %(tag)s)"), warning=w.message, position=w.position, tag=w.tag
+        )
+        for w in parsed.warnings
+    )
 
 
 def _scanned_account(payload: str) -> tuple[str, str]:

@@ -1,5 +1,6 @@
 """Official administrative units: the shipped list, loading a changed list, search, the CLI and the areas page."""
 
+import html
 import json
 
 import pytest
@@ -163,3 +164,21 @@ def test_the_load_page_dry_runs_an_uploaded_list_then_applies_it(client, session
         "/admin/areas/load", data={"file": (io.BytesIO(b"x,y\n"), "x.csv")}, content_type="multipart/form-data"
     )
     assert bad.status_code == 400 and "Dòng 1 phải có đúng các cột" in bad.get_data(as_text=True)
+
+
+def test_an_english_speaking_admin_reads_every_fault_of_a_list_in_english(client, session):
+    import io
+
+    _load(session, ORIGINAL)
+    login(client, make_user(session, "admin", username="quantri"))
+    client.post("/language/en")
+    faulty = HEADER + "2,Tỉnh X,06994,Xã Y,Xã\n22,Tỉnh X,06995,Xã Z,Huyện\n"
+    resp = client.post(
+        "/admin/areas/load", data={"file": (io.BytesIO(faulty.encode()), "x.csv")}, content_type="multipart/form-data"
+    )
+    text = html.unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 400
+    assert (
+        "The list of administrative units has errors; nothing was loaded: row 2: province code '2' must have 2 digits;"
+        " row 3: type 'Huyện' must be one of: Xã, Phường, Đặc khu." in text
+    )

@@ -159,6 +159,20 @@ def test_a_stall_with_an_active_household_cannot_be_closed_and_the_page_says_why
     assert held.closed_at is None
 
 
+def test_an_english_speaking_admin_reads_why_a_stall_cannot_be_closed_or_a_range_added(client, session, market, admin):
+    st.add_stalls(session, SYSTEM, market.id, codes="A-001")
+    make_household(session, market)
+    client.post("/language/en")
+    held = _stalls(session, market)["A-001"]
+    resp = client.post(f"/admin/markets/{market.id}/stalls/{held.id}/close")
+    assert resp.status_code == 409
+    assert "Household Nguyễn Thị Đào trades at stall A-001; a stall cannot be closed while" in _text(resp)
+    resp = client.post(f"/admin/markets/{market.id}/stalls", data={"codes": "C 1", "zone": ""})
+    assert resp.status_code == 422 and "space" in _text(resp) and "dấu cách" not in _text(resp)
+    resp = client.post(f"/admin/markets/{market.id}/stalls", data={"codes": "A-001..B-010", "zone": ""})
+    assert "Range 'A-001..B-010': both ends must share their prefix ('A-' differs from 'B-')." in _text(resp)
+
+
 def test_a_free_stall_is_closed_and_reopened_and_both_are_audited(client, session, market, admin):
     st.add_stalls(session, SYSTEM, market.id, codes="A-001")
     stall = _stalls(session, market)["A-001"]
