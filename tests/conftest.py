@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,48 @@ def client(app: Flask) -> FlaskClient:
 def session(app: Flask) -> Iterator[Session]:
     with db.session_scope(app.extensions["choqr.engine"]) as s:
         yield s
+
+
+@dataclass(frozen=True)
+class DemoDatabase:
+    """A database holding the demo data, and what `choqr seed-demo` printed when it loaded it."""
+
+    url: str
+    seed_output: str
+
+
+def _seed_demo(url: str, batch_dir: Path) -> str:
+    """Load the demo through its command, as a user would, on an app of its own."""
+    app = create_app({**APP_CONFIG, "DATABASE_URL": url, "BATCH_DIR": str(batch_dir)})
+    try:
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        assert result.exit_code == 0, result.output
+        return result.output
+    finally:
+        app.extensions["choqr.engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> DemoDatabase:
+    """The demo seeded once per test process (364 households, each QR drawn and decoded back: seconds, much
+    more under coverage), then copied for each test that reads it."""
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "demo.db"
+    shutil.copy(sqlite_template, path)
+    return DemoDatabase(f"sqlite:///{path}", _seed_demo(f"sqlite:///{path}", folder))
+
+
+@pytest.fixture
+def demo_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DemoDatabase]:
+    """A fresh copy of the demo for one test (on PostgreSQL: seeded into the emptied test database)."""
+    if PG_URL:
+        url = request.getfixturevalue("pg_ready")
+        try:
+            yield DemoDatabase(url, _seed_demo(url, tmp_path))
+        finally:
+            _truncate_pg(url)
+        return
+    template = request.getfixturevalue("demo_template")
+    target = tmp_path / "demo.db"
+    shutil.copy(template.url.removeprefix("sqlite:///"), target)
+    yield DemoDatabase(f"sqlite:///{target}", template.seed_output)

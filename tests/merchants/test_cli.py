@@ -3,9 +3,6 @@
 import json
 
 from factories import make_household, make_market
-from sqlmodel import select
-
-from merchants.models import Market
 
 
 def test_coverage_json_lists_every_market_with_floored_percent(app, session):
@@ -25,18 +22,6 @@ def test_coverage_of_an_unknown_market_exits_non_zero_with_a_message(app):
     result = app.test_cli_runner().invoke(args=["coverage", "--market", "KHONGCO"])
     assert result.exit_code == 2
     assert "KHONGCO" in result.output
-
-
-def test_demo_data_reproduces_the_district_report_and_loads_once(app, session):
-    runner = app.test_cli_runner()
-    first = runner.invoke(args=["seed-demo"])
-    assert first.exit_code == 0, first.output
-    assert "admin" in first.output and "choqr-demo" in first.output
-    result = runner.invoke(args=["coverage", "--market", "CAIRONG"])
-    assert "356/364 hộ (97%)" in result.output
-    again = runner.invoke(args=["seed-demo"])
-    assert again.exit_code == 0 and "đã có sẵn" in again.output
-    assert all(m.is_demo for m in session.exec(select(Market)))
 
 
 def test_init_db_is_safe_to_run_twice(app):

@@ -1,18 +1,34 @@
-"""The coverage report on the demo data: the district figure '356/364 hộ, đạt 97%' and its funnel."""
+"""The demo data, loaded by `choqr seed-demo` once per test process (conftest.demo_template): the district
+figure '356/364 hộ, đạt 97%', its funnel, and a second load that changes nothing."""
 
 import csv
 import io
 
+import pytest
 from factories import login
 from sqlmodel import select
 
 from merchants.coverage import Funnel
-from merchants.demo import DEMO_PASSWORD, seed
+from merchants.demo import DEMO_PASSWORD
 from merchants.models import Market, User
 
 
+@pytest.fixture
+def database_url(demo_database):  # noqa: ANN001, ANN201 - every test here starts from the demo
+    return demo_database.url
+
+
+def test_demo_data_reproduces_the_district_report_and_loads_once(app, session, demo_database):
+    assert "admin" in demo_database.seed_output and "choqr-demo" in demo_database.seed_output
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["coverage", "--market", "CAIRONG"])
+    assert "356/364 hộ (97%)" in result.output
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0 and "đã có sẵn" in again.output
+    assert all(m.is_demo for m in session.exec(select(Market)))
+
+
 def test_demo_market_report_shows_the_funnel_and_names_the_eight_missing_households(client, session):
-    seed(session)
     market = session.exec(select(Market).where(Market.code == "CAIRONG")).one()
     login(client, session.exec(select(User).where(User.username == "bql.cairong")).one(), DEMO_PASSWORD)
 
