@@ -15,8 +15,9 @@ from sqlmodel import Session, select
 from merchants import identity
 from merchants.coverage import Coverage, Funnel, coverage_from_status_counts, funnel_from_status_counts
 from merchants.errors import NotFound
-from merchants.models import BankAccount, Commune, Household, IssuedQR, Market, Province, Stall
+from merchants.models import BankAccount, Commune, Household, IssuedQR, Market, Province, Stall, utcnow
 from merchants.scope import Viewer, market_column_visible, market_condition
+from merchants.services import payment_stats
 from merchants.services.coverage_queries import status_counts_by_area
 from merchants.services.registry_queries import get_market_by_code
 from qr import get_bank
@@ -32,18 +33,27 @@ class AreaCoverage:
     markets: int
     coverage: Coverage
     funnel: Funnel
+    active: Coverage  # households with a credit in 30 days over households with a QR (``payment_stats``)
 
 
 _ROLLUP_KEY = {"provinces": Commune.province_id, "communes": Market.commune_id, "markets": Market.id}
 
 
 def coverage_by_area(
-    session: Session, viewer: Viewer, level: str, *, province: str = "", commune: str = ""
+    session: Session,
+    viewer: Viewer,
+    level: str,
+    *,
+    province: str = "",
+    commune: str = "",
+    now: datetime | None = None,
 ) -> list[AreaCoverage]:
-    """Coverage of each province, commune or market the viewer serves, summed over visible markets only.
+    """Coverage of each province, commune or market the viewer serves, summed over visible markets only, with its
+    households actively receiving payments (as of ``now``, the current time by default).
 
-    The figures come from ``coverage_queries.status_counts_by_area``, the one roll-up the reports use too;
-    here only the areas are listed, with their names, parents and how many visible markets each has."""
+    The figures come from ``coverage_queries.status_counts_by_area`` and ``payment_stats.active_by_area``, the
+    roll-ups the reports use too; here only the areas are listed, with their names, parents and how many visible
+    markets each has."""
     where = true()
     if province:
         where = and_(
@@ -79,17 +89,23 @@ def coverage_by_area(
         areas.setdefault(area_id, (code, name, parents))
         markets[area_id] += 1
     counts = status_counts_by_area(session, viewer, _ROLLUP_KEY[level], where)
-    return [
-        AreaCoverage(
-            code,
-            name,
-            parents,
-            markets[area_id],
-            coverage_from_status_counts(counts.get(area_id, {})),
-            funnel_from_status_counts(counts.get(area_id, {})),
+    narrowed = where if province or commune else None
+    active = payment_stats.active_by_area(session, viewer, _ROLLUP_KEY[level], narrowed, now=now or utcnow())
+    out = []
+    for area_id, (code, name, parents) in areas.items():
+        cov = coverage_from_status_counts(counts.get(area_id, {}))
+        out.append(
+            AreaCoverage(
+                code,
+                name,
+                parents,
+                markets[area_id],
+                cov,
+                funnel_from_status_counts(counts.get(area_id, {})),
+                payment_stats.active_figure(active.get(area_id, 0), cov.covered),
+            )
         )
-        for area_id, (code, name, parents) in areas.items()
-    ]
+    return out
 
 
 @dataclass(frozen=True)

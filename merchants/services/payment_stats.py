@@ -16,9 +16,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, bindparam, func
+from sqlalchemy import ColumnElement, bindparam, func, true
 from sqlmodel import Session, col, select
 
 from merchants import identity
@@ -26,9 +26,9 @@ from merchants import status as st
 from merchants.clock import VN_TZ, vn_date
 from merchants.coverage import Coverage
 from merchants.errors import NotFound
-from merchants.models import Household, Market, Stall
+from merchants.models import Commune, Household, Market, Stall
 from merchants.payment_models import HouseholdPayment, PaymentEvent, PaymentMarketDay, PaymentMarketWeek
-from merchants.scope import Viewer, market_column_visible
+from merchants.scope import Viewer, market_column_visible, market_condition
 
 ACTIVE_DAYS: Final = 30
 STOPPED_DAYS: Final = 7  # no credit for a week at a placard that used to receive...
@@ -136,6 +136,29 @@ def active_by_zone(session: Session, market_id: int, zone_of, *, now: datetime) 
         .group_by(zone)
     )
     return {z: int(n) for z, n in session.exec(stmt)}
+
+
+def _market_and_commune(market_id: ColumnElement) -> tuple:
+    return ((Market, Market.id == market_id), (Commune, Commune.id == Market.commune_id))
+
+
+def active_by_area(
+    session: Session, viewer: Viewer, key: Any, where: ColumnElement[bool] | None = None, *, now: datetime
+) -> dict[int, int]:
+    """Active households summed by ``key`` (``Commune.province_id``, ``Market.commune_id`` or ``Market.id``) over the
+    markets the viewer serves, optionally narrowed by ``where`` on Market/Commune: the counterpart, for "active", of
+    ``coverage_queries.status_counts_by_area`` (the API's coverage by area reads both)."""
+    if where is None and viewer.sees_everything:
+        markets: ColumnElement[bool] = true()
+    else:
+        ids = (
+            select(Market.id)
+            .join(Commune, col(Commune.id) == Market.commune_id)
+            .where(market_condition(viewer), where if where is not None else true())
+        )
+        markets = col(PaymentMarketDay.market_id).in_(ids)
+    found = active_counts(session, key, markets, now=now, joins=_market_and_commune)
+    return {int(k): n for k, n in found.items()}  # type: ignore[call-overload]
 
 
 def active_by_market(

@@ -145,7 +145,14 @@ def coverage(level: str) -> Response:
     )
     return jsonify(
         items=[
-            {"code": r.code, "name": r.name, **r.parents, "markets": r.markets, **_figures(r.coverage, r.funnel)}
+            {
+                "code": r.code,
+                "name": r.name,
+                **r.parents,
+                "markets": r.markets,
+                **_figures(r.coverage, r.funnel),
+                "active": {"households": r.active.covered, "with_qr": r.active.total, "percent": r.active.percent},
+            }
             for r in rows
         ]
     )

@@ -7,7 +7,9 @@ from flask_login import login_required
 
 from merchants import status as st
 from merchants.db import get_session
+from merchants.models import utcnow
 from merchants.services.coverage_queries import market_coverage, market_page
+from merchants.services.payment_stats import active_by_market, active_figure
 from merchants.services.registry_queries import get_market, stall_by_code, stall_page
 from merchants.views.helpers import paginate, search_terms, status_text, viewer
 
@@ -29,7 +31,9 @@ def index():  # noqa: ANN201
     pager = paginate(total, request.args.get("page", 1, type=int), MARKETS_PER_PAGE)
     ids = first_ids if pager.page == 1 else market_page(session, v, q=q, offset=pager.start, limit=MARKETS_PER_PAGE)[0]
     rows = market_coverage(session, v, ids) if ids else []
-    return render_template("markets/index.html", rows=rows, pager=pager, q=q)
+    receiving = active_by_market(session, v, ids, now=utcnow()) if ids else {}
+    active = {r.id: active_figure(receiving.get(r.id, 0), r.coverage.covered) for r in rows}
+    return render_template("markets/index.html", rows=rows, active=active, pager=pager, q=q)
 
 
 @bp.get("/markets/<int:market_id>")

@@ -84,6 +84,7 @@ def test_coverage_is_given_by_province_commune_and_market_with_the_funnel(client
         "total": 2,
         "percent": 50,
         "funnel": {"registered": 2, "account_opened": 1, "qr_issued": 1, "placard_printed": 0, "placard_verified": 0},
+        "active": {"households": 0, "with_qr": 1, "percent": 0},
     }
     communes = _get(client, "/api/v1/coverage/communes?province=22", token).json["items"]
     assert [(c["code"], c["province"], c["total"], c["percent"]) for c in communes] == [
