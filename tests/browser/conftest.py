@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +166,9 @@ def shot(page, name: str) -> None:  # noqa: ANN001
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+_AXE_TABS: weakref.WeakSet = weakref.WeakSet()
+
+
 @functools.cache
 def _axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
@@ -178,8 +182,12 @@ _AXE_RUN = """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, r
 def accessibility_report(page, name: str, tags: list[str] = WCAG_22_AA) -> str:  # noqa: ANN001, B006
     """What axe-core finds against WCAG 2.2 AA on the page as it is now, element by element; "" when nothing."""
     # The app's CSP (script-src 'self') refuses the inline <script> that add_script_tag(path=...) inserts, so
-    # axe's source is evaluated through the DevTools protocol instead: the page keeps its real CSP (no bypass_csp).
+    # axe's source goes in through the DevTools protocol instead: the page keeps its real CSP (no bypass_csp).
+    # Once per tab as an init script, so the next pages of a sweep have it without sending 500 KB again.
     if not page.evaluate("() => 'axe' in window"):
+        if page not in _AXE_TABS:
+            page.add_init_script(script=_axe_source())
+            _AXE_TABS.add(page)
         page.evaluate(_axe_source())
     found = [
         f"  {v['id']} ({v['impact']}): {v['help']}" + "".join(f"\n    {n['target']}  {n['html']}" for n in nodes)
