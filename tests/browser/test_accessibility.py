@@ -14,6 +14,7 @@ from merchants.models import Commune, Market, Stall, User
 from merchants.scope import SYSTEM, viewer_for
 from merchants.services import batches as bs
 from merchants.services import import_jobs, password_links
+from merchants.services.registry_queries import get_market
 from qr import build_payload
 
 pytestmark = pytest.mark.browser
@@ -54,8 +55,7 @@ def _url_args(live, world) -> dict[str, object]:  # noqa: ANN001
         make_market(s, name="Chợ Đông Nhiều Sạp", commune_code="CAMPHA", stalls=101)  # a market with a pager
         job = bs.start_batch(
             s,
-            SYSTEM,
-            market.id,
+            get_market(s, SYSTEM, market.id),
             bs.build_request(layout="a4-4up", selection="all"),
             batch_dir=live.app.config["BATCH_DIR"],
         )
