@@ -14,12 +14,11 @@ from sqlmodel import Session, select
 
 from merchants import identity
 from merchants.coverage import Coverage, Funnel, coverage_from_status_counts, funnel_from_status_counts
-from merchants.errors import NotFound
 from merchants.models import BankAccount, Commune, Household, IssuedQR, Market, Province, Stall, utcnow
 from merchants.scope import Viewer, market_column_visible, market_condition
 from merchants.services import payment_stats
 from merchants.services.coverage_queries import status_counts_by_area
-from merchants.services.registry_queries import get_market_by_code
+from merchants.services.registry_queries import get_market_by_code, stall_by_code
 from qr import get_bank
 
 LEVELS = ("provinces", "communes", "markets")
@@ -217,10 +216,8 @@ def stall_payload(
     session: Session, viewer: Viewer, market_code: str, stall_code: str, *, show_pii: bool = False
 ) -> StallPayload:
     """The VietQR payload printed for a stall: its household's current verified QR, if it has one."""
-    market = get_market_by_code(session, viewer, market_code).market
-    stall = session.exec(select(Stall).where(Stall.market_id == market.id, Stall.code == stall_code)).first()
-    if stall is None:
-        raise NotFound(f"Không có sạp '{stall_code}' trong chợ này.")
+    info = get_market_by_code(session, viewer, market_code)
+    market, stall = info.market, stall_by_code(session, info, stall_code)
     h = session.get(Household, stall.household_id) if stall.household_id else None
     acc = qr = None
     if h is not None:

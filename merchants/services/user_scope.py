@@ -175,7 +175,12 @@ def manages(actor: Viewer, items: Iterable[ScopeItem]) -> bool:
 def check_grant(actor: Viewer, role: str, items: tuple[ScopeItem, ...]) -> None:
     """The role and areas a user is given: a scope is needed below admin, and only inside the actor's provinces."""
     if role not in roles.ROLES:
-        raise InvalidField("role", f"Vai trò '{role}' không tồn tại; chọn một trong: {', '.join(roles.ROLES)}.")
+        raise InvalidField(
+            "role",
+            "Vai trò '%(role)s' không tồn tại; chọn một trong: %(roles)s.",
+            role=role,
+            roles=", ".join(roles.ROLES),
+        )
     if role != roles.ADMIN and not items:
         raise InvalidField("scope", "Người dùng không phải quản trị cần ít nhất một tỉnh, xã/phường hoặc chợ.")
     if actor.sees_everything:

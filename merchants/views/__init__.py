@@ -14,7 +14,7 @@ from jinja2.bccache import Bucket
 
 from merchants import roles
 from merchants.clock import to_vn
-from merchants.errors import DomainError, Forbidden, NotFound
+from merchants.errors import N_, DomainError, Forbidden, NotFound
 from merchants.views.extensions import babel, compress, csrf
 from merchants.views.helpers import api_error, audit_denial, role_text, status_text, translated
 from qr import strip_edges
@@ -117,7 +117,7 @@ def init_web(app: Flask) -> None:
     @app.errorhandler(404)
     def _http_404(_exc: Exception):  # noqa: ANN202
         if request.path.startswith("/api/"):
-            return api_error(404, "not_found", "Không có đường dẫn API này.")
+            return api_error(404, "not_found", N_("Không có đường dẫn API này."))
         return render_template("error.html", code=404, message="Không tìm thấy trang."), 404
 
     @app.errorhandler(DomainError)
@@ -162,7 +162,7 @@ def init_web(app: Flask) -> None:
             or "%00" in query
             or any("\x00" in (strip_edges(v) if k in SCANNED_FIELDS else v) for k, v in form)
         ):
-            message = "Dữ liệu gửi lên có ký tự không hợp lệ (NUL). Hãy nhập lại."
+            message = N_("Dữ liệu gửi lên có ký tự không hợp lệ (NUL). Hãy nhập lại.")
             if request.path.startswith("/api/"):
                 return api_error(400, "invalid_characters", message)
             return render_template("error.html", code=400, message=message), 400
