@@ -65,8 +65,9 @@ class PaymentEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     source_id: int = Field(foreign_key="payment_source.id")
     provider_id: str = Field(max_length=64)
-    bank_account_id: int = Field(foreign_key="bankaccount.id")
-    household_id: int = Field(foreign_key="household.id")
+    # The account and household the same transaction looked up; no foreign key (migration 0014 says why).
+    bank_account_id: int
+    household_id: int
     amount: int = Field(sa_column=Column(BigInteger, nullable=False))  # whole VND
     occurred_at: datetime  # UTC; no index of its own: reports read the tallies, a household its own events
     reference: str = Field(default="", max_length=64)
@@ -79,7 +80,7 @@ class HouseholdPayment(SQLModel, table=True):
 
     __tablename__ = "household_payment"
     __table_args__ = (Index("ix_household_payment_market_last", "market_id", "last_at"),)
-    household_id: int = Field(foreign_key="household.id", primary_key=True)
+    household_id: int = Field(primary_key=True)  # no foreign key, as ``PaymentEvent.household_id``
     market_id: int = Field(foreign_key="market.id")
     first_at: datetime
     last_at: datetime
@@ -90,7 +91,7 @@ class PaymentWeek(SQLModel, table=True):
     these per market through ``PaymentMarketWeek``; the pair is the guard that counts each household once."""
 
     __tablename__ = "payment_week"
-    household_id: int = Field(foreign_key="household.id", primary_key=True)
+    household_id: int = Field(primary_key=True)  # no foreign key, as ``PaymentEvent.household_id``
     week: date = Field(primary_key=True)
 
 
