@@ -10,6 +10,7 @@ import csv
 import io
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Final
 
@@ -81,6 +82,12 @@ def province_type(name: str) -> str:
 
 def _text(value: str | None) -> str:
     return unicodedata.normalize("NFC", " ".join((value or "").split()))
+
+
+@cache
+def shipped_units() -> tuple[Unit, ...]:
+    """The official list shipped with ChoQR, parsed once per process (each new database loads it: 3,300 units)."""
+    return tuple(parse_units(SHIPPED.read_bytes()))
 
 
 def parse_units(data: bytes) -> list[Unit]:

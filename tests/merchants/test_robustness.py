@@ -48,12 +48,15 @@ def test_every_route_answers_junk_without_a_server_error(app, client, session):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in ("static", "auth.logout"):
             continue
-        for combo in itertools.islice(itertools.product(*[values.get(a, ["1"]) for a in rule.arguments]), 4):
+        combos = itertools.islice(itertools.product(*[values.get(a, ["1"]) for a in rule.arguments]), 4)
+        for n, combo in enumerate(combos):
             path = rule.rule
             for name, value in zip(rule.arguments, combo, strict=True):
                 path = re.sub(rf"<(?:[^:>]+:)?{name}>", value, path)
+            # Every junk query on the route's first set of arguments; the other sets (unknown ids, long codes) with
+            # a plain request each: every path and every junk query still met, for a fraction of the requests.
             for method in sorted(rule.methods & {"GET", "POST"}):
-                for query in JUNK_QUERIES:
+                for query in JUNK_QUERIES if n == 0 else JUNK_QUERIES[:1]:
                     resp = client.open(path + query, method=method, data=JUNK_FORM if method == "POST" else None)
                     assert resp.status_code < 500, (method, path + query, resp.status_code)
                     answered += 1
