@@ -73,7 +73,7 @@ def load_units(
     new_provinces = [u for u in changes.added if u.level == "province"]
     if new_provinces:
         session.execute(
-            insert(Province),
+            insert(Province.__table__),  # Core: one executemany, no ORM bulk bookkeeping per row
             [
                 {"code": u.code, "name": u.name, "type": u.type, "search_text": _unit_search_text(u.name, u.code)}
                 for u in new_provinces
@@ -83,7 +83,7 @@ def load_units(
     new_communes = [u for u in changes.added if u.level == "commune"]
     if new_communes:
         session.execute(
-            insert(Commune),
+            insert(Commune.__table__),
             [
                 {
                     "code": u.code,
