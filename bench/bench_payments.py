@@ -165,13 +165,19 @@ def statement_xlsx(csv_bytes: bytes) -> bytes:
     return buf.getvalue()
 
 
+def load() -> str:
+    """The machine's load average, printed with the figures: on shared cores a busy neighbour stretches them."""
+    one, five, _fifteen = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min)"
+
+
 def p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(int(len(ordered) * q), len(ordered) - 1)]
 
 
 def run(label: str, url: str, args: argparse.Namespace, data: dict, pay: dict) -> None:
-    print(f"\n== {label}: {url}")
+    print(f"\n== {label}: {url} ({load()})")
     t = time.perf_counter()
     db.upgrade(url)
     if url.startswith("sqlite"):
@@ -295,6 +301,7 @@ def run(label: str, url: str, args: argparse.Namespace, data: dict, pay: dict) -
         f"  {'  baseline: coverage part':<32}{coverage_part:>9.1f}   "
         f"(with active / coverage only: {with_active / max(coverage_part, 0.1):.1f}x)"
     )
+    print(f"  ({load()} at the end)")
     engine.dispose()
 
 
@@ -318,7 +325,7 @@ def main() -> None:
     args = ap.parse_args()
     print(
         f"ChoQR payments benchmark · Python {platform.python_version()} · SQLite {sqlite3.sqlite_version} · "
-        f"{platform.machine()} · {os.cpu_count()} CPUs"
+        f"{platform.machine()} · {os.cpu_count()} CPUs · {load()}"
     )
     t = time.perf_counter()
     data = generate(args.households, args.markets, args.communes, args.provinces)

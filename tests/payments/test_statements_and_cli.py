@@ -125,3 +125,20 @@ def test_cli_imports_a_statement_with_dry_run(app, session, statement, tmp_path)
     assert "Dòng 5 · Ghi có" in dry.output
     done = runner.invoke(args=["payments", "import", str(path), "--source", source.name])
     assert "2 đã thêm" in done.output and _count(session) == 2
+
+
+def test_references_with_quotes_commas_and_braces_are_stored_as_written_and_found_again(session):
+    """Batches travel to PostgreSQL as array literals: a reference holding the characters that syntax reserves
+    (quote, backslash, comma, braces) is stored exactly, and sending it again is a retry."""
+    market = make_market(session, code="CAIRONG", commune_code="06994", stalls=1)
+    account = account_of(session, make_household(session, market))
+    source, _ = make_source(session, "statement", markets=["CAIRONG"])
+    references = ['FT"1\\2', "FT,{3}", "Số tham chiếu Đ 4", "NULL"]
+    rows = [(f"0{i + 1}/11/2026", ref, "", 10_000 * (i + 1), "", account) for i, ref in enumerate(references)]
+    data = _xlsx([(i + 1, *r) for i, r in enumerate(rows)])
+    first = import_statement(session, SYSTEM, source_name=source.name, data=data, filename="sk.xlsx")
+    assert (first.stored, first.refused_rows) == (4, 0)
+    stored = {e.provider_id: (e.reference, e.amount) for e in session.exec(select(PaymentEvent))}
+    assert stored == {ref: (ref, 10_000 * (i + 1)) for i, ref in enumerate(references)}
+    again = import_statement(session, SYSTEM, source_name=source.name, data=data, filename="sk.xlsx")
+    assert (again.stored, again.duplicate) == (0, 4)
