@@ -79,7 +79,9 @@ class HouseholdPayment(SQLModel, table=True):
     scanning a month of events; written by the same statement that stores each event."""
 
     __tablename__ = "household_payment"
-    __table_args__ = (Index("ix_household_payment_market_last", "market_id", "last_at"),)
+    # By market alone: the last credit moves with nearly every credit, and an index on it was rewritten each time
+    # (migration 0015); a market's zones read its hundred-odd rows and check the time themselves.
+    __table_args__ = (Index("ix_household_payment_market", "market_id"),)
     household_id: int = Field(primary_key=True)  # no foreign key, as ``PaymentEvent.household_id``
     market_id: int = Field(foreign_key="market.id")
     first_at: datetime
