@@ -29,15 +29,32 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _worker_database(url: str) -> str:
+    """Under xdist each worker gets its own PostgreSQL database (``<name>_gw0``, …), created when missing, so the
+    PostgreSQL run uses both cores like the SQLite one; without xdist the named database itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base, _, name = url.rpartition("/")
+    mine = f"{name}_{worker}"
+    admin = db.make_engine(f"{base}/postgres").execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": mine}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{mine}"'))
+    admin.dispose()
+    return f"{base}/{mine}"
+
+
 @pytest.fixture(scope="session")
 def pg_ready() -> str:
-    engine = db.make_engine(PG_URL)
+    url = _worker_database(PG_URL)
+    engine = db.make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    db.upgrade(PG_URL)
-    return PG_URL
+    db.upgrade(url)
+    return url
 
 
 def _truncate_pg(url: str) -> None:
