@@ -120,7 +120,9 @@ def test_the_url_map_holds_no_page_this_file_cannot_open(live, world):
 
 
 # Every page as every role (what a role sees differs) at the portrait size; and every page again in landscape as
-# the administrator, who can open them all (what differs with the width is the layout, not the role).
+# the administrator, who can open them all (what differs with the width is the layout, not the role), there also
+# narrowed to what 400% zoom leaves.
+ZOOMED_400 = {"width": 320, "height": 256}
 ROLE_SIZES = [(role, "768x1024") for role in ROLES] + [("admin", "1280x800")]
 
 
@@ -137,6 +139,8 @@ def test_every_page_a_role_can_open_meets_wcag_22_aa(open_page, live, world, rol
         kind = response.headers.get("content-type", "").split(";")[0]
         if (response.status, kind) == (200, "text/html"):
             found.append(accessibility_report(page, f"{path} as {role}"))
+            if size == "1280x800":  # WCAG 1.4.10: this screen at 400% zoom is 320 CSS px wide
+                found.append(_reflow_report(page, path))
         else:
             found.append(
                 f"{path} as {role}: {response.status} {kind} (a route that sends a file belongs in NOT_PAGES;"
@@ -145,14 +149,17 @@ def test_every_page_a_role_can_open_meets_wcag_22_aa(open_page, live, world, rol
     assert not any(found), "\n".join(filter(None, found))
 
 
-def test_every_page_reflows_at_400_percent_zoom(open_page, live, world):
-    """WCAG 1.4.10: 1280 px at 400% is 320 CSS px; nothing but a wide table may scroll sideways."""
-    paths, _ = _pages(live.app, _url_args(live, world))
-    page = open_page({"width": 320, "height": 256})
-    sign_in(page, world.admin)
-    for path in paths:
-        page.goto(path)
+def _reflow_report(page, path: str) -> str:  # noqa: ANN001
+    """WCAG 1.4.10 on the page as it is: 1280 px at 400% zoom is 320 CSS px, where nothing but a wide table may
+    scroll sideways. The tab is narrowed and widened again, which costs a layout, not another page load."""
+    page.set_viewport_size(ZOOMED_400)
+    try:
         assert_fits_width(page)
+    except AssertionError as exc:
+        return f"{path} at 400% zoom: {exc}"
+    finally:
+        page.set_viewport_size(TABLETS["1280x800"])
+    return ""
 
 
 @pytest.mark.parametrize("size", TABLETS)
