@@ -153,6 +153,58 @@ def test_a_sync_whose_answer_is_lost_after_the_server_committed_is_retried_witho
     assert "Hồ Văn Mạnh" in page.inner_text("#outbox-list li.sent")
 
 
+def test_a_draft_the_server_could_not_take_is_sent_by_the_minute_timer_without_a_tap(open_page, live, world):
+    """The signal comes back but the server answers 503 (a restart): nobody taps "Gửi lại"; within the next
+    minute the tablet tries again by itself. The page's clock is Playwright's, so the minute passes at once."""
+    page = open_page(PORTRAIT)
+    page.clock.install()
+    _open_register(page, world)
+    page.context.set_offline(True)
+    _save_offline(page, "Tạ Văn Phúc", "022090123463", "A-004", "0398765438")
+    tries: list[str] = []
+
+    def restarting(route) -> None:  # noqa: ANN001
+        tries.append("503" if not tries else "sent")
+        if tries[-1] == "503":
+            route.fulfill(status=503, content_type="application/json", body='{"error": {"code": "unavailable"}}')
+        else:
+            route.continue_()
+
+    page.route(API, restarting)
+    page.context.set_offline(False)
+    page.wait_for_function("() => document.getElementById('outbox-status').textContent.includes('Chưa gửi được')")
+    assert tries == ["503"] and _count(page) == 1 and _stored(live, "Tạ Văn Phúc") == []
+    page.clock.run_for(30_000)  # half a minute: not yet
+    assert tries == ["503"]
+    page.clock.run_for(31_000)
+    page.wait_for_function("() => document.documentElement.dataset.outboxCount === '0'")
+    assert tries == ["503", "sent"] and len(_stored(live, "Tạ Văn Phúc")) == 1
+
+
+def test_a_draft_refused_for_an_old_csrf_token_is_sent_again_once_with_a_fresh_one(open_page, live, world):
+    """The form's CSRF token went stale while the tablet was offline (the server's secret was rotated): the
+    first answer is 400 'csrf'; the tablet fetches a fresh token and sends the same draft once more."""
+    page = open_page(PORTRAIT)
+    _open_register(page, world)
+    page.context.set_offline(True)
+    _save_offline(page, "Kha Thị Yến", "022190123464", "A-004", "0398765439")
+    tokens: list[str] = []
+
+    def stale_once(route) -> None:  # noqa: ANN001
+        tokens.append(route.request.headers.get("x-csrftoken", ""))
+        if len(tokens) == 1:
+            body = '{"error": {"code": "csrf", "message": "CSRF", "fields": {}}}'
+            route.fulfill(status=400, content_type="application/json", body=body)
+        else:
+            route.continue_()
+
+    page.route(API, stale_once)
+    page.context.set_offline(False)
+    page.wait_for_function("() => document.documentElement.dataset.outboxCount === '0'")
+    assert len(tokens) == 2 and all(tokens)
+    assert len(_stored(live, "Kha Thị Yến")) == 1
+
+
 def test_a_draft_whose_cccd_was_taken_meanwhile_comes_back_with_its_error_and_is_fixed_and_sent(open_page, live, world):
     page = open_page(PORTRAIT)
     _open_register(page, world)
