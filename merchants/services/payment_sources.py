@@ -61,7 +61,7 @@ class SourceRow:
 def _clean_name(raw: str) -> str:
     name = " ".join((raw or "").split())
     if not name or len(name) > NAME_MAX:
-        raise InvalidField("name", f"Tên nguồn thanh toán phải có từ 1 đến {NAME_MAX} ký tự.")
+        raise InvalidField("name", "Tên nguồn thanh toán phải có từ 1 đến %(max)s ký tự.", max=NAME_MAX)
     return name
 
 
@@ -131,14 +131,16 @@ def add_source(
     """A new source scoped to the areas given by code; returns it and its key (``None`` for statement files)."""
     name = _clean_name(name)
     if kind not in KINDS:
-        raise InvalidField("kind", f"Loại nguồn '{kind}' không có; chọn một trong: {', '.join(KINDS)}.")
+        raise InvalidField(
+            "kind", "Loại nguồn '%(kind)s' không có; chọn một trong: %(kinds)s.", kind=kind, kinds=", ".join(KINDS)
+        )
     if scope.empty:
         raise InvalidField("scope", "Nguồn thanh toán cần ít nhất một tỉnh, xã/phường hoặc chợ.")
     items = resolve_scope(session, scope)
     _check_manage(actor, items)
     existing = session.exec(select(PaymentSource.id).where(PaymentSource.name == name)).first()
     if existing is not None:
-        raise Duplicate("name", f"Đã có nguồn thanh toán tên '{name}'.", existing_id=existing)
+        raise Duplicate("name", "Đã có nguồn thanh toán tên '%(name)s'.", existing_id=existing, name=name)
     source = PaymentSource(name=name, kind=kind, created_by_id=actor.user_id)
     key = _set_key(source, kind)
     session.add(source)
@@ -146,7 +148,7 @@ def add_source(
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise Duplicate("name", f"Đã có nguồn thanh toán tên '{name}'.", existing_id=0) from None
+        raise Duplicate("name", "Đã có nguồn thanh toán tên '%(name)s'.", existing_id=0, name=name) from None
     for item in items:
         session.add(PaymentSourceScope(source_id=source.id, **{f"{item.level[:-1]}_id": item.id}))
     audit.record(
@@ -165,7 +167,7 @@ def add_source(
 def _get(session: Session, actor: Viewer, name: str) -> PaymentSource:
     source = session.exec(select(PaymentSource).where(PaymentSource.name == " ".join((name or "").split()))).first()
     if source is None:
-        raise NotFound(f"Không có nguồn thanh toán tên '{name}'.", field="name")
+        raise NotFound("Không có nguồn thanh toán tên '%(name)s'.", field="name", name=name)
     _check_manage(actor, scope_items_of(session, [source.id]).get(source.id, []))
     return source
 
@@ -174,7 +176,7 @@ def rotate_source(session: Session, name: str, *, actor: Viewer = SYSTEM, source
     """A new key for a webhook source; the old one stops working at once. Returned to be shown once."""
     source = _get(session, actor, name)
     if source.revoked_at is not None:
-        raise InvalidField("name", f"Nguồn '{source.name}' đã bị thu hồi; hãy tạo nguồn mới.")
+        raise InvalidField("name", "Nguồn '%(name)s' đã bị thu hồi; hãy tạo nguồn mới.", name=source.name)
     key = _set_key(source, source.kind)
     if key is None:
         raise InvalidField("kind", "Nguồn sao kê không dùng khóa; không có gì để đổi.")
@@ -231,9 +233,14 @@ def get_statement_source(session: Session, actor: Viewer, name: str) -> PaymentS
     """A live statement source the actor manages (what an upload or ``choqr payments import`` names)."""
     source = _get(session, actor, name)
     if source.revoked_at is not None:
-        raise InvalidField("source", f"Nguồn '{source.name}' đã bị thu hồi.")
+        raise InvalidField("source", "Nguồn '%(name)s' đã bị thu hồi.", name=source.name)
     if source.kind != "statement":
-        raise InvalidField("source", f"Nguồn '{source.name}' là webhook ({source.kind}), không nhận tệp sao kê.")
+        raise InvalidField(
+            "source",
+            "Nguồn '%(name)s' là webhook (%(kind)s), không nhận tệp sao kê.",
+            name=source.name,
+            kind=source.kind,
+        )
     return source
 
 
