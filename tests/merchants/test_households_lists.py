@@ -5,6 +5,7 @@ import re
 import pytest
 from factories import login, make_household, make_market, make_user
 
+from merchants.models import Stall
 from merchants.views.helpers import paginate
 from merchants.views.markets import STALLS_PER_PAGE
 
@@ -66,3 +67,17 @@ def test_the_market_search_finds_a_household_by_phone_however_it_is_typed(client
     login(client, make_user(session, markets=[market]))
     page = client.get(f"/markets/{market.id}", query_string={"q": q}).get_data(as_text=True)
     assert "Nguyễn Thị Đào" in page and "Lê Văn Hùng" not in page
+
+
+def test_each_stall_on_the_market_page_links_to_its_own_stall_even_with_vietnamese_letters(client, session):
+    market = make_market(session, stalls=1)
+    session.add(Stall(market_id=market.id, code="KIỐT-Đ.2", zone="Mặt đường"))
+    session.commit()
+    login(client, make_user(session, markets=[market]))
+    page = client.get(f"/markets/{market.id}").get_data(as_text=True)
+    links = re.findall(rf'href="(/markets/{market.id}/stalls/[^"]+)"', page)
+    assert len(links) == 2
+    answers = {link: client.get(link) for link in links}
+    assert all(r.status_code == 302 for r in answers.values())
+    stalls = sorted(r.headers["Location"].split("stall=")[-1] for r in answers.values())
+    assert stalls == ["A-001", "KI%E1%BB%90T-%C4%90.2"]
