@@ -22,11 +22,11 @@ from sqlmodel import Session, col, select
 
 from merchants.clock import vn_date
 from merchants.errors import Duplicate, Forbidden, InvalidField, NotFound
-from merchants.models import Commune, Market, Province, utcnow
+from merchants.models import utcnow
 from merchants.payment_models import PaymentSource, PaymentSourceScope
 from merchants.scope import SYSTEM, Viewer
 from merchants.services import audit
-from merchants.services.user_scope import AreaGrant, ScopeItem, manages, require_manager, resolve_scope
+from merchants.services.user_scope import AreaGrant, ScopeItem, area_items, manages, require_manager, resolve_scope
 
 KINDS: Final = ("sepay", "casso", "statement")
 NAME_MAX: Final = 60  # as ``PaymentSource.name``
@@ -82,35 +82,8 @@ def _set_key(source: PaymentSource, kind: str) -> str | None:
 
 
 def scope_items_of(session: Session, source_ids: Iterable[int] | None = None) -> dict[int, list[ScopeItem]]:
-    """The areas of these sources, by source id, as ``ScopeItem`` (the same shape users' areas have)."""
-    stmts = [
-        (
-            "provinces",
-            select(PaymentSourceScope.source_id, Province.id, Province.code, Province.name, Province.id).join(
-                Province, Province.id == PaymentSourceScope.province_id
-            ),
-        ),
-        (
-            "communes",
-            select(PaymentSourceScope.source_id, Commune.id, Commune.code, Commune.name, Commune.province_id).join(
-                Commune, col(Commune.id) == PaymentSourceScope.commune_id
-            ),
-        ),
-        (
-            "markets",
-            select(PaymentSourceScope.source_id, Market.id, Market.code, Market.name, Commune.province_id)
-            .join(Market, col(Market.id) == PaymentSourceScope.market_id)
-            .join(Commune, col(Commune.id) == Market.commune_id),
-        ),
-    ]
-    ids = None if source_ids is None else list(source_ids)
-    out: dict[int, list[ScopeItem]] = {}
-    for level, stmt in stmts:
-        if ids is not None:
-            stmt = stmt.where(col(PaymentSourceScope.source_id).in_(ids))
-        for source_id, *area in session.exec(stmt):
-            out.setdefault(source_id, []).append(ScopeItem(level, *area))
-    return out
+    """The areas of these sources, by source id, as ``ScopeItem`` (read as users' areas are)."""
+    return area_items(session, PaymentSourceScope, PaymentSourceScope.source_id, source_ids)
 
 
 def _check_manage(actor: Viewer, items: Iterable[ScopeItem]) -> None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from merchants import roles
 from merchants.errors import Forbidden, InvalidField, NotFound
@@ -121,38 +121,46 @@ def scope_of(items: Iterable[ScopeItem]) -> AreaGrant:
     return AreaGrant(*(tuple(sorted(i.code for i in items if i.level == level)) for level in LEVELS))
 
 
-def scope_items(session: Session, user_ids: Iterable[int] | None = None) -> dict[int, list[ScopeItem]]:
-    """The areas of these users (all users when None), by user id, in code order."""
-    ids = None if user_ids is None else list(user_ids)
+def area_items(
+    session: Session, table: Any, owner: Any, owner_ids: Iterable[int] | None = None
+) -> dict[int, list[ScopeItem]]:
+    """The areas granted in a grant table (``UserScope`` by ``user_id``, ``PaymentSourceScope`` by ``source_id``:
+    one row per area, exactly one of province, commune or market set), by owner id, in level and code order."""
+    ids = None if owner_ids is None else list(owner_ids)
     stmts = [
         (
             "provinces",
-            select(UserScope.user_id, Province.id, Province.code, Province.name, Province.id).join(
-                Province, Province.id == UserScope.province_id
+            select(owner, Province.id, Province.code, Province.name, Province.id).join(
+                Province, col(Province.id) == table.province_id
             ),
         ),
         (
             "communes",
-            select(UserScope.user_id, Commune.id, Commune.code, Commune.name, Commune.province_id).join(
-                Commune, Commune.id == UserScope.commune_id
+            select(owner, Commune.id, Commune.code, Commune.name, Commune.province_id).join(
+                Commune, col(Commune.id) == table.commune_id
             ),
         ),
         (
             "markets",
-            select(UserScope.user_id, Market.id, Market.code, Market.name, Commune.province_id)
-            .join(Market, Market.id == UserScope.market_id)
-            .join(Commune, Commune.id == Market.commune_id),
+            select(owner, Market.id, Market.code, Market.name, Commune.province_id)
+            .join(Market, col(Market.id) == table.market_id)
+            .join(Commune, col(Commune.id) == Market.commune_id),
         ),
     ]
     out: dict[int, list[ScopeItem]] = {}
     for level, stmt in stmts:
         if ids is not None:
-            stmt = stmt.where(UserScope.user_id.in_(ids))
-        for user_id, *area in session.exec(stmt):
-            out.setdefault(user_id, []).append(ScopeItem(level, *area))
+            stmt = stmt.where(col(owner).in_(ids))
+        for owner_id, *area in session.exec(stmt):
+            out.setdefault(owner_id, []).append(ScopeItem(level, *area))
     for items in out.values():
         items.sort(key=lambda i: (LEVELS.index(i.level), i.code))
     return out
+
+
+def scope_items(session: Session, user_ids: Iterable[int] | None = None) -> dict[int, list[ScopeItem]]:
+    """The areas of these users (all users when None), by user id, in code order."""
+    return area_items(session, UserScope, UserScope.user_id, user_ids)
 
 
 # --- who may manage whom ---------------------------------------------------------------------------------------
