@@ -20,7 +20,7 @@ from merchants.errors import DomainError, InvalidField, NotFound
 from merchants.models import PasswordLink, User
 from merchants.scope import SYSTEM, Viewer
 from merchants.services import audit, sessions
-from merchants.services.user_passwords import store_password
+from merchants.services.user_passwords import set_password
 from merchants.services.user_scope import managed_user
 
 DEFAULT_LINK_HOURS: Final = 72
@@ -157,15 +157,6 @@ def set_password_from_link(
     if claimed != 1:
         session.rollback()
         raise LinkGone("used", "Liên kết này đã được dùng để đặt mật khẩu.")
-    store_password(session, user, password)
-    audit.record(
-        session,
-        Viewer(user.id, user.role),
-        "user.password_set",
-        subject=f"user:{user.username}",
-        source_ip=source_ip,
-        via="link",
-        link_id=row.id,
-    )
+    set_password(session, Viewer(user.id, user.role), user, password, via="link", source_ip=source_ip, link_id=row.id)
     session.commit()
     return user

@@ -6,6 +6,8 @@ password must end. Links that let a user choose a password are ``services.passwo
 
 from __future__ import annotations
 
+from typing import Any, Final, Literal
+
 from sqlmodel import Session
 
 from merchants import passwords
@@ -15,14 +17,29 @@ from merchants.scope import SYSTEM, Viewer
 from merchants.services import audit, sessions
 from merchants.services.user_scope import find_user, managed_user
 
+Via = Literal["admin", "link", "self"]
+# A user's own change is "user.password_change"; a password chosen for them (command line) or through a
+# one-time link is "user.password_set" with ``via`` saying which.
+_ACTIONS: Final[dict[str, str]] = {
+    "admin": "user.password_set",
+    "link": "user.password_set",
+    "self": "user.password_change",
+}
 
-def store_password(session: Session, user: User, password: str) -> None:
-    """Hash and keep a password that passed the rule; the caller audits and commits."""
+
+def set_password(
+    session: Session, actor: Viewer, user: User, password: str, *, via: Via, source_ip: str | None, **detail: Any
+) -> None:
+    """Hash and keep a password that passed the rule, end the user's sessions and write the audit line; the caller
+    commits. Every way of setting a password comes through here, so none can store one without its line."""
     user.password_hash = passwords.hash_password(password)
     # A new password ends every session opened with the old one; the view then opens a fresh one for the
     # browser that changed it (``auth.start_session``), so only that browser stays signed in.
     sessions.end_user_sessions(session, user.id, reason=sessions.PASSWORD)
     session.add(user)
+    if via != "self":
+        detail = {"via": via, **detail}
+    audit.record(session, actor, _ACTIONS[via], subject=f"user:{user.username}", source_ip=source_ip, **detail)
 
 
 def reset_password(
@@ -31,8 +48,7 @@ def reset_password(
     """Set a password typed at the command line (the pages only hand out links) and end existing sessions."""
     user, _items = managed_user(session, actor, username)
     passwords.check_password(password, username=user.username)
-    store_password(session, user, password)
-    audit.record(session, actor, "user.password_set", subject=f"user:{user.username}", source_ip=source_ip, via="admin")
+    set_password(session, actor, user, password, via="admin", source_ip=source_ip)
     session.commit()
     return user
 
@@ -45,14 +61,7 @@ def change_password(session: Session, user_id: int, current: str, new: str, *, s
     if not passwords.verify_password(user.password_hash, current or ""):
         raise InvalidField("current_password", "Mật khẩu hiện tại không đúng.")
     passwords.check_new_password(current, new, username=user.username)
-    store_password(session, user, new)
-    audit.record(
-        session,
-        Viewer(user.id, user.role),
-        "user.password_change",
-        subject=f"user:{user.username}",
-        source_ip=source_ip,
-    )
+    set_password(session, Viewer(user.id, user.role), user, new, via="self", source_ip=source_ip)
     session.commit()
     return user
 
