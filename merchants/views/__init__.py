@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask, render_template, request, session
+from flask import Flask, g, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -48,10 +48,17 @@ _TEMPLATE_CODE = _SharedTemplateCode()
 
 
 def select_locale() -> str:
-    """The signed-in user's choice, else the visitor's choice this session, else Vietnamese."""
+    """The signed-in user's choice, else a bearer token's user's (an API call has no session), else the visitor's
+    choice this session; an API call with none of these may say it with Accept-Language; else Vietnamese."""
     if getattr(current_user, "is_authenticated", False):
         return current_user.locale
-    return session.get("locale") or "vi"  # Vietnamese first, whatever the tablet's system language
+    if token_locale := g.get("token_locale"):
+        return token_locale
+    if chosen := session.get("locale"):
+        return chosen
+    if request.path.startswith("/api/"):  # a program, not a person at a tablet: it may ask for English
+        return request.accept_languages.best_match(LOCALES) or "vi"
+    return "vi"  # Vietnamese first, whatever the tablet's system language
 
 
 def vn_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:

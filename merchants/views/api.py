@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask_babel import refresh
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
@@ -47,27 +48,31 @@ def _authenticate() -> Response | None:
         return _session_caller()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return api_error(401, "missing_token", "Thiếu mã truy cập: hãy gửi 'Authorization: Bearer <token>'.")
+        return api_error(401, "missing_token", N_("Thiếu mã truy cập: hãy gửi 'Authorization: Bearer <token>'."))
     session = get_session()
     user = user_for_token(session, token.strip())
     if user is None:
-        return api_error(401, "invalid_token", "Mã truy cập không hợp lệ, đã bị thu hồi, hoặc người dùng đã bị khóa.")
+        return api_error(
+            401, "invalid_token", N_("Mã truy cập không hợp lệ, đã bị thu hồi, hoặc người dùng đã bị khóa.")
+        )
+    g.token_locale = user.locale  # answers in the token's user's language (``views.select_locale``) ...
+    refresh()  # ... even if something was translated before the token was read
     g.api_viewer = viewer_for(session, user)
     if not g.api_viewer.can("view"):
         audit_denial(403, g.api_viewer)
-        return api_error(403, "forbidden", "Vai trò của bạn không được xem dữ liệu này.")
+        return api_error(403, "forbidden", N_("Vai trò của bạn không được xem dữ liệu này."))
     return None
 
 
 def _session_caller() -> Response | None:
     """A signed-in browser: its session is the credential, and an X-CSRFToken header proves the page is ours."""
     if not current_user.is_authenticated:
-        return api_error(401, "not_signed_in", "Phiên đăng nhập đã hết. Hãy đăng nhập lại.")
+        return api_error(401, "not_signed_in", N_("Phiên đăng nhập đã hết. Hãy đăng nhập lại."))
     try:
         if current_app.config.get("WTF_CSRF_ENABLED", True):  # off only in tests, as for every form
             validate_csrf(request.headers.get("X-CSRFToken", ""))
     except ValidationError:
-        return api_error(400, "csrf", "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang.")
+        return api_error(400, "csrf", N_("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang."))
     g.api_viewer = viewer_for(get_session(), current_user._get_current_object())
     return None
 

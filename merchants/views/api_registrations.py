@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, g, jsonify, request, url_for
 
 from merchants.db import get_session
-from merchants.errors import DomainError
+from merchants.errors import N_, DomainError
 from merchants.services import client_registrations as cr
 from merchants.views.api import bp
 from merchants.views.helpers import api_error
@@ -25,7 +25,7 @@ def register() -> Response:
     """201 the first time, 200 on a replay, 409 for other content under a known id, 422 per field."""
     body = request.get_json(silent=True)
     if body is None:
-        return api_error(400, "bad_request", "Nội dung gửi lên phải là JSON (Content-Type: application/json).")
+        return api_error(400, "bad_request", N_("Nội dung gửi lên phải là JSON (Content-Type: application/json)."))
     answer = cr.register_from_client(get_session(), g.api_viewer, body)
     resp = jsonify(_answer(answer))
     resp.status_code = 201 if answer.created else 200
