@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from .banks import Bank
@@ -14,13 +15,21 @@ class ParseWarning:
     """Something a payload bends that does not decide who is paid: reported with its position, never refused.
 
     position is the 0-based index in the payload once surrounding whitespace, NULs and BOM are dropped; tag is
-    the object path ("80", "62/08"); code is a stable machine string; message says it in Vietnamese.
+    the object path ("80", "62/08"); code is a stable machine string. The words are data too: ``template`` (a
+    Vietnamese ``%(name)s`` sentence, one per code) and ``params`` fill ``message``, so an application can say
+    the same warning in its own words and language, keyed by code, without parsing the sentence back.
     """
 
     position: int
     tag: str
     code: str
-    message: str
+    template: str
+    params: Mapping[str, str | int] = field(default_factory=dict, hash=False)
+
+    @property
+    def message(self) -> str:
+        """The warning in Vietnamese: the template with its params put in."""
+        return self.template % dict(self.params) if self.params else self.template
 
     def to_dict(self) -> dict[str, Any]:
         """Give a JSON-ready view, keys as the attribute names."""
