@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Final
 
 from sqlmodel import Session
 
+from merchants.errors import N_
 from merchants.models import AuditLog, Household, StatusEvent, utcnow
 from merchants.scope import Viewer
 from merchants.status import check_transition
+
+# Who a row with no user was made by (the command line, a job, a webhook), as audit and history pages name it: the
+# rows store no name, so the page says it in the reader's language (``views.actor_name``).
+SYSTEM_NAME: Final = N_("hệ thống")
 
 
 def record(

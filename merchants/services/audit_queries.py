@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from merchants.models import AuditLog, Household, Market, User
 from merchants.scope import Viewer, visible_market_ids
+from merchants.services.audit import SYSTEM_NAME
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def audit_entries(
         AuditEntry(
             a.id,
             a.at,
-            name or "hệ thống",
+            name or SYSTEM_NAME,
             a.action,
             a.subject,
             a.household_id,

@@ -15,7 +15,7 @@ from merchants.services.batches import state_of
 from merchants.services.placards import printable_items
 from merchants.services.registry_queries import MarketInfo
 
-SYSTEM_NAME = "hệ thống (dòng lệnh)"  # who started a batch from the command line
+SYSTEM_NAME = N_("hệ thống (dòng lệnh)")  # who started a batch from the command line; pages translate it
 
 
 @dataclass(frozen=True)

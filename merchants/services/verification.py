@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from merchants import scan_warnings
 from merchants import status as st
 from merchants.errors import N_, Forbidden, InvalidField, Phrase
 from merchants.models import Household, IssuedQR, Market, Placard, PlacardCheck, Stall, User
 from merchants.scope import Viewer, market_column_visible
-from merchants.services.audit import move_status, record
+from merchants.services.audit import SYSTEM_NAME, move_status, record
 from merchants.services.registry_queries import MarketInfo, stall_by_code
 from qr import VietQRError, decode_image, get_bank, parse_payload, strip_edges
 
@@ -249,7 +250,7 @@ def _move_status(session: Session, actor: Viewer, household: Household | None, o
 def _warnings(payload: str) -> tuple[Phrase, ...]:
     """The reader's warnings for a scanned payload, with their positions, for the page to show.
 
-    The ``qr`` library words each warning itself (in Vietnamese); the position and field around it are ours.
+    Each is a phrase of the catalog by its code (``scan_warnings``), so it reads in the page's language.
     """
     try:
         parsed = parse_payload(payload)
@@ -257,7 +258,10 @@ def _warnings(payload: str) -> tuple[Phrase, ...]:
         return (Phrase(str(exc)),)
     return tuple(
         Phrase(
-            N_("%(warning)s (vị trí %(position)s, trường %(tag)s)"), warning=w.message, position=w.position, tag=w.tag
+            N_("%(warning)s (vị trí %(position)s, trường %(tag)s)"),
+            warning=scan_warnings.phrase(w),
+            position=w.position,
+            tag=w.tag,
         )
         for w in parsed.warnings
     )
@@ -288,7 +292,7 @@ def recent_checks(
     if stall_id is not None:
         stmt = stmt.where(PlacardCheck.stall_id == stall_id)
     rows = session.exec(stmt.order_by(PlacardCheck.id.desc()).limit(limit))
-    return [CheckRow(c, code, name or "hệ thống") for c, code, name in rows]
+    return [CheckRow(c, code, name or SYSTEM_NAME) for c, code, name in rows]
 
 
 def stall_codes(session: Session, market: MarketInfo) -> list[str]:

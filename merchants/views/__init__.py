@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, g, render_template, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import BytecodeCache
@@ -15,6 +15,7 @@ from jinja2.bccache import Bucket
 from merchants import roles
 from merchants.clock import to_vn
 from merchants.errors import N_, DomainError, Forbidden, NotFound
+from merchants.services import audit, batch_queries
 from merchants.views.extensions import babel, compress, csrf
 from merchants.views.helpers import api_error, audit_denial, role_text, status_text, translated
 from qr import strip_edges
@@ -59,6 +60,17 @@ def select_locale() -> str:
     if request.path.startswith("/api/"):  # a program, not a person at a tablet: it may ask for English
         return request.accept_languages.best_match(LOCALES) or "vi"
     return "vi"  # Vietnamese first, whatever the tablet's system language
+
+
+# The names services give a row no user made; every other name is a person's, shown as stored.
+SYSTEM_NAMES = frozenset({audit.SYSTEM_NAME, batch_queries.SYSTEM_NAME})
+
+
+def actor_name(who: str | None) -> str:
+    """Who made a row, as the reader says it: a user's name as stored, the system in the page's language."""
+    if not who or who in SYSTEM_NAMES:
+        return gettext(who or audit.SYSTEM_NAME)
+    return who
 
 
 def vn_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
@@ -106,6 +118,7 @@ def init_web(app: Flask) -> None:
     csrf.exempt(api.bp)
     app.jinja_env.bytecode_cache = _TEMPLATE_CODE
     app.jinja_env.filters["vn_time"] = vn_time
+    app.jinja_env.filters["actor"] = actor_name
     app.jinja_env.globals["url_map_endpoints"] = app.view_functions
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals.update(

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlmodel import Session
 from wtforms import SelectChoice
 
-from merchants import identity, stallcodes
+from merchants import identity, scan_warnings, stallcodes
 from merchants.db import get_session
 from merchants.errors import DomainError, Duplicate, EditConflict, Forbidden, NotFound
 from merchants.forms import ChangeAccountForm, EditHouseholdForm, QRPhotoForm, RegisterForm
@@ -71,7 +71,7 @@ def _prefill_from_photo(form: RegisterForm, photo_form: QRPhotoForm) -> str | No
                 flash(
                     _(
                         "Mã QR có trường không đúng chuẩn, đã bỏ qua: %(w)s",
-                        w="; ".join(w.message for w in parsed.warnings[:5]),
+                        w="; ".join(translated(scan_warnings.phrase(w)) for w in parsed.warnings[:5]),
                     ),
                     "info",
                 )
