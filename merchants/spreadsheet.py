@@ -19,17 +19,17 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
 from typing import Any, Final
-from xml.etree import ElementTree
 
 import openpyxl
 
-from merchants import xlsx_guard
+from merchants import xlsx_guard, xlsx_read
 from merchants.errors import N_, DomainError, InvalidField, Phrase
 from merchants.identity import search_key
 from qr import Bank, all_banks, bank_aliases, get_bank, search_banks
 
 MAX_ROWS: Final = 20_000
 MAX_SHEET_BYTES: Final = 200 * 1024 * 1024
+MERGE_SCAN_CHUNK: Final = 1024 * 1024
 HEADER_SEARCH_ROWS: Final = 10
 REQUIRED: Final = ("owner_name", "stalls")
 
@@ -342,7 +342,7 @@ def read_table(data: bytes, schema: TableSchema = HOUSEHOLDS, *, sheet: str | No
 
 
 def check_package(data: bytes) -> None:
-    """Refuse a zip bomb or a DOCTYPE in an XLSX before openpyxl inflates or parses anything (``xlsx_guard``)."""
+    """Refuse a zip bomb or a DOCTYPE in an XLSX before any XML parser inflates or reads a part (``xlsx_guard``)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             xlsx_guard.check_archive(archive)
@@ -353,35 +353,17 @@ def check_package(data: bytes) -> None:
 
 
 def _broken_xlsx() -> SpreadsheetError:
-    return SpreadsheetError(
-        N_("Tệp .xlsx bị hỏng hoặc không phải bảng tính Excel. Hãy mở bằng Excel, kiểm tra rồi lưu lại dạng .xlsx.")
-    )
+    return SpreadsheetError(xlsx_read.BROKEN)
 
 
-def _sheet_path(archive: zipfile.ZipFile, title: str) -> str | None:
-    """Where the worksheet called ``title`` lives inside the package (workbook.xml → its relationship)."""
-    ns = {
-        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    }
-    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    rid = next(
-        (s.get(f"{{{ns['r']}}}id") for s in book.iterfind("m:sheets/m:sheet", ns) if s.get("name") == title), None
-    )
-    target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
-    if not target:
-        return None
-    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+def _check_merged(archive: zipfile.ZipFile, path: str) -> None:
+    """Merged cells hide values (only the top-left cell keeps one), so a sheet with any is refused.
 
-
-def _check_merged(archive: zipfile.ZipFile, path: str | None) -> None:
-    """Merged cells hide values (only the top-left cell keeps one), so a sheet with any is refused."""
-    if path is None or path not in archive.namelist():
-        return
+    Looked for before the first row is read (a sheet lists its merged cells after its rows), a chunk at a time.
+    """
     if archive.getinfo(path).file_size > MAX_SHEET_BYTES:
         raise SpreadsheetError(N_("Trang tính quá lớn; hãy chia thành nhiều tệp nhỏ hơn."))
-    refs = [m.decode() for m in _MERGE_REF.findall(archive.read(path))]
+    refs = list(dict.fromkeys(_merge_refs(archive, path)))
     if not refs:
         return
     header = [r for r in refs if re.fullmatch(r"\$?[A-Z]+\$?1(:\$?[A-Z]+\$?\d+)?", r)]
@@ -400,9 +382,20 @@ def _check_merged(archive: zipfile.ZipFile, path: str | None) -> None:
     )
 
 
-def visible_sheets(book: Any) -> list[Any]:
-    """The sheets a person sees in Excel: hidden and 'very hidden' ones hold lookups and old copies, not the list."""
-    return [ws for ws in book.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
+def _merge_refs(archive: zipfile.ZipFile, path: str) -> Iterator[str]:
+    """The ref= of each <mergeCell> in the sheet part; a tag cut by a chunk's end is carried to the next chunk."""
+    carry = b""
+    with archive.open(path) as part:
+        while chunk := part.read(MERGE_SCAN_CHUNK):
+            data = carry + chunk
+            cut = data.rfind(b"<")
+            if cut == -1 or data.find(b">", cut) != -1 or len(data) - cut > MERGE_SCAN_CHUNK:
+                cut = len(data)  # no tag left open (or an absurd one, which no mergeCell is)
+            if b"mergeCell" in data:
+                yield from (m.decode() for m in _MERGE_REF.findall(data, 0, cut))
+            carry = data[cut:]
+    if carry:
+        yield from (m.decode() for m in _MERGE_REF.findall(carry))
 
 
 def sheet_names(data: bytes) -> list[str]:
@@ -411,53 +404,48 @@ def sheet_names(data: bytes) -> list[str]:
         return []
     try:
         check_package(data)
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - a broken file is reported when it is read
-        return []
-    try:
-        return [ws.title for ws in visible_sheets(book)]
-    finally:
-        book.close()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return [s.name for s in xlsx_read.read_book(archive).visible()]
+    except (SpreadsheetError, xlsx_read.WorkbookUnreadable, zipfile.BadZipFile, OSError):
+        return []  # a broken file is reported when it is read
 
 
-def _pick_sheet(book: Any, name: str | None) -> Any:
-    shown = visible_sheets(book)
+def _pick_sheet(book: xlsx_read.Book, name: str | None) -> xlsx_read.Sheet:
+    shown = book.visible()
     if not shown:
         raise SpreadsheetError(N_("Tệp .xlsx không có trang tính nào đang hiện."))
     if not name:
         return shown[0]
-    for ws in shown:
-        if ws.title == name:
-            return ws
-    hidden = any(ws.title == name for ws in book.worksheets)
+    for sheet in shown:
+        if sheet.name == name:
+            return sheet
+    hidden = any(s.name == name for s in book.sheets)
     raise SpreadsheetError(
         N_("Không có trang tính '%(name)s' (trang này đang bị ẩn); các trang đang hiện: %(shown)s.")
         if hidden
         else N_("Không có trang tính '%(name)s'; các trang đang hiện: %(shown)s."),
         name=name,
-        shown=", ".join(f"'{ws.title}'" for ws in shown),
+        shown=", ".join(f"'{s.name}'" for s in shown),
     )
 
 
 def _xlsx_records(data: bytes, sheet_name: str | None = None) -> Iterator[tuple[Any, ...]]:
+    """The rows of the chosen visible sheet as cell values (str, int, float, bool, datetime, time, None)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype"):
             raise SpreadsheetError(N_("Tệp OpenDocument (.ods) không được hỗ trợ; hãy lưu lại dạng .xlsx hoặc .csv."))
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = xlsx_read.read_book(archive)
         sheet = _pick_sheet(book, sheet_name)
-        _check_merged(archive, _sheet_path(archive, sheet.title))
+        _check_merged(archive, sheet.path)
+        rows = xlsx_read.iter_rows(archive, book, sheet)
+        yield from rows
+    except xlsx_read.WorkbookUnreadable as exc:
+        raise SpreadsheetError(exc.template, **exc.params) from exc
     except SpreadsheetError:
         raise
-    except Exception as exc:  # openpyxl and zipfile raise many types on a damaged or foreign file
+    except Exception as exc:  # zipfile and zlib raise many types on a damaged or foreign file
         raise _broken_xlsx() from exc
-    sheet.reset_dimensions()  # some programs write a wrong used range; read what is really there
-    try:
-        yield from sheet.iter_rows(values_only=True)
-    except Exception as exc:  # a damaged sheet part surfaces only while its rows are read
-        raise _broken_xlsx() from exc
-    finally:
-        book.close()
 
 
 def _looks_binary(data: bytes) -> bool:
