@@ -430,16 +430,17 @@ def _pick_sheet(book: xlsx_read.Book, name: str | None) -> xlsx_read.Sheet:
 
 
 def _xlsx_records(data: bytes, sheet_name: str | None = None) -> Iterator[tuple[Any, ...]]:
-    """The rows of the chosen visible sheet as cell values (str, int, float, bool, datetime, time, None)."""
+    """The rows of the chosen visible sheet as cell values (str, int, float, bool, datetime, time, timedelta, None)."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype"):
-            raise SpreadsheetError(N_("Tệp OpenDocument (.ods) không được hỗ trợ; hãy lưu lại dạng .xlsx hoặc .csv."))
-        book = xlsx_read.read_book(archive)
-        sheet = _pick_sheet(book, sheet_name)
-        _check_merged(archive, sheet.path)
-        rows = xlsx_read.iter_rows(archive, book, sheet)
-        yield from rows
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype"):
+                raise SpreadsheetError(
+                    N_("Tệp OpenDocument (.ods) không được hỗ trợ; hãy lưu lại dạng .xlsx hoặc .csv.")
+                )
+            book = xlsx_read.read_book(archive)
+            sheet = _pick_sheet(book, sheet_name)
+            _check_merged(archive, sheet.path)
+            yield from xlsx_read.iter_rows(archive, book, sheet)
     except xlsx_read.WorkbookUnreadable as exc:
         raise SpreadsheetError(exc.template, **exc.params) from exc
     except SpreadsheetError:
