@@ -201,3 +201,30 @@ def assert_accessible(page, name: str) -> None:  # noqa: ANN001
     """Fail, listing each violation (rule, impact, elements and their HTML), when axe finds one on the page."""
     report = accessibility_report(page, name)
     assert not report, report
+
+
+def turned(page) -> Iterator[str]:  # noqa: ANN001
+    """The tab at each tablet size in turn, the page kept as it is (a tablet turned in the hand), then back at the
+    size it had. One page load checked at both sizes costs a layout per size; loading it again at the other size
+    would cost a navigation, about 150 ms of Chromium's CPU on this machine."""
+    start = page.viewport_size
+    try:
+        for size, viewport in TABLETS.items():
+            page.set_viewport_size(viewport)
+            yield size
+    finally:
+        page.set_viewport_size(start)
+
+
+def assert_accessible_turned(page, name: str, shot_name: str | None = None, *, fits: bool = False) -> None:  # noqa: ANN001
+    """``assert_accessible`` at each tablet size on one load of the page, every violation at either size listed;
+    with ``shot_name``, a screenshot ``<shot_name>-<size>.png`` at each for a person to look at; with ``fits``,
+    no sideways scrolling at either size."""
+    found = []
+    for size in turned(page):
+        if fits:
+            assert_fits_width(page)
+        found.append(accessibility_report(page, f"{name} at {size}"))
+        if shot_name:
+            shot(page, f"{shot_name}-{size}")
+    assert not any(found), "\n".join(filter(None, found))

@@ -1,7 +1,8 @@
-"""Every main page at both tablet sizes: nothing wider than the screen, controls big enough for a finger."""
+"""Every main page at both tablet sizes (each load turned from portrait to landscape): nothing wider than the
+screen, controls big enough for a finger."""
 
 import pytest
-from conftest import TABLETS, assert_fits_width, shot, sign_in, small_touch_targets
+from conftest import TABLETS, assert_fits_width, shot, sign_in, small_touch_targets, turned
 
 pytestmark = pytest.mark.browser
 
@@ -20,28 +21,28 @@ def _pages(world) -> list[tuple[str, str]]:  # noqa: ANN001
     ]
 
 
-@pytest.mark.parametrize("size", TABLETS)
-def test_main_pages_fit_the_tablet_and_have_finger_sized_controls(open_page, world, size):
-    page = open_page(TABLETS[size])
+def test_main_pages_fit_the_tablet_and_have_finger_sized_controls(open_page, world):
+    page = open_page(TABLETS["768x1024"])
     page.goto("/login")
-    assert_fits_width(page)
-    assert small_touch_targets(page) == []
-    shot(page, f"layout-login-{size}")
+    for size in turned(page):
+        assert_fits_width(page)
+        assert small_touch_targets(page) == [], size
+        shot(page, f"layout-login-{size}")
     sign_in(page, world.admin)  # two markets: the list of markets first
     pages = [("markets", "/"), *_pages(world)]
     problems = {}
     for name, path in pages:
         page.goto(path)
-        assert_fits_width(page)
-        if small := small_touch_targets(page):
-            problems[name] = small
-        shot(page, f"layout-{name}-{size}")
+        for size in turned(page):
+            assert_fits_width(page)
+            if small := small_touch_targets(page):
+                problems[f"{name} at {size}"] = small
+            shot(page, f"layout-{name}-{size}")
     assert problems == {}
 
 
-@pytest.mark.parametrize("size", TABLETS)
-def test_forms_with_errors_still_fit(open_page, world, size):
-    page = open_page(TABLETS[size])
+def test_forms_with_errors_still_fit(open_page, world):
+    page = open_page(TABLETS["768x1024"])
     sign_in(page, world.officer)
     page.goto(f"/markets/{world.market_id}/register")
     page.fill("#phone", "0212 345 678")
@@ -50,13 +51,13 @@ def test_forms_with_errors_still_fit(open_page, world, size):
     with page.expect_navigation():
         page.get_by_role("button", name="Lưu và cấp mã QR").click()
     assert page.locator(".field.has-error").count() >= 4
-    assert_fits_width(page)
-    shot(page, f"layout-register-errors-{size}")
+    for size in turned(page):
+        assert_fits_width(page)
+        shot(page, f"layout-register-errors-{size}")
 
 
-@pytest.mark.parametrize("size", TABLETS)
-def test_print_verify_import_and_report_pages_fit_the_tablet(open_page, world, size):
-    page = open_page(TABLETS[size])
+def test_print_verify_import_and_report_pages_fit_the_tablet(open_page, world):
+    page = open_page(TABLETS["768x1024"])
     sign_in(page, world.admin)
     m = world.market_id
     problems = {}
@@ -71,8 +72,9 @@ def test_print_verify_import_and_report_pages_fit_the_tablet(open_page, world, s
     ]:
         page.goto(path)
         assert page.locator("h1").count() == 1, name
-        assert_fits_width(page)
-        if small := small_touch_targets(page):
-            problems[name] = small
-        shot(page, f"layout-{name}-{size}")
+        for size in turned(page):
+            assert_fits_width(page)
+            if small := small_touch_targets(page):
+                problems[f"{name} at {size}"] = small
+            shot(page, f"layout-{name}-{size}")
     assert problems == {}
