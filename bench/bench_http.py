@@ -48,6 +48,11 @@ def free_port() -> int:
 SMALL_STALLS = 40  # the second market: a page's cost at 40 stalls is the baseline for "flat in market size"
 
 
+def stall_code(i: int) -> str:
+    """The code of a seeded market's i-th stall (1-based), in zones Dãy A–D; the first ``registered`` are taken."""
+    return f"{'ABCD'[i % 4]}-{i:04d}"
+
+
 def seed(url: str, *, stalls: int, registered: int, officers: int) -> tuple[int, int]:
     """The schema, one market of ``stalls`` stalls (``registered`` with a household), a small market of
     ``SMALL_STALLS`` (half registered), and the officers, who serve both. Returns both markets' ids."""
@@ -59,6 +64,7 @@ def seed(url: str, *, stalls: int, registered: int, officers: int) -> tuple[int,
     from merchants.scope import SYSTEM
     from merchants.services import households as hs
     from merchants.services import users
+    from merchants.services.registry_queries import get_market
 
     db.upgrade(url)
     cheap = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 8 * 1024, "PASSWORD_HASH_PARALLELISM": 1}
@@ -79,18 +85,15 @@ def seed(url: str, *, stalls: int, registered: int, officers: int) -> tuple[int,
         start, n = time.perf_counter(), 0
         for m, size, filled in ((market, stalls, registered), (small, SMALL_STALLS, SMALL_STALLS // 2)):
             s.add_all(
-                [
-                    Stall(market_id=m.id, code=f"{'ABCD'[i % 4]}-{i:04d}", zone=f"Dãy {'ABCD'[i % 4]}")
-                    for i in range(1, size + 1)
-                ]
+                [Stall(market_id=m.id, code=stall_code(i), zone=f"Dãy {'ABCD'[i % 4]}") for i in range(1, size + 1)]
             )
             s.commit()
             free = s.exec(select(Stall.id).where(Stall.market_id == m.id).order_by(Stall.id)).all()
+            info = get_market(s, SYSTEM, m.id)
             for stall_id in free[:filled]:
                 hs.register_household(
                     s,
-                    SYSTEM,
-                    market_id=m.id,
+                    info,
                     stall_ids=[stall_id],
                     household=hs.HouseholdInput("Trần Thị Mai", f"0913{n:06d}", f"0221{n % 100:02d}{n:06d}", "Rau"),
                     account=hs.AccountInput("970436", f"00120{n:08d}", ""),
@@ -154,8 +157,11 @@ class Results:
             self.times[page].append(seconds)
 
 
-def officer(index: int, officers: int, port: int, market_id: int, results: Results, ready: threading.Barrier) -> None:
-    """Sign in, then register households at this officer's share of the free stalls until the deadline."""
+def officer(
+    index: int, codes: list[str], port: int, market_id: int, results: Results, ready: threading.Barrier
+) -> None:
+    """Sign in, then register households at this officer's share of the free stalls (``codes``) until the deadline,
+    each opening the form from the stall as the market page links it (``?stall=CODE``)."""
     client = Client(port)
     _, _, page = client.request("GET", "/login")
     status, _, _ = client.request(
@@ -167,16 +173,16 @@ def officer(index: int, officers: int, port: int, market_id: int, results: Resul
         results.errors.append(f"officer {index}: sign-in answered {status}")
     ready.wait()
     n = 0
-    while time.monotonic() < results.deadline:
+    while time.monotonic() < results.deadline and n < len(codes):
         start = time.perf_counter()
         status, _, _ = client.request("GET", f"/markets/{market_id}")
         results.add("market", time.perf_counter() - start)
         start = time.perf_counter()
-        status, _, page = client.request("GET", f"/markets/{market_id}/register")
+        status, _, page = client.request("GET", f"/markets/{market_id}/register?stall={codes[n]}")
         results.add("register_form", time.perf_counter() - start)
-        mine = [sid for sid, _ in _STALL_OPTION.findall(page) if int(sid) % officers == index]
+        mine = [sid for sid, code in _STALL_OPTION.findall(page) if code == codes[n]]
         if status != 200 or not mine:
-            results.errors.append(f"officer {index}: form {status}, {len(mine)} free stalls")
+            results.errors.append(f"officer {index}: form {status}, stall {codes[n]} not offered")
             break
         seq = 500_000 + index * 10_000 + n
         form = [
@@ -212,7 +218,9 @@ def sign_in(client: Client, username: str) -> int:
     return status
 
 
-def page_cpu(port: int, master: int, market_id: int, small_id: int, repeat: int) -> list[tuple[str, float]]:
+def page_cpu(
+    port: int, master: int, market_id: int, small_id: int, repeat: int, stalls: int
+) -> list[tuple[str, float]]:
     """Server CPU per request of each page alone, one tablet asking ``repeat`` times in a row (no contention):
     what each page costs, and whether it stays flat in market size (the same page at a 40-stall market)."""
     signed_out, client = Client(port), Client(port)
@@ -224,6 +232,8 @@ def page_cpu(port: int, master: int, market_id: int, small_id: int, repeat: int)
         ("market, 2,000 stalls", client, f"/markets/{market_id}"),
         ("register form, 40 stalls", client, f"/markets/{small_id}/register"),
         ("register form, 2,000", client, f"/markets/{market_id}/register"),
+        ("register ?stall=, 40", client, f"/markets/{small_id}/register?stall={stall_code(SMALL_STALLS)}"),
+        ("register ?stall=, 2,000", client, f"/markets/{market_id}/register?stall={stall_code(stalls)}"),
         ("household", client, household),
     ]
     out = []
@@ -325,8 +335,12 @@ def main() -> None:
         try:
             results = Results()
             ready = threading.Barrier(args.officers + 1)
+            free = range(args.registered + 1, args.stalls)  # the last stall is left for the per-page phase
             threads = [
-                threading.Thread(target=officer, args=(i, args.officers, port, market_id, results, ready))
+                threading.Thread(
+                    target=officer,
+                    args=(i, [stall_code(k) for k in free if k % args.officers == i], port, market_id, results, ready),
+                )
                 for i in range(args.officers)
             ]
             for t in threads:
@@ -337,7 +351,7 @@ def main() -> None:
             for t in threads:
                 t.join(timeout=args.seconds + 120)
             elapsed, cpu = time.monotonic() - start, cpu_seconds(server.pid) - cpu_before
-            per_page = page_cpu(port, server.pid, market_id, small_id, args.repeat)
+            per_page = page_cpu(port, server.pid, market_id, small_id, args.repeat, args.stalls)
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -34,6 +34,7 @@ from merchants.scope import SYSTEM  # noqa: E402
 from merchants.services import households as hs  # noqa: E402
 from merchants.services import importing  # noqa: E402
 from merchants.services.issuing import verified_payload  # noqa: E402
+from merchants.services.registry_queries import get_market  # noqa: E402
 from merchants.spreadsheet import read_table, resolve_bank  # noqa: E402
 from qr import build_payload, decode_image, qr_image, qr_matrix  # noqa: E402
 
@@ -190,12 +191,13 @@ def main() -> None:
         with app.app_context(), db.session_scope(db.get_engine()) as session:
             ids = dict(session.exec(select(Stall.code, Stall.id).where(Stall.market_id == market_id)).all())
 
+            market = get_market(session, SYSTEM, market_id)
+
             def one_by_one() -> None:
                 for r in sample:
                     hs.register_household(
                         session,
-                        SYSTEM,
-                        market_id=market_id,
+                        market,
                         stall_ids=[ids[r[4]]],
                         household=hs.HouseholdInput(r[1], r[3], r[2], r[9]),
                         account=hs.AccountInput(resolve_bank(r[7]).bin, r[8]),

@@ -209,6 +209,7 @@ def seed(session: Session, *, seed_value: int = 2025) -> dict[str, int]:
         session.add_all(stalls + spare)
         session.commit()
         no_account = set(rng.sample(range(len(stalls)), dm.uncovered))
+        info = get_market(session, SYSTEM, market.id or 0)
         for idx, stall in enumerate(stalls):
             name, sex = _person(rng)
             cid = _citizen_id(rng, sex)
@@ -224,15 +225,14 @@ def seed(session: Session, *, seed_value: int = 2025) -> dict[str, int]:
             phone = rng.choice(PHONE_PREFIXES) + f"{rng.randint(0, 9999999):07d}"
             hs.register_household(
                 session,
-                SYSTEM,
-                market_id=market.id,
+                info,
                 stall_ids=[stall.id],
                 household=hs.HouseholdInput(name, phone, cid, rng.choice(GOODS)),
                 account=account,
             )
             created += 1
-        _spread_onboarding(session, market.id, rng)
-        items = printable_items(session, get_market(session, SYSTEM, market.id))
+        _spread_onboarding(session, info.id, rng)
+        items = printable_items(session, info)
         record_prints(session, SYSTEM, market, items[: int(len(items) * dm.printed_share)])
         session.commit()
     _demo_users(session)

@@ -117,7 +117,11 @@ class ManyOptions(Select):
 
 
 class RegisterForm(OwnerFields, AccountFields):
-    stall_ids = SelectMultipleField(_l("Sạp / ki-ốt"), coerce=int, widget=ManyOptions(multiple=True))
+    # Offers one zone's page of free stalls (registry_queries.stall_choice); the service checks what is posted
+    # (this market's, open, still free), so a stall taken meanwhile is refused by name with a link to its household.
+    stall_ids = SelectMultipleField(
+        _l("Sạp / ki-ốt"), coerce=int, widget=ManyOptions(multiple=True), validate_choice=False
+    )
     # A stall not listed yet: created with the household, so a trader at an unlisted stall is not turned away.
     new_stall_code = StringField(
         _l("Mã sạp chưa có trong danh sách"), validators=[Optional(), rule(stallcodes.clean_stall_code)]

@@ -85,6 +85,66 @@
     owner.addEventListener("input", sync); sync();
   }
 })();
+// The stall list holds the chosen stalls and one page of a zone's free stalls. Without JavaScript the zone and
+// "more" buttons post the form back as typed; here the same pages come as JSON and the chosen stalls stay. With no
+// connection the tablet's kept list of free stalls (static/offline/sync.js) gives the whole zone instead.
+(function () {
+  var pick = document.getElementById("stall-pick"), list = document.getElementById("stall_ids");
+  var form = document.getElementById("register-form");
+  if (!pick || !list || !form) return;
+  var zone = document.getElementById("zone"), more = document.getElementById("stall-more");
+  var status = document.getElementById("stall-status"), show = pick.querySelector("[data-zone-show]");
+  var WAIT_MS = 8000, asked = 0;
+  if (show) show.remove(); // the zone loads as it changes; Enter in a field saves the form again
+  function currentZone() { return form.elements.zone ? form.elements.zone.value : ""; }
+  function setMore(after) {
+    more.textContent = "";
+    if (!after) return;
+    var button = document.createElement("button");
+    button.type = "button"; button.className = "btn"; button.textContent = more.dataset.label;
+    button.addEventListener("click", function () { load(currentZone(), after, true); });
+    more.appendChild(button);
+  }
+  function fill(stalls, append) {
+    if (!append) {
+      Array.prototype.slice.call(list.options).forEach(function (o) { if (!o.selected) o.remove(); });
+    }
+    var have = {};
+    Array.prototype.forEach.call(list.options, function (o) { have[o.value] = true; });
+    stalls.forEach(function (s) {
+      if (!have[String(s.id)]) list.appendChild(new Option(s.label, String(s.id)));
+    });
+    status.textContent = "";
+    list.dispatchEvent(new CustomEvent("choqr-stalls", { bubbles: true }));
+  }
+  function fromKept(name, append) {
+    var offline = window.choqrOffline;
+    var kept = offline && offline.keptStalls ? offline.keptStalls(form.dataset.marketCode) : Promise.resolve(null);
+    return kept.then(function (stalls) {
+      if (!stalls) { status.textContent = pick.dataset.failed; return; }
+      fill(stalls.filter(function (s) { return s.zone === name; }).map(function (s) {
+        return { id: s.id, label: s.zone ? s.code + " – " + s.zone : s.code };
+      }), append);
+      setMore("");
+    });
+  }
+  function load(name, after, append) {
+    var mine = ++asked, ctl = window.AbortController ? new AbortController() : null;
+    var timer = ctl && setTimeout(function () { ctl.abort(); }, WAIT_MS); // a dead spot hangs rather than fails
+    var url = pick.dataset.url + "?zone=" + encodeURIComponent(name) + (after ? "&stall_after=" + encodeURIComponent(after) : "");
+    return fetch(url, { credentials: "same-origin", signal: ctl ? ctl.signal : undefined })
+      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+      .then(function (data) {
+        if (mine !== asked) return;
+        fill(data.stalls, append); setMore(data.more_after);
+      })
+      .catch(function () { if (mine === asked) return fromKept(name, append); })
+      .finally(function () { if (timer) clearTimeout(timer); });
+  }
+  var next = more.querySelector("button");
+  setMore(next ? next.value : "");
+  if (zone) zone.addEventListener("change", function () { load(zone.value, "", false); });
+})();
 // With no connection the form saves to the tablet's outbox (static/offline/sync.js) instead of posting: the
 // registration is sent, with its own client_id, when the connection comes back. A draft the server refused
 // opens here (#draft=<client_id>) with its field errors, to be corrected and sent again.
@@ -153,6 +213,10 @@
     if (form.elements.bin) form.elements.bin.value = b.bank_bin || "";
     if (form.elements.account_number) form.elements.account_number.value = b.account_number || "";
     if (form.elements.account_alias) form.elements.account_alias.checked = !!b.account_alias;
+    var list = document.getElementById("stall_ids");
+    (draft.stall_ids || []).forEach(function (id, i) { // the list may show another zone than the draft's stalls
+      if (list && !list.querySelector('option[value="' + CSS.escape(id) + '"]')) list.appendChild(new Option((b.stalls || [])[i] || id, id));
+    });
     Array.prototype.forEach.call(form.querySelectorAll("#stall_ids option"), function (o) {
       o.selected = (draft.stall_ids || []).indexOf(o.value) >= 0 || (b.stalls || []).indexOf(o.textContent.trim().split(/\s+/)[0]) >= 0;
     });
@@ -176,6 +240,7 @@
   function ready(offline) {
     if (later) later.hidden = false;
     offline.pending().then(markTaken);
+    form.addEventListener("choqr-stalls", function () { offline.pending().then(markTaken); });
     function openDraft() {
       var m = /#draft=([0-9a-f-]+)/.exec(location.hash);
       if (m) offline.get(m[1]).then(function (draft) {

@@ -12,6 +12,7 @@ from merchants.models import Commune, Household, Market, Province, Stall, User
 from merchants.scope import SYSTEM
 from merchants.services import households as hs
 from merchants.services import users
+from merchants.services.registry_queries import get_market
 
 PASSWORD = "mat-khau-123"
 # Argon2id at its lowest cost: the same code path, a thousand times faster. Every app a test builds takes it
@@ -74,8 +75,7 @@ def make_household(session: Session, market: Market, *, account: bool = True, **
     fields.update(overrides)
     return hs.register_household(
         session,
-        SYSTEM,
-        market_id=market.id,
+        get_market(session, SYSTEM, market.id),
         stall_ids=[free_stall(session, market).id],
         household=hs.HouseholdInput(**fields),
         account=hs.AccountInput(**acc_fields) if account else None,

@@ -30,7 +30,7 @@ from merchants.services.households import AccountInput, HouseholdInput, NewStall
 TEXT_FIELDS = ("market", "owner_name", "phone", "citizen_id", "goods", "bank_bin", "account_number", "holder_name")
 OPTIONAL_TEXT = ("new_stall_code", "new_stall_zone", "captured_at")
 MAX_TEXT = 200  # longer than any field's own limit: a longer value is refused before any rule runs
-MAX_STALLS = 20
+MAX_STALLS = hs.MAX_STALLS  # the stalls one household takes at a time: the same limit as the form
 # The service's field names where the API's differ (the body says bank_bin; the rules say bin).
 API_FIELD = {"bin": "bank_bin"}
 

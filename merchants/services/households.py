@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from merchants import identity
 from merchants import status as st
@@ -19,6 +19,7 @@ from merchants.services import stalls as stall_service
 from merchants.services.audit import changed, move_status, record
 from merchants.services.issuing import issue_qr, verified_qr
 from merchants.services.registration import search_text_for
+from merchants.services.registry_queries import MarketInfo
 from qr import get_bank
 
 # The refusals every door (form, import, API) gives for what another household holds, in one place.
@@ -26,6 +27,8 @@ STALL_TAKEN = N_("Sạp %(code)s đã có hộ kinh doanh.")
 STALL_CLOSED = N_("Sạp %(code)s đã đóng; hãy chọn sạp khác.")
 CITIZEN_ID_TAKEN = N_("Số CCCD này đã được đăng ký cho một hộ khác.")
 ACCOUNT_TAKEN = N_("Tài khoản ngân hàng này đã gắn với một hộ khác.")
+MAX_STALLS = 20  # stalls one household takes at a time, by the form or the API
+TOO_MANY_STALLS = N_("Một hộ đăng ký tối đa %(limit)s sạp một lần.")
 
 
 @dataclass(frozen=True)
@@ -127,9 +130,8 @@ def explain_integrity_error(
 
 def register_household(
     session: Session,
-    actor: Viewer,
+    market: MarketInfo,
     *,
-    market_id: int,
     stall_ids: list[int],
     household: HouseholdInput,
     account: AccountInput | None,
@@ -139,31 +141,38 @@ def register_household(
 ) -> Household:
     """Create a household at its stalls and, with an account, issue its verified QR: all or nothing.
 
+    ``market`` is the scope checked once for the request (``registry_queries.get_market``); its viewer registers.
+    The stalls are checked here, not by the form: each must be one of this market's, open and still free.
     ``new_stall`` is created in the same transaction (checked by ``stallcodes``, refused if the market has it).
     A closed market or stall takes no new household.
     """
-    market = _open_market(session, actor, market_id)
-    stalls = list(session.exec(select(Stall).where(Stall.id.in_(stall_ids), Stall.market_id == market_id)))
-    if len(stalls) != len(set(stall_ids)):
+    open_market = _open_market(market)
+    wanted = set(stall_ids)
+    if len(wanted) > MAX_STALLS:
+        raise InvalidField("stalls", TOO_MANY_STALLS, limit=MAX_STALLS)
+    stalls = (
+        list(session.exec(select(Stall).where(col(Stall.id).in_(sorted(wanted)), Stall.market_id == market.id)))
+        if wanted
+        else []
+    )
+    if len(stalls) != len(wanted):
         raise InvalidField("stalls", "Hãy chọn ít nhất một sạp của chợ này.")
     return register_planned(
         session,
-        actor,
-        plan_registration(session, market, stalls, household=household, account=account, new_stall=new_stall),
+        market.viewer,
+        plan_registration(session, open_market, stalls, household=household, account=account, new_stall=new_stall),
         source=source,
         source_ip=source_ip,
     )
 
 
-def _open_market(session: Session, actor: Viewer, market_id: int) -> Market:
-    """The market to register in: inside the actor's scope and not closed."""
-    require(actor, "register")
-    market = session.exec(select(Market).where(Market.id == market_id, market_column_visible(actor, Market.id))).first()
-    if market is None:
-        raise NotFound("Không tìm thấy chợ.")
-    if market.closed_at is not None:
-        raise InvalidField("market", "Chợ %(name)s đã đóng; không nhận đăng ký hộ mới.", name=market.name)
-    return market
+def _open_market(market: MarketInfo) -> Market:
+    """The market to register in, if its viewer may register and it is not closed (its scope was checked when
+    ``market`` was made, in this request: it is not read again)."""
+    require(market.viewer, "register")
+    if market.market.closed_at is not None:
+        raise InvalidField("market", "Chợ %(name)s đã đóng; không nhận đăng ký hộ mới.", name=market.market.name)
+    return market.market
 
 
 def plan_registration(

@@ -264,7 +264,9 @@ def _attach_stalls(
             else:
                 new.append({"market_id": market_id, "code": code, "zone": plan.zone, "household_id": hid})
     _insert(session, Stall, new)
-    if claims:
+    if len({c["hid"] for c in claims}) == 1:
+        _claim_for_one(session, claims[0]["hid"], [c["sid"] for c in claims])
+    elif claims:
         table = Stall.__table__  # type: ignore[attr-defined]
         session.exec(  # type: ignore[call-overload]
             update(table)
@@ -272,11 +274,26 @@ def _attach_stalls(
             .values(household_id=bindparam("hid")),
             params=claims,
         )
-        wanted = {c["sid"]: c["hid"] for c in claims}
-        ids = list(wanted)
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            for sid, holder in session.exec(select(col(Stall.id), Stall.household_id).where(col(Stall.id).in_(part))):
-                if sid is not None and wanted[sid] != holder:
-                    raise StallTaken(sid)
+        _check_claims(session, {c["sid"]: c["hid"] for c in claims})
     return [row["code"] for row in new]
+
+
+def _claim_for_one(session: Session, household_id: int, stall_ids: list[int]) -> None:
+    """One household's stalls (the form, the API) in one UPDATE whose count tells whether each was still free:
+    no second read inside the write transaction unless one was taken."""
+    table = Stall.__table__  # type: ignore[attr-defined]
+    claimed = session.exec(  # type: ignore[call-overload]
+        update(table).where(table.c.id.in_(stall_ids), table.c.household_id.is_(None)).values(household_id=household_id)
+    ).rowcount
+    if claimed != len(set(stall_ids)):
+        _check_claims(session, dict.fromkeys(stall_ids, household_id))
+
+
+def _check_claims(session: Session, wanted: dict[int, int]) -> None:
+    """Raise :class:`StallTaken` for the first stall that another household holds after the claims."""
+    ids = list(wanted)
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        for sid, holder in session.exec(select(col(Stall.id), Stall.household_id).where(col(Stall.id).in_(part))):
+            if sid is not None and wanted[sid] != holder:
+                raise StallTaken(sid)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import Session
+from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
 from merchants import identity, scan_warnings, stallcodes
@@ -19,11 +20,12 @@ from merchants.services import payment_stats
 from merchants.services.placards import single_placard_pdf
 from merchants.services.registry_queries import (
     MarketInfo,
-    free_stalls,
+    StallChoice,
     get_market,
     household_history,
     household_view,
     search_households,
+    stall_choice,
 )
 from merchants.views.downloads import download
 from merchants.views.helpers import attach_error, client_ip, requires, search_terms, translated, viewer
@@ -88,21 +90,19 @@ def register(market_id: int):  # noqa: ANN201
     info = get_market(session, v, market_id)
     form, photo_form = RegisterForm(), QRPhotoForm(prefix="qr")
     form.fill_banks()
-    posted = request.method == "POST" and request.form.get("action") != "prefill"
-    # A submitted form is checked against the stalls it names; the whole list is drawn only for a form shown.
-    stalls = _offer_stalls(form, session, info, request.form.getlist("stall_ids", type=int) if posted else None)
+    posted = request.method == "POST"
+    # Another zone or the next page of stalls, asked for without JavaScript: the form comes back as typed.
+    browsing = posted and (request.form.get("action") == "zone" or "stall_after" in request.form)
     duplicate_url = stall_url = None
-    if request.method == "GET" and request.args.get("stall"):
-        form.stall_ids.data = [sid for sid, code, _ in stalls if code == request.args["stall"]]
-    if request.method == "POST" and request.form.get("action") == "prefill":
+    if posted and request.form.get("action") == "prefill":
+        browsing = True
         if photo_form.validate():
             error = _prefill_from_photo(form, photo_form)
             if error:
                 photo_form.photo.errors = [error]
             else:
                 flash(_("Đã điền ngân hàng và số tài khoản từ mã QR. Hãy xác nhận tên chủ tài khoản."), "success")
-        return render_template("households/register.html", form=form, photo_form=photo_form, info=info)
-    if form.validate_on_submit():
+    elif not browsing and form.validate_on_submit():
         account = (
             hs.AccountInput(
                 form.bin.data,
@@ -121,9 +121,8 @@ def register(market_id: int):  # noqa: ANN201
         try:
             h = hs.register_household(
                 session,
-                v,
-                market_id=market_id,
-                stall_ids=form.stall_ids.data,
+                info,
+                stall_ids=form.stall_ids.data or [],
                 household=hs.HouseholdInput(
                     form.owner_name.data, form.phone.data or "", form.citizen_id.data or "", form.goods.data or ""
                 ),
@@ -132,32 +131,70 @@ def register(market_id: int):  # noqa: ANN201
                 source_ip=client_ip(),
             )
         except DomainError as exc:
-            attach_error(form, exc)
+            _attach_register_error(form, exc)
             stall_url = _existing_stall_link(exc, market_id, form.new_stall_code.data)
             duplicate_url = None if stall_url else _duplicate_link(exc)
         else:
             flash(_("Đã đăng ký hộ %(name)s.", name=h.owner_name), "success")
             return redirect(url_for("households.show", household_id=h.id))
-    status = 422 if request.method == "POST" else 200
-    if posted:  # shown again with its errors: offer every free stall
-        _offer_stalls(form, session, info, None)
+    choice = _offer_stalls(form, session, info)
     return render_template(
         "households/register.html",
         form=form,
         photo_form=photo_form,
         info=info,
+        choice=choice,
         duplicate_url=duplicate_url,
         stall_url=stall_url,
-    ), status
+    ), 422 if posted and not browsing else 200
 
 
-def _offer_stalls(
-    form: RegisterForm, session: Session, info: MarketInfo, ids: list[int] | None
-) -> list[tuple[int, str, str]]:
-    """Put the market's free open stalls (or just ``ids`` of them) into the form's choices; returns them."""
-    stalls = free_stalls(session, info, ids=ids)
-    form.stall_ids.choices = [SelectChoice(sid, f"{code} – {zone}" if zone else code) for sid, code, zone in stalls]
-    return stalls
+@bp.get("/markets/<int:market_id>/register/stalls")
+@requires("register")
+def register_stalls(market_id: int) -> Response:
+    """One page of a zone's free stalls as JSON: what the register form's script loads when the zone changes or
+    "more" is tapped, the same page the form's own buttons show without JavaScript."""
+    session = get_session()
+    zone, after = _stall_page_asked(request.args)
+    choice = stall_choice(session, get_market(session, viewer(), market_id), zone=zone, after=after)
+    return jsonify(
+        zone=choice.zone,
+        free=choice.free_in_zone,
+        stalls=[{"id": sid, "code": code, "label": _stall_label(code, z)} for sid, code, z in choice.stalls],
+        more_after=choice.more_after,
+    )
+
+
+def _stall_label(code: str, zone: str) -> str:
+    return f"{code} – {zone}" if zone else code
+
+
+def _stall_page_asked(values: MultiDict[str, str]) -> tuple[str | None, str]:
+    """The zone and the code its page starts after, as a link, a button or the script asked."""
+    return values.get("zone"), values.get("stall_after", "")
+
+
+def _offer_stalls(form: RegisterForm, session: Session, info: MarketInfo) -> StallChoice:
+    """Put the stalls the form offers into its choices: those chosen (or named by the market page's link to a
+    stall, ``?stall=CODE``, then chosen), then one page of a zone's free stalls; never the whole market."""
+    values = request.form if request.method == "POST" else request.args
+    named = "" if request.method == "POST" else request.args.get("stall", "")
+    zone, after = _stall_page_asked(values)
+    chosen = (form.stall_ids.data or []) if request.method == "POST" else []
+    choice = stall_choice(session, info, chosen=chosen, named=named, zone=zone, after=after)
+    if named:
+        form.stall_ids.data = [sid for sid, code, _ in choice.stalls if code == named]
+    form.stall_ids.choices = [SelectChoice(sid, _stall_label(code, zone)) for sid, code, zone in choice.stalls]
+    return choice
+
+
+def _attach_register_error(form: RegisterForm, exc: DomainError) -> None:
+    """The service names the stalls a household takes ``stalls`` (as the API and the import do); here they are
+    the stall list's field."""
+    if exc.field == "stalls":
+        form.stall_ids.errors = [*form.stall_ids.errors, translated(exc)]
+    else:
+        attach_error(form, exc)
 
 
 def _existing_stall_link(exc: DomainError, market_id: int, typed: str | None) -> str | None:

@@ -175,6 +175,10 @@ async function warm() {
   const resp = await fetch(boot.dataset.markets, { credentials: "same-origin", cache: "no-store" });
   if (!resp.ok) return;
   const data = await resp.json();
+  try { // the free stalls of every market, for the kept register forms to list a zone with no signal
+    const pages = await caches.open(PAGES + userId);
+    await pages.put(boot.dataset.markets, new Response(JSON.stringify(data), { headers: { "Content-Type": "application/json" } }));
+  } catch (e) { /* no cache storage: a kept form lists its first zone only */ }
   const urls = data.markets.map((m) => m.register_url).concat([data.offline_page]);
   const kept = await toWorker({ type: "warm", user_id: userId, urls });
   if (kept) localStorage.setItem(mark, JSON.stringify({ key_id: state.key_id, at: Date.now() }));
@@ -234,6 +238,17 @@ const api = {
   },
   async pending() {
     return key ? (await outbox.list(userId, key)).drafts : [];
+  },
+  /** The free stalls ({id, code, zone}) of a market as last kept for this user, or null. */
+  async keptStalls(marketCode) {
+    if (!boot.dataset.markets) return null;
+    try {
+      const hit = await (await caches.open(PAGES + userId)).match(boot.dataset.markets);
+      const market = hit && (await hit.json()).markets.find((m) => m.code === marketCode);
+      return market ? market.stalls : null;
+    } catch (e) {
+      return null;
+    }
   },
   sync,
   text: T,

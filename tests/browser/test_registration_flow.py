@@ -6,11 +6,13 @@ import re
 import time
 
 import pytest
-from conftest import LANDSCAPE, PORTRAIT, assert_fits_width, shot, sign_in
+from conftest import LANDSCAPE, PORTRAIT, assert_accessible, assert_fits_width, shot, sign_in
 from flask import request
 from sqlmodel import select
 
-from merchants.models import AuditLog, BankAccount, Household
+from merchants.models import AuditLog, BankAccount, Household, Stall
+from merchants.scope import SYSTEM
+from merchants.services import stalls as stall_service
 from qr import build_payload, png_bytes
 
 pytestmark = pytest.mark.browser
@@ -196,3 +198,70 @@ def test_tapping_save_twice_on_a_slow_link_registers_once(open_page, live, world
     assert page.inner_text("h1") == "Lý Thị Thơm"
     with live.session() as s:
         assert len(s.exec(select(Household).where(Household.owner_name == "Lý Thị Thơm")).all()) == 1
+
+
+def _second_zone(live, world) -> None:  # noqa: ANN001
+    """'Dãy Z' (listed first, by name) with 60 free stalls: more than one page of the stall list."""
+    with live.session() as s:
+        stall_service.add_stalls(s, SYSTEM, world.market_id, codes="Z-001..Z-060", zone="Dãy Z")
+
+
+def _codes(page) -> list[str]:  # noqa: ANN001
+    return [t.split()[0] for t in page.locator("#stall_ids option").all_inner_texts()]
+
+
+def test_the_officer_picks_stalls_zone_by_zone_without_the_page_reloading(open_page, live, world):
+    _second_zone(live, world)
+    page = open_page(PORTRAIT)
+    sign_in(page, world.officer)
+    page.goto(f"/markets/{world.market_id}/register")
+    assert _codes(page) == [f"Z-{i:03d}" for i in range(1, 51)]  # one page of the first zone, not the market
+    assert page.locator("[data-zone-show]").count() == 0  # with JavaScript the zone loads as it changes
+    page.fill("#owner_name", "Phạm Văn Toàn")
+    page.evaluate("() => { window.stillHere = true; }")
+    page.select_option("#stall_ids", label="Z-002 – Dãy Z")
+    page.select_option("#zone", "Nhà chợ chính")
+    page.wait_for_function("() => document.querySelectorAll('#stall_ids option').length === 6")
+    assert _codes(page) == ["Z-002", "A-004", "A-005", "A-006", "A-007", "A-008"]  # the chosen stall stays
+    page.locator("#stall_ids option", has_text="A-004").evaluate("o => { o.selected = true; }")
+    page.select_option("#zone", "Dãy Z")
+    page.get_by_role("button", name="Xem thêm sạp trống").click()
+    page.wait_for_function("() => document.querySelectorAll('#stall_ids option').length === 61")
+    assert page.locator("#stall-more button").count() == 0  # the zone's last page
+    assert page.evaluate("() => window.stillHere") is True and page.input_value("#owner_name") == "Phạm Văn Toàn"
+    shot(page, "flow-register-zones-768")
+    assert_accessible(page, "register form with a zone's stalls loaded")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu và cấp mã QR").click()
+    assert page.inner_text("h1") == "Phạm Văn Toàn"
+    with live.session() as s:
+        hid = s.exec(select(Household.id).where(Household.owner_name == "Phạm Văn Toàn")).one()
+        assert sorted(s.exec(select(Stall.code).where(Stall.household_id == hid))) == ["A-004", "Z-002"]
+
+
+def test_with_no_signal_the_kept_form_lists_another_zone_from_the_tablets_copy(open_page, live, world):
+    _second_zone(live, world)
+    page = open_page(LANDSCAPE)
+    sign_in(page, world.officer)
+    page.goto(f"/markets/{world.market_id}/register")
+    page.wait_for_function(  # the service worker has kept the form and the free stalls
+        "() => document.documentElement.dataset.offlineReady === '1' && navigator.serviceWorker.controller !== null"
+    )
+    page.context.set_offline(True)
+    page.reload()  # the kept form
+    page.wait_for_function("() => window.choqrOffline !== undefined")
+    page.select_option("#zone", "Nhà chợ chính")
+    page.wait_for_function("() => document.querySelector('#stall_ids option')?.textContent.startsWith('A-')")
+    assert _codes(page) == ["A-004", "A-005", "A-006", "A-007", "A-008"]
+    page.select_option("#zone", "Dãy Z")
+    page.wait_for_function("() => document.querySelectorAll('#stall_ids option').length === 60")  # the whole zone
+    page.fill("#owner_name", "Võ Thị Lan")
+    page.select_option("#stall_ids", label="Z-055 – Dãy Z")
+    page.get_by_role("button", name="Lưu và cấp mã QR").click()
+    page.wait_for_function("() => document.documentElement.dataset.outboxCount === '1'")
+    shot(page, "flow-register-offline-zone-1280")
+    page.context.set_offline(False)
+    page.wait_for_function("() => document.documentElement.dataset.outboxCount === '0'", timeout=20_000)
+    with live.session() as s:
+        hid = s.exec(select(Household.id).where(Household.owner_name == "Võ Thị Lan")).one()
+        assert s.exec(select(Stall.code).where(Stall.household_id == hid)).all() == ["Z-055"]

@@ -13,6 +13,7 @@ from merchants.models import AuditLog, BankAccount, Household, IssuedQR, Placard
 from merchants.scope import SYSTEM
 from merchants.services import households as hs
 from merchants.services.audit import move_status
+from merchants.services.registry_queries import get_market
 from qr import build_payload, png_bytes
 
 
@@ -122,8 +123,7 @@ def _second_tablet_registers(session, market, stall_code: str, **account: str): 
     stall = session.exec(select(Stall).where(Stall.market_id == market.id, Stall.code == stall_code)).one()
     return hs.register_household(
         session,
-        SYSTEM,
-        market_id=market.id,
+        get_market(session, SYSTEM, market.id),
         stall_ids=[stall.id],
         household=hs.HouseholdInput("Lê Văn Nhanh"),
         account=hs.AccountInput(**account) if account else None,

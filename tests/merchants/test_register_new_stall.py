@@ -12,6 +12,7 @@ from merchants.models import AuditLog, Household, Stall
 from merchants.scope import SYSTEM
 from merchants.services import households as hs
 from merchants.services import stalls as st
+from merchants.services.registry_queries import get_market
 
 
 @pytest.fixture
@@ -125,8 +126,7 @@ def test_a_closed_stall_is_not_offered_and_is_refused_by_the_service(client, ses
     with pytest.raises(InvalidField) as err:
         hs.register_household(
             session,
-            SYSTEM,
-            market_id=market.id,
+            get_market(session, SYSTEM, market.id),
             stall_ids=[closed.id],
             household=hs.HouseholdInput("Lê Văn Nam"),
             account=None,
@@ -138,8 +138,7 @@ def test_the_service_refuses_a_new_stall_code_by_the_stall_code_rule(session, ma
     with pytest.raises(InvalidField) as err:
         hs.register_household(
             session,
-            SYSTEM,
-            market_id=market.id,
+            get_market(session, SYSTEM, market.id),
             stall_ids=[],
             household=hs.HouseholdInput("Lê Văn Nam"),
             account=None,

@@ -13,6 +13,7 @@ from merchants.scope import SYSTEM
 from merchants.services import households as hs
 from merchants.services import setup_markets as sm
 from merchants.services.areas import load_shipped_if_empty
+from merchants.services.registry_queries import get_market
 
 
 @pytest.fixture
@@ -159,8 +160,7 @@ def test_a_closed_market_keeps_its_households_and_takes_no_new_registration(clie
     with pytest.raises(InvalidField) as err:
         hs.register_household(
             session,
-            SYSTEM,
-            market_id=market.id,
+            get_market(session, SYSTEM, market.id),
             stall_ids=[free_stall(session, market).id],
             household=hs.HouseholdInput("Lê Văn Nam"),
             account=None,
