@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -19,6 +20,12 @@ from app import create_app
 from merchants import db, passwords
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+# Test databases and batch folders go to RAM when the machine has /dev/shm (pytest's documented temporary root,
+# read before any worker starts): tests commit thousands of times, and each commit waits for an fsync, ~5 ms on
+# this machine's disk and nothing on tmpfs. SQLite itself runs exactly as in production.
+if "PYTEST_DEBUG_TEMPROOT" not in os.environ and Path("/dev/shm").is_dir() and os.access("/dev/shm", os.W_OK):
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = "/dev/shm"
 
 
 @pytest.fixture(scope="session")
@@ -158,12 +165,19 @@ def _seed_demo(url: str, batch_dir: Path) -> str:
 
 @pytest.fixture(scope="session")
 def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> DemoDatabase:
-    """The demo seeded once per test process (364 households, each QR drawn and decoded back: seconds, much
-    more under coverage), then copied for each test that reads it."""
-    folder = tmp_path_factory.mktemp("demo")
-    path = folder / "demo.db"
-    shutil.copy(sqlite_template, path)
-    return DemoDatabase(f"sqlite:///{path}", _seed_demo(f"sqlite:///{path}", folder))
+    """The demo seeded once per test run (364 households, each QR drawn and decoded back: seconds, much more
+    under coverage), then copied for each test that reads it. Under xdist the first worker to ask seeds it into
+    the run's shared temporary folder while the others wait on a lock, then all copy the same file."""
+    base = tmp_path_factory.getbasetemp()
+    folder = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's folder, not past runs'
+    path, output = folder / "demo" / "demo.db", folder / "demo" / "seed-output.txt"
+    path.parent.mkdir(exist_ok=True)
+    with (folder / "demo" / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not output.exists():
+            shutil.copy(sqlite_template, path)
+            output.write_text(_seed_demo(f"sqlite:///{path}", path.parent), encoding="utf-8")
+    return DemoDatabase(f"sqlite:///{path}", output.read_text(encoding="utf-8"))
 
 
 @pytest.fixture

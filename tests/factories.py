@@ -54,8 +54,9 @@ def make_market(
 
 
 def free_stall(session: Session, market: Market) -> Stall:
+    """The market's first free stall by code (one row read: ``first()`` alone would load every free stall)."""
     return session.exec(
-        select(Stall).where(Stall.market_id == market.id, Stall.household_id.is_(None)).order_by(Stall.code)
+        select(Stall).where(Stall.market_id == market.id, Stall.household_id.is_(None)).order_by(Stall.code).limit(1)
     ).first()
 
 
