@@ -16,7 +16,13 @@ from merchants.forms import REQUIRED, too_long
 from merchants.services.setup_markets import ADDRESS_MAX, CODE_MAX, NAME_MAX
 from merchants.services.stalls import ZONE_MAX
 
-STALL_STATES = (("", _l("Mọi trạng thái")), ("free", _l("Trống")), ("occupied", _l("Có hộ")), ("closed", _l("Đã đóng")))
+# The stall list's filter: each of models.STALL_STATES by its name on the page.
+STALL_STATE_CHOICES = (
+    ("", _l("Mọi trạng thái")),
+    ("free", _l("Trống")),
+    ("occupied", _l("Có hộ")),
+    ("closed", _l("Đã đóng")),
+)
 
 
 class MarketForm(FlaskForm):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Column, ColumnElement, Index, LargeBinary, Text, UniqueConstraint, and_, text
+from sqlmodel import Field, SQLModel, col
 
 
 def utcnow() -> datetime:
@@ -80,6 +80,20 @@ class Stall(SQLModel, table=True):
     household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
     # A closed stall takes no new household; one that ever held a household is closed, never deleted.
     closed_at: datetime | None = None
+
+
+STALL_STATES = ("free", "occupied", "closed")
+
+
+def stall_in_state(state: str) -> ColumnElement[bool]:
+    """A stall's state as a SQL condition, the one definition every list, count and form reads: closed once
+    ``closed_at`` is set; otherwise occupied while it holds a household and free while it holds none."""
+    if state not in STALL_STATES:
+        raise ValueError(f"unknown stall state {state!r}")
+    if state == "closed":
+        return col(Stall.closed_at).is_not(None)
+    held = col(Stall.household_id).is_not(None) if state == "occupied" else col(Stall.household_id).is_(None)
+    return and_(col(Stall.closed_at).is_(None), held)
 
 
 class ProgrammeSettings(SQLModel, table=True):

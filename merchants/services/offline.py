@@ -16,7 +16,7 @@ from typing import Final
 
 from sqlmodel import Session, col, select
 
-from merchants.models import Commune, Market, Stall
+from merchants.models import Commune, Market, Stall, stall_in_state
 from merchants.scope import Viewer, market_condition
 from qr import all_banks
 
@@ -61,7 +61,7 @@ def offline_markets(session: Session, viewer: Viewer, *, limit: int = MAX_MARKET
     if ids:
         rows = session.exec(
             select(Stall)
-            .where(col(Stall.market_id).in_(ids), col(Stall.household_id).is_(None), col(Stall.closed_at).is_(None))
+            .where(col(Stall.market_id).in_(ids), stall_in_state("free"))
             .order_by(col(Stall.zone), col(Stall.code))
         ).all()
         for s in rows:

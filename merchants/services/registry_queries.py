@@ -23,6 +23,7 @@ from merchants.models import (
     Stall,
     StatusEvent,
     User,
+    stall_in_state,
 )
 from merchants.scope import Viewer, market_column_visible, market_condition
 from qr import get_bank
@@ -213,8 +214,8 @@ STALL_CHOICES = 50  # free stalls the register form lists at a time: a page like
 
 
 def _free(market: MarketInfo) -> tuple[ColumnElement[bool], ...]:
-    """A stall the register form may offer: this market's, open, and holding nobody."""
-    return (col(Stall.market_id) == market.id, col(Stall.household_id).is_(None), col(Stall.closed_at).is_(None))
+    """A stall the register form may offer: this market's and free (``models.stall_in_state``)."""
+    return (col(Stall.market_id) == market.id, stall_in_state("free"))
 
 
 def _free_rows(session: Session, stmt: Any) -> list[FreeStall]:

@@ -10,19 +10,18 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, update
+from sqlalchemy import case, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from merchants import identity, stallcodes
 from merchants.errors import N_, DomainError, Duplicate, InvalidField, NotFound
-from merchants.models import Household, Market, Placard, PlacardCheck, Stall, utcnow
+from merchants.models import STALL_STATES, Household, Market, Placard, PlacardCheck, Stall, stall_in_state, utcnow
 from merchants.scope import Viewer
 from merchants.services import audit
 from merchants.services.setup_markets import get_managed_market, max_length
 
 ZONE_MAX = max_length(Stall, "zone")
-STATES = ("free", "occupied", "closed")
 _LIST_SEPARATORS = re.compile(r"[,;\n]")
 
 
@@ -323,17 +322,10 @@ class ZoneCount:
         return self.free + self.occupied + self.closed
 
 
-def _is(state: str):  # noqa: ANN202 - a SQL condition
-    if state == "closed":
-        return Stall.closed_at.is_not(None)
-    held = Stall.household_id.is_not(None) if state == "occupied" else Stall.household_id.is_(None)
-    return and_(Stall.closed_at.is_(None), held)
-
-
 def zone_counts(session: Session, actor: Viewer, market_id: int) -> list[ZoneCount]:
     """Free / occupied / closed stalls per zone, counted by the database (a market can have 2,000 stalls)."""
     get_managed_market(session, actor, market_id)
-    sums = [func.coalesce(func.sum(case((_is(s), 1), else_=0)), 0) for s in STATES]
+    sums = [func.coalesce(func.sum(case((stall_in_state(s), 1), else_=0)), 0) for s in STALL_STATES]
     rows = session.exec(
         select(Stall.zone, *sums).where(Stall.market_id == market_id).group_by(Stall.zone).order_by(Stall.zone)
     ).all()
@@ -370,8 +362,8 @@ def stall_page(
     )
     if zone is not None:
         stmt = stmt.where(Stall.zone == zone)
-    if state in STATES:
-        stmt = stmt.where(_is(state))
+    if state in STALL_STATES:
+        stmt = stmt.where(stall_in_state(state))
     if q.strip():
         stmt = stmt.where(Stall.code.ilike(f"%{q.strip().replace('%', '').replace('_', '')}%"))
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()

@@ -17,7 +17,15 @@ from flask_login import login_required
 from merchants import roles
 from merchants.db import get_session
 from merchants.errors import DomainError, Duplicate, EditConflict, Forbidden, NotFound
-from merchants.forms_setup import STALL_STATES, AddStallsForm, MarketForm, SetupImportForm, StallForm, ZoneRenameForm
+from merchants.forms_setup import (
+    STALL_STATE_CHOICES,
+    AddStallsForm,
+    MarketForm,
+    SetupImportForm,
+    StallForm,
+    ZoneRenameForm,
+)
+from merchants.models import STALL_STATES
 from merchants.services import areas
 from merchants.services import market_import as mi
 from merchants.services import setup_markets as sm
@@ -246,7 +254,7 @@ def reopen(market_id: int):  # noqa: ANN201
 def _stall_filters() -> dict[str, Any]:
     zone = request.args.get("zone", ALL_ZONES)
     state = request.args.get("state", "")
-    return {"zone": zone, "state": state if state in st.STATES else "", "q": request.args.get("q", "")[:40]}
+    return {"zone": zone, "state": state if state in STALL_STATES else "", "q": request.args.get("q", "")[:40]}
 
 
 def _render_stalls(market_id: int, add_form: AddStallsForm, zone_form: ZoneRenameForm, status: int = 200):  # noqa: ANN202
@@ -276,7 +284,7 @@ def _render_stalls(market_id: int, add_form: AddStallsForm, zone_form: ZoneRenam
         pager=pager,
         filters=f,
         params=params,
-        states=STALL_STATES,
+        states=STALL_STATE_CHOICES,
         all_zones=ALL_ZONES,
         add_form=add_form,
         zone_form=zone_form,
