@@ -6,12 +6,14 @@ provinces) plus a bank account per household and a month of credit events with t
 - SePay webhook handling through the app (in-process client): p50/p95 of new credits and of retries, against a
   baseline in the same run (the API description, the cheapest request the app answers), target p95 < 20 ms;
 - a 100,000-row bank statement (CSV, and XLSX unless --skip-xlsx) through ``import_statement``, against reading
-  the same file alone, target < 20 s;
+  the same file alone, target < 20 s; for XLSX also our reader alone against openpyxl's read-only one (the reader
+  it replaced) on the same file, rows/s and the ratio;
 - the country report with the active column, service and page, against the same report's coverage part alone
   (what it cost before payments), target < 300 ms.
 
     .venv/bin/python bench/bench_payments.py --households 200000 --markets 2000 --events 200000 --skip-pg
     .venv/bin/python bench/bench_payments.py                     # 1,000,000 households and events, both databases
+    .venv/bin/python bench/bench_payments.py --only statement    # the statement part alone (seeding as always)
 PostgreSQL uses its own database (default ``choqr_bench_pay``, dropped and recreated); never a shared one.
 """
 
@@ -27,9 +29,11 @@ import sqlite3
 import statistics
 import sys
 import time
+import zipfile
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,7 +42,7 @@ from bench_coverage import generate, load_pg, load_sqlite, pg_admin_url, reset_p
 from sqlmodel import Session  # noqa: E402
 
 from app import create_app  # noqa: E402
-from merchants import db  # noqa: E402
+from merchants import db, xlsx_read  # noqa: E402
 from merchants import status as st  # noqa: E402
 from merchants.clock import VN_TZ, vn_date  # noqa: E402
 from merchants.scope import SYSTEM  # noqa: E402
@@ -50,6 +54,7 @@ from merchants.services.user_scope import AreaGrant  # noqa: E402
 from merchants.spreadsheet import read_table  # noqa: E402
 
 WEBHOOK_P95_MS, STATEMENT_S, REPORT_MS = 20, 20, 300
+PARTS = ("webhooks", "statement", "report")
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -203,8 +208,27 @@ def run(label: str, url: str, args: argparse.Namespace, data: dict, pay: dict) -
         f"{len(pay['payment_event']):,} credit events, {len(pay['household_payment']):,} households receiving"
     )
     client = app.test_client()
-    rng = random.Random(3)
     covered = [h[0] for h in data["household"] if h[4] and st.is_covered(h[3])]
+    if args.only in (None, "webhooks"):
+        bench_webhooks(client, key, covered, args)
+    if args.only in (None, "statement"):
+        bench_statement(engine, statement_name, statement_accounts(covered, args), args)
+    if args.only in (None, "report"):
+        bench_report(engine, client, args)
+    print(f"  ({load()} at the end)")
+    engine.dispose()
+
+
+def statement_accounts(covered: list[int], args: argparse.Namespace) -> list[str]:
+    """The statement's accounts, drawn after the webhook bodies' draws: the same file with or without --only."""
+    rng = random.Random(3)
+    for _ in range(args.webhooks + 1):
+        rng.choice(covered)
+    return [account(h) for h in rng.sample(covered, min(len(covered), 50_000))]
+
+
+def bench_webhooks(client: Any, key: str, covered: list[int], args: argparse.Namespace) -> None:
+    rng = random.Random(3)
 
     def body(i: int) -> str:
         hid = rng.choice(covered)
@@ -248,7 +272,36 @@ def run(label: str, url: str, args: argparse.Namespace, data: dict, pay: dict) -
         print(f"  {name:<32}{p(values, 0.5):>9.2f}{p(values, 0.95):>9.2f}{max(values):>9.2f}{mark}")
     print(f"  ratio new/baseline p95: {p(new, 0.95) / p(base, 0.95):.1f}x")
 
-    accounts = [account(h) for h in rng.sample(covered, min(len(covered), 50_000))]
+
+def reader_alone(blob: bytes) -> None:
+    """Our XLSX reader against openpyxl's read-only one (what read statements before), rows only, same file."""
+    import openpyxl
+
+    def ours() -> int:
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            book = xlsx_read.read_book(archive)
+            return sum(1 for _ in xlsx_read.iter_rows(archive, book, book.visible()[0]))
+
+    def theirs() -> int:
+        book = openpyxl.load_workbook(io.BytesIO(blob), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()
+        n = sum(1 for _ in sheet.iter_rows(values_only=True))
+        book.close()
+        return n
+
+    took = {}
+    for name, fn in (("ours", ours), ("openpyxl", theirs)):
+        t0 = time.perf_counter()
+        took[name] = (fn(), time.perf_counter() - t0)
+    (n, ours_s), (_, theirs_s) = took["ours"], took["openpyxl"]
+    print(
+        f"    reader alone: ours {ours_s:.2f} s ({n / ours_s:,.0f} rows/s), openpyxl read-only {theirs_s:.2f} s "
+        f"({n / theirs_s:,.0f} rows/s): {theirs_s / ours_s:.1f}x"
+    )
+
+
+def bench_statement(engine: Any, statement_name: str, accounts: list[str], args: argparse.Namespace) -> None:
     csv_data = statement_csv(args.statement_rows, accounts)
     files = [("CSV", csv_data)]
     if not args.skip_xlsx:
@@ -274,7 +327,11 @@ def run(label: str, url: str, args: argparse.Namespace, data: dict, pay: dict) -
             f"(stored {report.stored:,}, duplicates {report.duplicate:,}; reading is {read_s / import_s:.0%} of it"
             f"{again_note})"
         )
+        if kind == "XLSX":
+            reader_alone(blob)
 
+
+def bench_report(engine: Any, client: Any, args: argparse.Namespace) -> None:
     from merchants.services.users import create_user
 
     with Session(engine) as s:
@@ -301,8 +358,6 @@ def run(label: str, url: str, args: argparse.Namespace, data: dict, pay: dict) -
         f"  {'  baseline: coverage part':<32}{coverage_part:>9.1f}   "
         f"(with active / coverage only: {with_active / max(coverage_part, 0.1):.1f}x)"
     )
-    print(f"  ({load()} at the end)")
-    engine.dispose()
 
 
 def main() -> None:
@@ -315,6 +370,7 @@ def main() -> None:
     ap.add_argument("--webhooks", type=int, default=1000)
     ap.add_argument("--statement-rows", type=int, default=100_000)
     ap.add_argument("--skip-xlsx", action="store_true")
+    ap.add_argument("--only", choices=PARTS, help="measure one part (the registry is seeded all the same)")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--sqlite", default="/tmp/choqr_bench_pay.db")
     ap.add_argument(

@@ -208,10 +208,17 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+_NONE: Final[frozenset[str]] = frozenset()
+
+
 def _values(cells: tuple[Any, ...], positions: dict[str, int]) -> tuple[dict[str, str], frozenset[str], frozenset[str]]:
     values, numeric, dates = {}, set(), set()
+    width = len(cells)
     for field, pos in positions.items():
-        raw = cells[pos] if pos < len(cells) else None
+        raw = cells[pos] if pos < width else None
+        if type(raw) is str:  # nearly every cell (all of a CSV): text needs none of the checks below
+            values[field] = raw.strip()
+            continue
         text = _cell_text(raw)
         if isinstance(raw, int | float) and not isinstance(raw, bool):
             numeric.add(field)
@@ -224,7 +231,7 @@ def _values(cells: tuple[Any, ...], positions: dict[str, int]) -> tuple[dict[str
         elif isinstance(raw, datetime | date):
             dates.add(field)
         values[field] = text
-    return values, frozenset(numeric), frozenset(dates)
+    return values, frozenset(numeric) if numeric else _NONE, frozenset(dates) if dates else _NONE
 
 
 def _map_header(cells: tuple[Any, ...], schema: TableSchema) -> tuple[dict[str, str], dict[str, int], list[str]]:
