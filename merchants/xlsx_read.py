@@ -354,6 +354,8 @@ def iter_rows(archive: zipfile.ZipFile, book: Book, sheet: Sheet) -> Iterator[tu
         elif kind == _ROW:
             row_ref = attrs.get("r")
             number = _row_number(row_ref) if row_ref else number + 1
+            if number > MAX_ROW:  # counted on from rows without r=
+                raise WorkbookUnreadable(OUT_OF_SHEET, cell=f"A{number}")
             in_row, column, last = True, 0, 0
             values.clear()
         elif kind == _RPH:

@@ -304,6 +304,13 @@ def test_a_hostile_sheet_is_refused_with_a_message_naming_the_cell(case):
     assert refused.value.field == "file"
 
 
+def test_a_row_counted_on_past_1048576_is_refused():
+    data = _package('<row r="1048576"><c><v>1</v></c></row><row><c><v>2</v></c></row>')
+    with pytest.raises(SpreadsheetError) as refused:
+        rows(data)
+    assert "ô 'A1048577' nằm ngoài giới hạn" in refused.value.message
+
+
 @pytest.mark.parametrize("serial", ["-1", "-0.5", "2958466", "1E+308", "1E999"])
 def test_a_date_cell_outside_1900_to_9999_is_refused_naming_the_cell(serial):
     data = _package(
