@@ -13,7 +13,7 @@ import pytest
 from factories import CHEAP_HASHING
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlmodel import Session, SQLModel
 
 from app import create_app
@@ -38,18 +38,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _worker_database(url: str) -> str:
     """Under xdist each worker gets its own PostgreSQL database (``<name>_gw0``, …), created when missing, so the
-    PostgreSQL run uses both cores like the SQLite one; without xdist the named database itself."""
+    PostgreSQL run uses both cores like the SQLite one; without xdist the named database itself. The URL's query
+    (connection options such as ``options=-csynchronous_commit=off``) is kept."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
         return url
-    base, _, name = url.rpartition("/")
-    mine = f"{name}_{worker}"
-    admin = db.make_engine(f"{base}/postgres").execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
+    parsed = make_url(url)
+    mine = f"{parsed.database}_{worker}"
+    admin = db.make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
+    with admin.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
         if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": mine}).first() is None:
             conn.execute(text(f'CREATE DATABASE "{mine}"'))
     admin.dispose()
-    return f"{base}/{mine}"
+    return parsed.set(database=mine).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
