@@ -195,3 +195,14 @@ def demo_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[De
     target = tmp_path / "demo.db"
     shutil.copy(template.url.removeprefix("sqlite:///"), target)
     yield DemoDatabase(f"sqlite:///{target}", template.seed_output)
+
+
+def _cost(item: pytest.Item) -> int:
+    """Rough cost class of a test: browser tests and those marked slow take seconds, the rest milliseconds."""
+    return 0 if item.get_closest_marker("browser") else 1 if item.get_closest_marker("slow") else 2
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the long tests first (stable within each class, the same order in every xdist worker): started last,
+    a 40-second browser sweep would keep one core busy after the other has run out of work."""
+    items.sort(key=_cost)

@@ -12,6 +12,8 @@ from merchants.coverage import Funnel
 from merchants.demo import DEMO_PASSWORD
 from merchants.models import Market, User
 
+pytestmark = pytest.mark.slow  # the demo is seeded once per run: whoever comes first waits for it
+
 
 @pytest.fixture
 def database_url(demo_database):  # noqa: ANN001, ANN201 - every test here starts from the demo

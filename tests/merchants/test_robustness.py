@@ -3,6 +3,7 @@
 import itertools
 import re
 
+import pytest
 from factories import login, make_household, make_market, make_user
 
 JUNK_QUERIES = [
@@ -29,6 +30,7 @@ JUNK_FORM = {
 }
 
 
+@pytest.mark.slow
 def test_every_route_answers_junk_without_a_server_error(app, client, session):
     market = make_market(session, stalls=3)
     household = make_household(session, market)
