@@ -42,7 +42,7 @@ from bench_coverage import generate, load_pg, load_sqlite, pg_admin_url, reset_p
 from sqlmodel import Session  # noqa: E402
 
 from app import create_app  # noqa: E402
-from merchants import db, xlsx_read  # noqa: E402
+from merchants import db, xlsx_book, xlsx_read  # noqa: E402
 from merchants import status as st  # noqa: E402
 from merchants.clock import VN_TZ, vn_date  # noqa: E402
 from merchants.scope import SYSTEM  # noqa: E402
@@ -279,7 +279,7 @@ def reader_alone(blob: bytes) -> None:
 
     def ours() -> int:
         with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-            book = xlsx_read.read_book(archive)
+            book = xlsx_book.read_book(archive)
             return sum(1 for _ in xlsx_read.iter_rows(archive, book, book.visible()[0]))
 
     def theirs() -> int:

@@ -22,7 +22,7 @@ from typing import Any, Final
 
 import openpyxl
 
-from merchants import xlsx_guard, xlsx_read
+from merchants import xlsx_book, xlsx_guard, xlsx_read
 from merchants.errors import N_, DomainError, InvalidField, Phrase
 from merchants.identity import search_key
 from qr import Bank, all_banks, bank_aliases, get_bank, search_banks
@@ -360,7 +360,7 @@ def check_package(data: bytes) -> None:
 
 
 def _broken_xlsx() -> SpreadsheetError:
-    return SpreadsheetError(xlsx_read.BROKEN)
+    return SpreadsheetError(xlsx_book.BROKEN)
 
 
 def _check_merged(archive: zipfile.ZipFile, path: str) -> None:
@@ -412,12 +412,12 @@ def sheet_names(data: bytes) -> list[str]:
     try:
         check_package(data)
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return [s.name for s in xlsx_read.read_book(archive).visible()]
-    except (SpreadsheetError, xlsx_read.WorkbookUnreadable, zipfile.BadZipFile, OSError):
+            return [s.name for s in xlsx_book.read_book(archive).visible()]
+    except (SpreadsheetError, xlsx_book.WorkbookUnreadable, zipfile.BadZipFile, OSError):
         return []  # a broken file is reported when it is read
 
 
-def _pick_sheet(book: xlsx_read.Book, name: str | None) -> xlsx_read.Sheet:
+def _pick_sheet(book: xlsx_book.Book, name: str | None) -> xlsx_book.Sheet:
     shown = book.visible()
     if not shown:
         raise SpreadsheetError(N_("Tệp .xlsx không có trang tính nào đang hiện."))
@@ -444,11 +444,11 @@ def _xlsx_records(data: bytes, sheet_name: str | None = None) -> Iterator[tuple[
                 raise SpreadsheetError(
                     N_("Tệp OpenDocument (.ods) không được hỗ trợ; hãy lưu lại dạng .xlsx hoặc .csv.")
                 )
-            book = xlsx_read.read_book(archive)
+            book = xlsx_book.read_book(archive)
             sheet = _pick_sheet(book, sheet_name)
             _check_merged(archive, sheet.path)
             yield from xlsx_read.iter_rows(archive, book, sheet)
-    except xlsx_read.WorkbookUnreadable as exc:
+    except xlsx_book.WorkbookUnreadable as exc:
         raise SpreadsheetError(exc.template, **exc.params) from exc
     except SpreadsheetError:
         raise

@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from merchants import spreadsheet, xlsx_guard, xlsx_read
+from merchants import spreadsheet, xlsx_book, xlsx_guard
 from merchants.spreadsheet import SpreadsheetError, read_table, sheet_names
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -272,11 +272,11 @@ def test_rows_come_out_before_the_rest_of_the_sheet_is_parsed():
     assert next(records) == (1,)
     with pytest.raises(SpreadsheetError) as refused:
         list(records)
-    assert refused.value.message == xlsx_read.BROKEN
+    assert refused.value.message == xlsx_book.BROKEN
 
 
 HOSTILE = {
-    "malformed XML": ('<row r="1"><c r="A1"><v>1</v></row>', xlsx_read.BROKEN),
+    "malformed XML": ('<row r="1"><c r="A1"><v>1</v></row>', xlsx_book.BROKEN),
     "a column past ZZZ": ('<row r="1"><c r="ZZZZZZ1"><v>1</v></c></row>', "ô 'ZZZZZZ1' nằm ngoài giới hạn"),
     "the column after XFD": ('<row r="1"><c r="XFE1"><v>1</v></c></row>', "ô 'XFE1' nằm ngoài giới hạn"),
     "a reference without a row": ('<row r="1"><c r="AB"><v>1</v></c></row>', "ô 'AB' nằm ngoài giới hạn"),
@@ -327,8 +327,8 @@ def test_a_doctype_that_reaches_the_parser_is_refused_there_too():
     root = parts["xl/workbook.xml"][parts["xl/workbook.xml"].index(b"<workbook") :]
     parts["xl/workbook.xml"] = b'<!DOCTYPE x [<!ENTITY a "aaaa">]>' + root
     with zipfile.ZipFile(io.BytesIO(_zip(parts))) as archive:  # not through check_archive, which refuses it first
-        with pytest.raises(xlsx_read.WorkbookUnreadable) as refused:
-            xlsx_read.read_book(archive)
+        with pytest.raises(xlsx_book.WorkbookUnreadable) as refused:
+            xlsx_book.read_book(archive)
     assert refused.value.template == xlsx_guard.DOCTYPE
 
 
@@ -345,7 +345,7 @@ def test_a_sheet_whose_relationship_is_missing_is_a_broken_file_and_lists_no_she
     assert sheet_names(data) == []
     with pytest.raises(SpreadsheetError) as refused:
         read_table(data)
-    assert refused.value.message == xlsx_read.BROKEN
+    assert refused.value.message == xlsx_book.BROKEN
 
 
 def test_built_in_date_formats_are_the_ones_excel_shows_as_dates():
