@@ -31,7 +31,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
 from merchants.clock import VN_TZ
-from merchants.errors import DomainError
+from merchants.errors import N_, DomainError
 
 STALE_AFTER: Final = timedelta(minutes=5)
 PROVIDER_ID_MAX: Final = 64
@@ -50,8 +50,8 @@ Direction = Literal["in", "out"]
 class PaymentRefused(DomainError):
     """A body or signature the webhook cannot accept; ``code`` is the API's error code, ``field`` the JSON field."""
 
-    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
-        super().__init__(message, field=field)
+    def __init__(self, code: str, message: str, *, field: str | None = None, **params: Any) -> None:
+        super().__init__(message, field=field, **params)
         self.code = code
 
 
@@ -71,7 +71,7 @@ class Credit:
 
 def _field(body: dict[str, Any], name: str, *, where: str = "") -> Any:
     if name not in body or body[name] is None:
-        raise PaymentRefused("missing_field", f"Thiếu trường '{where}{name}'.", field=where + name)
+        raise PaymentRefused("missing_field", N_("Thiếu trường '%(name)s'."), field=where + name, name=where + name)
     return body[name]
 
 
@@ -112,7 +112,11 @@ def parse_amount(value: Any, *, field: str = "amount") -> int:
 def _not_a_number(field: str, value: Any) -> PaymentRefused:
     shown = repr(value)[:40]
     return PaymentRefused(
-        "invalid_amount", f"Trường '{field}' phải là số tiền nguyên (đồng), nhận {shown}.", field=field
+        "invalid_amount",
+        N_("Trường '%(name)s' phải là số tiền nguyên (đồng), nhận %(shown)s."),
+        field=field,
+        name=field,
+        shown=shown,
     )
 
 
@@ -134,11 +138,15 @@ def parse_vn_time(value: Any, *, field: str) -> datetime:
                 found = datetime.fromisoformat(text)
             except ValueError:
                 raise PaymentRefused(
-                    "invalid_time", f"Trường '{field}' không phải thời điểm (nhận '{text[:40]}').", field=field
+                    "invalid_time",
+                    N_("Trường '%(name)s' không phải thời điểm (nhận '%(shown)s')."),
+                    field=field,
+                    name=field,
+                    shown=text[:40],
                 ) from None
         moment = found
     else:
-        raise PaymentRefused("invalid_time", f"Trường '{field}' không phải thời điểm.", field=field)
+        raise PaymentRefused("invalid_time", N_("Trường '%(name)s' không phải thời điểm."), field=field, name=field)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=VN_TZ)
     return moment.astimezone(UTC)
@@ -168,27 +176,34 @@ def _text(value: Any, limit: int) -> str:
 def _provider_id(value: Any, field: str) -> str:
     text = _text(value, PROVIDER_ID_MAX + 1)
     if not text or len(text) > PROVIDER_ID_MAX:
-        raise PaymentRefused("invalid_id", f"Trường '{field}' phải có từ 1 đến {PROVIDER_ID_MAX} ký tự.", field=field)
+        raise PaymentRefused(
+            "invalid_id",
+            N_("Trường '%(name)s' phải có từ 1 đến %(limit)d ký tự."),
+            field=field,
+            name=field,
+            limit=PROVIDER_ID_MAX,
+        )
     return text
 
 
 def _account(value: Any, field: str) -> str:
     text = re.sub(r"\s", "", _text(value, 40))
     if not text:
-        raise PaymentRefused("missing_field", f"Thiếu trường '{field}'.", field=field)
+        raise PaymentRefused("missing_field", N_("Thiếu trường '%(name)s'."), field=field, name=field)
     return text
 
 
 def sepay_credit(body: Any) -> Credit:
     """One SePay webhook body as a ``Credit``."""
     if not isinstance(body, dict):
-        raise PaymentRefused("invalid_body", "Nội dung gửi lên phải là một đối tượng JSON.")
+        raise PaymentRefused("invalid_body", N_("Nội dung gửi lên phải là một đối tượng JSON."))
     direction = _field(body, "transferType")
     if direction not in ("in", "out"):
         raise PaymentRefused(
             "invalid_direction",
-            f"Trường 'transferType' phải là 'in' hoặc 'out' (nhận {direction!r}).",
+            N_("Trường 'transferType' phải là 'in' hoặc 'out' (nhận %(shown)s)."),
             field="transferType",
+            shown=repr(direction)[:40],
         )
     amount = parse_amount(_field(body, "transferAmount"), field="transferAmount")
     if amount < 0:
@@ -207,14 +222,16 @@ def sepay_credit(body: Any) -> Credit:
 def casso_credits(body: Any) -> list[Credit]:
     """The transactions of one Casso v2 body (``data`` is one object; a list of them is read too)."""
     if not isinstance(body, dict):
-        raise PaymentRefused("invalid_body", "Nội dung gửi lên phải là một đối tượng JSON.")
+        raise PaymentRefused("invalid_body", N_("Nội dung gửi lên phải là một đối tượng JSON."))
     data = _field(body, "data")
     items = data if isinstance(data, list) else [data]
     out = []
     for i, item in enumerate(items):
         where = "data." if not isinstance(data, list) else f"data[{i}]."
         if not isinstance(item, dict):
-            raise PaymentRefused("invalid_body", f"'{where.rstrip('.')}' phải là một đối tượng JSON.", field="data")
+            raise PaymentRefused(
+                "invalid_body", N_("'%(name)s' phải là một đối tượng JSON."), field="data", name=where.rstrip(".")
+            )
         amount = parse_amount(_field(item, "amount", where=where), field=where + "amount")
         out.append(
             Credit(
@@ -246,14 +263,14 @@ def signature_time(header: str) -> tuple[str, datetime]:
     """The timestamp of an X-Casso-Signature header, as written and as a UTC time (milliseconds or seconds)."""
     match = _SIGNATURE.match((header or "").strip())
     if not match:
-        raise PaymentRefused("invalid_signature", "Thiếu chữ ký X-Casso-Signature dạng 't=<thời điểm>,v1=<hex>'.")
+        raise PaymentRefused("invalid_signature", N_("Thiếu chữ ký X-Casso-Signature dạng 't=<thời điểm>,v1=<hex>'."))
     raw = match.group(1)
     number = int(raw)
     seconds = number / 1000 if number >= 10**11 else number
     try:
         return raw, datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
-        raise PaymentRefused("invalid_signature", "Thời điểm trong chữ ký không hợp lệ.") from None
+        raise PaymentRefused("invalid_signature", N_("Thời điểm trong chữ ký không hợp lệ.")) from None
 
 
 def casso_signature_ok(header: str, body: dict[str, Any], key: str) -> bool:
@@ -275,5 +292,7 @@ def check_fresh(moment: datetime, now: datetime, window: timedelta = STALE_AFTER
     if abs(now - moment) > window:
         minutes = int(window.total_seconds() // 60)
         raise PaymentRefused(
-            "stale_signature", f"Chữ ký đã quá {minutes} phút (hoặc đồng hồ bên gửi lệch); bị từ chối."
+            "stale_signature",
+            N_("Chữ ký đã quá %(minutes)d phút (hoặc đồng hồ bên gửi lệch); bị từ chối."),
+            minutes=minutes,
         )

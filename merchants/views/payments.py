@@ -15,6 +15,7 @@ from typing import Any, Final
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from merchants.db import get_session
+from merchants.errors import N_
 from merchants.payment_models import PaymentSource
 from merchants.payments_parse import (
     PaymentRefused,
@@ -51,18 +52,19 @@ def _json(data: bytes) -> Any:
     try:
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise PaymentRefused("invalid_json", "Nội dung gửi lên không phải JSON (UTF-8).") from None
+        raise PaymentRefused("invalid_json", N_("Nội dung gửi lên không phải JSON (UTF-8).")) from None
 
 
 def _too_large() -> Response:
     limit = int(current_app.config.get("PAYMENT_WEBHOOK_MAX_BODY", MAX_BODY))
-    return api_error(413, "body_too_large", f"Nội dung gửi lên vượt quá {limit // 1024} KiB.")
+    refusal = PaymentRefused("body_too_large", N_("Nội dung gửi lên vượt quá %(kib)d KiB."), kib=limit // 1024)
+    return api_error(413, refusal.code, refusal)
 
 
 def _refused(source: PaymentSource, exc: PaymentRefused, status: int = 400) -> Response:
     payment_ingest.reject(get_session(), source)
     log.warning("payment webhook from source %s refused: %s", source.id, exc.code)
-    return api_error(status, exc.code, exc.message)
+    return api_error(status, exc.code, exc)
 
 
 def _answer(result: payment_ingest.IngestResult) -> Response:
@@ -79,7 +81,7 @@ def sepay() -> Response:
     if source is None:
         log.warning("payment webhook refused: unknown or revoked SePay key")
         return api_error(
-            401, "invalid_key", "Khóa API không hợp lệ hoặc đã bị thu hồi: gửi 'Authorization: Apikey <khóa>'."
+            401, "invalid_key", N_("Khóa API không hợp lệ hoặc đã bị thu hồi: gửi 'Authorization: Apikey <khóa>'.")
         )
     try:
         credit = sepay_credit(_json(_raw_body()))
@@ -103,7 +105,7 @@ def casso() -> Response:
         body = _json(raw)
         signed_at = signature_time(header)[1]
     except PaymentRefused as exc:
-        return api_error(401 if exc.code == "invalid_signature" else 400, exc.code, exc.message)
+        return api_error(401 if exc.code == "invalid_signature" else 400, exc.code, exc)
     session = get_session()
     source = None
     if isinstance(body, dict):
@@ -112,7 +114,7 @@ def casso() -> Response:
                 source = candidate
     if source is None:
         log.warning("payment webhook refused: Casso signature matches no source")
-        return api_error(401, "invalid_signature", "Chữ ký X-Casso-Signature không khớp khóa của nguồn nào.")
+        return api_error(401, "invalid_signature", N_("Chữ ký X-Casso-Signature không khớp khóa của nguồn nào."))
     try:
         check_fresh(signed_at, datetime.now(UTC))
         credits = casso_credits(body)

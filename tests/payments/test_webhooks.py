@@ -142,6 +142,21 @@ def test_not_json_and_too_large_bodies_are_refused(client, session, paying):
     assert _events(session) == [] and _source(session, sepay.id).rejected_today == 2
 
 
+def test_refusals_are_worded_in_the_language_the_sender_asks_for(client, session, paying):
+    """A provider's integrator reading the answer in English gets English; the field and value stay named."""
+    _m, _h, account, (_sepay, key), _ = paying
+    body = json.dumps(sepay_body(account, transferAmount="năm mươi nghìn"))
+    headers = {"Authorization": f"Apikey {key}", "Accept-Language": "en"}
+    en = client.post("/api/v1/payments/sepay", data=body, headers=headers, content_type="application/json")
+    assert en.get_json()["error"]["message"] == (
+        "The field 'transferAmount' must be a whole amount in dong, got 'năm mươi nghìn'."
+    )
+    vi = post_sepay(client, key, json.loads(body)).get_json()["error"]["message"]
+    assert vi == "Trường 'transferAmount' phải là số tiền nguyên (đồng), nhận 'năm mươi nghìn'."
+    wrong = client.post("/api/v1/payments/sepay", data=body, headers={**headers, "Authorization": "Apikey x"})
+    assert wrong.status_code == 401 and wrong.get_json()["error"]["message"].startswith("The API key is not valid")
+
+
 def test_casso_signed_credit_is_stored(client, session, paying):
     _m, household, account, _, (casso, key) = paying
     body = casso_body(account, amount=599_000)
