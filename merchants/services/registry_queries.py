@@ -26,6 +26,7 @@ from merchants.models import (
     stall_in_state,
 )
 from merchants.scope import Viewer, market_column_visible, market_condition
+from merchants.services.audit import SYSTEM_NAME
 from qr import get_bank
 
 
@@ -309,8 +310,8 @@ def household_history(session: Session, hv: HouseholdView) -> tuple[list[History
     events = list(session.exec(select(StatusEvent).where(StatusEvent.household_id == household_id)))
     who = {r.user_id for r in audits + events if r.user_id}  # only the people in this history, not every user
     names = dict(session.exec(select(User.id, User.full_name).where(User.id.in_(who))).all()) if who else {}
-    entries = [HistoryEntry(a.at, names.get(a.user_id, "hệ thống"), a.action, a.detail) for a in audits]
-    entries += [HistoryEntry(e.at, names.get(e.user_id, "hệ thống"), "status", e.status) for e in events]
+    entries = [HistoryEntry(a.at, names.get(a.user_id, SYSTEM_NAME), a.action, a.detail) for a in audits]
+    entries += [HistoryEntry(e.at, names.get(e.user_id, SYSTEM_NAME), "status", e.status) for e in events]
     entries.sort(key=lambda e: e.at, reverse=True)
     accounts = list(
         session.exec(
