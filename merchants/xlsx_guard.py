@@ -1,7 +1,8 @@
 """Check an uploaded XLSX package before any XML parser sees it: no Flask, no database.
 
-An .xlsx is a zip of XML parts. openpyxl would inflate and parse whatever it holds, so a few hundred kilobytes
-can expand to gigabytes (a zip bomb, often in ``xl/sharedStrings.xml``, which openpyxl loads whole), and a part
+An .xlsx is a zip of XML parts. A reader (ours in ``merchants/xlsx_read.py``, or openpyxl) would inflate and parse
+whatever it holds, so a few hundred kilobytes can expand to gigabytes (a zip bomb, often in
+``xl/sharedStrings.xml``, which every reader keeps whole), and a part
 may declare a DOCTYPE with entities (XXE, "billion laughs"). Excel never writes either. Checked here, from the
 zip's directory and the first bytes of each part only:
 
