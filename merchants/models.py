@@ -82,7 +82,6 @@ class Stall(SQLModel, table=True):
     closed_at: datetime | None = None
 
 
-
 # The register form's free stalls, zone by zone (counted per zone, then a page of codes): read from this partial
 # index alone, so the form costs the same at a 2,000-stall market as at a 40-stall one (migration 0016).
 FREE_STALL_CONDITION = "household_id IS NULL AND closed_at IS NULL"
